@@ -1,0 +1,31 @@
+"""Shared ape fixtures: role accounts and token factories on ape's own Anvil."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def maker(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def taker(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def relayer(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def create_token(project, deployer):
+    def create(symbol: str = "TKN", decimals: int = 18):
+        return project.MockERC20.deploy(f"{symbol} token", symbol, decimals, sender=deployer)
+
+    return create
