@@ -1,0 +1,65 @@
+# crossbook — every target sets up what it needs itself (idempotent).
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.30
+
+# Tools from the project's own installs: Anvil/forge/cast from npm, solc from npm (solc-js).
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solc
+export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
+
+.PHONY: help setup build demo test test-py test-forge test-deep lint bench bench-update clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup: $(VENV)/.installed node_modules/.installed .solc/solc-v$(SOLC_VERSION)  ## install the toolchain (idempotent)
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.solc/solc-v$(SOLC_VERSION): tools/solc/solcjs-cli.js node_modules/.installed
+	mkdir -p .solc
+	ln -sf ../tools/solc/solcjs-cli.js $@
+	test "$$($@ --version | sed -n 's/^Version: \([0-9.]*\).*/\1/p')" = "$(SOLC_VERSION)"
+
+build: setup  ## compile contracts with ape (offline solc-js) and forge
+	$(BIN)/ape compile
+	forge build
+
+demo: build  ## the main job: devnet + deployment (+ relayer and trading wallets as they land)
+	$(BIN)/crossbook demo
+
+test: build  ## every suite: pytest through ape on Anvil, forge tests, gas snapshot check
+	$(BIN)/ape test tests -p no:cacheprovider
+	forge test
+
+test-deep: build  ## forge fuzz/invariants with the deep profile
+	FOUNDRY_PROFILE=deep forge test
+
+lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+	$(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
+
+bench: build  ## re-measure gas scenarios on Anvil and print a table against snapshots/gas.json
+	$(BIN)/crossbook bench gas
+
+bench-update: build  ## re-measure and write snapshots/gas.json
+	$(BIN)/crossbook bench gas --update
+
+clean:  ## remove build outputs (not the toolchain)
+	rm -rf .build .forge crytic-export .pytest_cache
