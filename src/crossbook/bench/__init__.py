@@ -1,0 +1,1 @@
+"""Benchmarks: gas scenarios on Anvil (`crossbook bench gas`)."""

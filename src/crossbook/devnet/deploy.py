@@ -1,0 +1,84 @@
+"""Deploy the suite to a devnet with web3.py and record it in a manifest.
+
+The list of contracts grows as components land; each step deploys one contract from the
+compiled artifacts (`make build`) and records its address and deploy block.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+
+from crossbook.artifacts import load_artifact
+from crossbook.errors import DeploymentError
+from crossbook.manifest import DeployedContract, Manifest, TokenInfo, new_manifest, write_manifest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MockToken:
+    symbol: str
+    name: str
+    decimals: int
+    mint_units: int  # whole tokens minted to each dev account
+
+
+DEVNET_TOKENS = (
+    MockToken("WETH", "Wrapped Ether (devnet)", 18, 1_000),
+    MockToken("USDC", "USD Coin (devnet)", 6, 5_000_000),
+    MockToken("DAI", "Dai (devnet)", 18, 5_000_000),
+)
+
+
+def deploy_contract(
+    w3: Web3, name: str, args: tuple[Any, ...], sender: str
+) -> tuple[Contract, DeployedContract]:
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx_hash = factory.constructor(*args).transact({"from": sender})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    if receipt["status"] != 1 or not receipt.get("contractAddress"):
+        raise DeploymentError(f"deploying {name} failed (tx {tx_hash.hex()})")
+    address = receipt["contractAddress"]
+    log.info("deployed %s at %s (block %d)", name, address, receipt["blockNumber"])
+    record = DeployedContract(
+        address=address, block=receipt["blockNumber"], tx_hash="0x" + tx_hash.hex().removeprefix("0x")
+    )
+    return w3.eth.contract(address=address, abi=artifact.abi), record
+
+
+def wait_ok(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
+    receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60))
+    if receipt["status"] != 1:
+        raise DeploymentError(f"{what} reverted (tx 0x{tx_hash.hex().removeprefix('0x')})")
+    return receipt
+
+
+def deploy_suite(
+    w3: Web3,
+    deployer: str,
+    holders: list[str],
+    manifest_dir: Path | None = None,
+) -> Manifest:
+    """Deploy the mock tokens (minted to `holders`) and the exchange contracts."""
+    manifest = new_manifest(w3.eth.chain_id)
+    for token in DEVNET_TOKENS:
+        contract, record = deploy_contract(
+            w3, "MockERC20", (token.name, token.symbol, token.decimals), deployer
+        )
+        manifest.tokens[token.symbol] = TokenInfo(
+            address=contract.address, symbol=token.symbol, decimals=token.decimals
+        )
+        manifest.contracts[f"token:{token.symbol}"] = record
+        amount = token.mint_units * 10**token.decimals
+        for holder in holders:
+            wait_ok(w3, contract.functions.mint(holder, amount).transact({"from": deployer}),
+                    f"minting {token.symbol}")
+    write_manifest(manifest, manifest_dir)
+    return manifest
