@@ -77,35 +77,53 @@ def _print_devnet(dn: Any) -> None:
 
 
 @devnet.command("up")
-@click.option("--mining", type=click.Choice(["auto", "interval", "manual"]), default="auto",
-              show_default=True, help="auto: a block per tx; interval: every --block-time s; "
-              "manual: only on evm_mine.")
-@click.option("--block-time", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
-              help="Seconds between blocks with --mining interval.")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="RPC port (default: a free one).")
+@click.option(
+    "--mining",
+    type=click.Choice(["auto", "interval", "manual"]),
+    default="auto",
+    show_default=True,
+    help="auto: a block per tx; interval: every --block-time s; manual: only on evm_mine.",
+)
+@click.option(
+    "--block-time",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    help="Seconds between blocks with --mining interval.",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="RPC port (default: a free one)."
+)
 @click.option("--chain-id", type=click.IntRange(min=1), default=31337, show_default=True)
-@click.option("--detach", is_flag=True, help="Leave the devnet running; stop it with `devnet down`.")
+@click.option(
+    "--detach", is_flag=True, help="Leave the devnet running; stop it with `devnet down`."
+)
 @_friendly_errors
-def devnet_up(mining: str, block_time: float, port: int | None, chain_id: int,
-              detach: bool) -> None:
+def devnet_up(
+    mining: str, block_time: float, port: int | None, chain_id: int, detach: bool
+) -> None:
     """Start Anvil, deploy the suite, write deployments/<chain-id>.json, mint tokens."""
     from crossbook.devnet import AnvilConfig, Devnet, MiningMode
 
     state = _state_file()
     if detach and state.exists():
-        raise DevnetError(f"a detached devnet is already recorded in {state}; "
-                          "run `crossbook devnet down` first")
-    config = AnvilConfig(chain_id=chain_id, mining=MiningMode(mining), block_time=block_time,
-                         port=port)
+        raise DevnetError(
+            f"a detached devnet is already recorded in {state}; run `crossbook devnet down` first"
+        )
+    config = AnvilConfig(
+        chain_id=chain_id, mining=MiningMode(mining), block_time=block_time, port=port
+    )
     with _sigterm_as_exit():
         dn = Devnet.launch(config, detached=detach)
         _print_devnet(dn)
         if detach:
             assert dn.node.process is not None
             state.parent.mkdir(parents=True, exist_ok=True)
-            state.write_text(json.dumps({"pid": dn.node.process.pid, "rpc_url": dn.node.rpc_url,
-                                         "chain_id": chain_id}))
+            state.write_text(
+                json.dumps(
+                    {"pid": dn.node.process.pid, "rpc_url": dn.node.rpc_url, "chain_id": chain_id}
+                )
+            )
             click.echo(f"detached (pid {dn.node.process.pid}); stop with `crossbook devnet down`")
             return
         click.echo("running; Ctrl-C to stop")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from crossbook.bench.gas import token_contract
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
-from crossbook.bench.gas import token_contract
 
 
 def run_demo(echo: Callable[[str], None]) -> None:

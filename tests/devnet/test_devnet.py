@@ -101,9 +101,8 @@ def test_interval_mining_produces_blocks_without_transactions():
 
 
 def test_busy_port_gives_a_clear_error():
-    with AnvilNode() as first:
-        with pytest.raises(DevnetError, match="did not start"):
-            AnvilNode(AnvilConfig(port=first.port)).start(timeout=10)
+    with AnvilNode() as first, pytest.raises(DevnetError, match="did not start"):
+        AnvilNode(AnvilConfig(port=first.port)).start(timeout=10)
 
 
 def test_interval_mining_rejects_nonpositive_block_time():
@@ -124,17 +123,28 @@ def test_cli_devnet_up_detach_and_down(tmp_path):
     for name in ("node_modules", ".build"):
         (tmp_path / name).symlink_to(root / name)
     crossbook = Path(sys.executable).with_name("crossbook")
-    up = subprocess.run([str(crossbook), "devnet", "up", "--detach"], env=env,
-                        capture_output=True, text=True, timeout=120)
+    up = subprocess.run(
+        [str(crossbook), "devnet", "up", "--detach"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert up.returncode == 0, up.stderr
     assert "detached" in up.stdout
     assert (tmp_path / "deployments" / "31337.json").is_file()
-    again = subprocess.run([str(crossbook), "devnet", "up", "--detach"], env=env,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [str(crossbook), "devnet", "up", "--detach"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 1
     assert "already recorded" in again.stderr
     assert "Traceback" not in again.stderr
-    down = subprocess.run([str(crossbook), "devnet", "down"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    down = subprocess.run(
+        [str(crossbook), "devnet", "down"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert down.returncode == 0, down.stderr
     assert "stopped anvil" in down.stdout

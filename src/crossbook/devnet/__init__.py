@@ -47,8 +47,9 @@ class Devnet:
         except BaseException:
             node.stop()
             raise
-        return cls(node=node, w3=w3, accounts=accounts, manifest=manifest,
-                   manifest_dir=manifest_dir)
+        return cls(
+            node=node, w3=w3, accounts=accounts, manifest=manifest, manifest_dir=manifest_dir
+        )
 
     @property
     def deployer(self) -> DevAccount:

@@ -126,17 +126,17 @@ class AnvilNode:
         last_error = ""
         for _attempt in range(5):  # a free port can be taken between probe and bind
             port = self.config.port or free_port(self.config.host)
-            log = tempfile.NamedTemporaryFile(prefix="anvil-", suffix=".log", delete=False)
-            self.log_path = Path(log.name)
-            self.process = subprocess.Popen(
-                self.command(port),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C reaches us; we stop Anvil in order
-                preexec_fn=None if self.detached else _die_with_parent,
-            )
-            log.close()
+            fd, log_name = tempfile.mkstemp(prefix="anvil-", suffix=".log")
+            self.log_path = Path(log_name)
+            with os.fdopen(fd, "wb") as log:
+                self.process = subprocess.Popen(
+                    self.command(port),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches us; we stop Anvil in order
+                    preexec_fn=None if self.detached else _die_with_parent,
+                )
             self.port = port
             if not self.detached:
                 _live_nodes.add(self)

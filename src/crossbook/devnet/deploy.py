@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
@@ -45,16 +46,21 @@ def deploy_contract(
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
     if receipt["status"] != 1 or not receipt.get("contractAddress"):
         raise DeploymentError(f"deploying {name} failed (tx {tx_hash.hex()})")
-    address = receipt["contractAddress"]
+    address = str(receipt["contractAddress"])
     log.info("deployed %s at %s (block %d)", name, address, receipt["blockNumber"])
     record = DeployedContract(
-        address=address, block=receipt["blockNumber"], tx_hash="0x" + tx_hash.hex().removeprefix("0x")
+        address=address,
+        block=receipt["blockNumber"],
+        tx_hash="0x" + tx_hash.hex().removeprefix("0x"),
     )
-    return w3.eth.contract(address=address, abi=artifact.abi), record
+    contract: Contract = w3.eth.contract(
+        address=Web3.to_checksum_address(address), abi=artifact.abi
+    )
+    return contract, record
 
 
 def wait_ok(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
-    receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60))
+    receipt = dict(w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=60))
     if receipt["status"] != 1:
         raise DeploymentError(f"{what} reverted (tx 0x{tx_hash.hex().removeprefix('0x')})")
     return receipt
@@ -78,7 +84,10 @@ def deploy_suite(
         manifest.contracts[f"token:{token.symbol}"] = record
         amount = token.mint_units * 10**token.decimals
         for holder in holders:
-            wait_ok(w3, contract.functions.mint(holder, amount).transact({"from": deployer}),
-                    f"minting {token.symbol}")
+            wait_ok(
+                w3,
+                contract.functions.mint(holder, amount).transact({"from": deployer}),
+                f"minting {token.symbol}",
+            )
     write_manifest(manifest, manifest_dir)
     return manifest
