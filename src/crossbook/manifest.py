@@ -33,6 +33,7 @@ class Manifest(BaseModel):
     deployed_at: str
     contracts: dict[str, DeployedContract] = {}
     tokens: dict[str, TokenInfo] = {}
+    roles: dict[str, str] = {}  # owner, guardian, relayer, fee_recipient -> address
 
     def address(self, name: str) -> str:
         try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from eth_utils.address import to_checksum_address
 from hypothesis import strategies as st
 
 from crossbook.order import KNOWN_FLAGS, UINT32_MAX, UINT256_MAX, ZERO_ADDRESS, Domain, Order
 from crossbook.signing import SECP256K1_N, address_of
-from eth_utils.address import to_checksum_address
 
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
 nonzero_addresses = addresses.filter(lambda a: a != ZERO_ADDRESS)

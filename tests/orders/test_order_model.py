@@ -6,10 +6,12 @@ import dataclasses
 from typing import Any
 
 import pytest
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from order_strategies import domains, orders
 
 from crossbook.errors import CrossbookError, InvalidDomain, InvalidOrder
@@ -109,9 +111,7 @@ def test_domain_separator_equals_abi_encode_reference() -> None:
 @given(order=orders(), domain=domains)
 def test_uid_equals_eth_account_typed_data_hash(order: Order, domain: Domain) -> None:
     signable = encode_typed_data(full_message=order.typed_data(domain))
-    assert keccak(b"\x19" + signable.version + signable.header + signable.body) == order.uid(
-        domain
-    )
+    assert keccak(b"\x19" + signable.version + signable.header + signable.body) == order.uid(domain)
 
 
 def test_uid_hex_is_0x_and_64_hex_digits() -> None:
@@ -183,6 +183,14 @@ def test_addresses_are_checksummed() -> None:
     assert order.owner == OWNER
     assert order.sell_token == SELL
     assert order == make_order()
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(min_size=20, max_size=20).filter(any))
+def test_checksum_matches_eth_utils(raw: bytes) -> None:
+    expected = to_checksum_address(raw)
+    for spelling in ("0x" + raw.hex(), "0x" + raw.hex().upper(), expected):
+        assert Domain(1, spelling).verifying_contract == expected
 
 
 def test_receiver_defaults_to_zero_and_means_owner() -> None:
@@ -267,7 +275,7 @@ def test_replace_recomputes_struct_hash() -> None:
         ({"owner": "0x" + "g" * 40}, "owner .* is not an address"),
         ({"owner": bytes(20)}, "owner .* is not an address"),
         ({"receiver": "0x12"}, "receiver .* is not an address"),
-        ({"owner": OWNER[:-1] + OWNER[-1].swapcase()}, "wrong EIP-55 checksum"),
+        ({"owner": OWNER[:-2] + OWNER[-2:].swapcase()}, "wrong EIP-55 checksum"),
     ],
 )
 def test_invalid_order_is_rejected(changes: dict[str, Any], message: str) -> None:

@@ -9,7 +9,7 @@ from web3 import Web3
 
 from crossbook.devnet.accounts import DevAccount, dev_accounts
 from crossbook.devnet.anvil import AnvilConfig, AnvilNode, MiningMode
-from crossbook.devnet.deploy import deploy_suite
+from crossbook.devnet.deploy import Roles, deploy_suite
 from crossbook.manifest import Manifest
 
 __all__ = ["AnvilConfig", "AnvilNode", "DevAccount", "Devnet", "MiningMode", "dev_accounts"]
@@ -39,9 +39,13 @@ class Devnet:
             # Deploy with automine even when the node will run in another mode.
             if node.config.mining is not MiningMode.AUTO:
                 node.set_mining(MiningMode.AUTO)
-            manifest = deploy_suite(
-                w3, accounts[0].address, [a.address for a in accounts], manifest_dir
+            roles = Roles(
+                owner=accounts[0].address,
+                guardian=accounts[-2].address,
+                relayer=accounts[-1].address,
+                fee_recipient=accounts[0].address,
             )
+            manifest = deploy_suite(w3, roles, [a.address for a in accounts], manifest_dir)
             if node.config.mining is not MiningMode.AUTO:
                 node.set_mining(node.config.mining, node.config.block_time)
         except BaseException:

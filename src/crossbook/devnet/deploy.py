@@ -66,14 +66,43 @@ def wait_ok(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
     return receipt
 
 
+@dataclass(frozen=True)
+class Roles:
+    owner: str
+    guardian: str
+    relayer: str
+    fee_recipient: str
+
+
 def deploy_suite(
     w3: Web3,
-    deployer: str,
+    roles: Roles,
     holders: list[str],
     manifest_dir: Path | None = None,
 ) -> Manifest:
     """Deploy the mock tokens (minted to `holders`) and the exchange contracts."""
+    deployer = roles.owner
     manifest = new_manifest(w3.eth.chain_id)
+    manifest.roles = {
+        "owner": roles.owner,
+        "guardian": roles.guardian,
+        "relayer": roles.relayer,
+        "fee_recipient": roles.fee_recipient,
+    }
+    settlement, record = deploy_contract(
+        w3, "Settlement", (roles.owner, roles.fee_recipient), deployer
+    )
+    manifest.contracts["Settlement"] = record
+    wait_ok(
+        w3,
+        settlement.functions.setRelayer(roles.relayer, True).transact({"from": deployer}),
+        "allow-listing the relayer",
+    )
+    wait_ok(
+        w3,
+        settlement.functions.setGuardian(roles.guardian).transact({"from": deployer}),
+        "setting the guardian",
+    )
     for token in DEVNET_TOKENS:
         contract, record = deploy_contract(
             w3, "MockERC20", (token.name, token.symbol, token.decimals), deployer
