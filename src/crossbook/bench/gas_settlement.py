@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_utils import keccak
+from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 

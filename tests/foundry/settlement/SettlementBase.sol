@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {Settlement} from "../../../contracts/Settlement.sol";
+import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
+import {MockERC20} from "../../../contracts/test/MockERC20.sol";
+
+/// @notice Shared fixtures: a settlement, two 18-decimal tokens, makers with keys, and
+/// helpers that build, sign and settle orders.
+abstract contract SettlementBase is Test {
+    uint8 internal constant PARTIAL = 1;
+    uint8 internal constant SELL_INTERNAL = 2;
+    uint8 internal constant BUY_INTERNAL = 4;
+    uint8 internal constant SCHEME_ECDSA = 0;
+    uint8 internal constant SCHEME_1271 = 1;
+    uint8 internal constant SCHEME_PRESIGN = 2;
+
+    /// @dev secp256k1 curve order.
+    uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+
+    bytes32 internal constant ORDER_TYPE_HASH = keccak256(
+        "Order(address owner,address receiver,address sellToken,address buyToken,uint256 sellAmount,uint256 buyAmount,uint256 feeAmount,uint32 validTo,uint256 nonce,uint8 flags)"
+    );
+
+    Settlement internal settlement;
+    MockERC20 internal tokenA;
+    MockERC20 internal tokenB;
+
+    address internal admin = makeAddr("admin");
+    address internal guardianAccount = makeAddr("guardian");
+    address internal fees = makeAddr("feeRecipient");
+    address internal relayer = makeAddr("relayer");
+
+    address internal alice;
+    uint256 internal alicePk;
+    address internal bob;
+    uint256 internal bobPk;
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        settlement = new Settlement(admin, fees);
+        vm.startPrank(admin);
+        settlement.setRelayer(relayer, true);
+        settlement.setGuardian(guardianAccount);
+        vm.stopPrank();
+
+        tokenA = new MockERC20("Token A", "A", 18);
+        tokenB = new MockERC20("Token B", "B", 18);
+        (alice, alicePk) = makeAddrAndKey("alice");
+        (bob, bobPk) = makeAddrAndKey("bob");
+        _fund(alice, address(tokenA), 1_000e18);
+        _fund(bob, address(tokenB), 1_000e18);
+    }
+
+    // ------------------------------- helpers -------------------------------
+
+    function _fund(address who, address token, uint256 amount) internal {
+        MockERC20(token).mint(who, amount);
+        vm.prank(who);
+        MockERC20(token).approve(address(settlement), type(uint256).max);
+    }
+
+    function _order(
+        address owner,
+        address sellToken,
+        address buyToken,
+        uint256 sellAmount,
+        uint256 buyAmount,
+        uint256 feeAmount,
+        uint256 nonce,
+        uint8 flags
+    ) internal view returns (ISettlement.Order memory order) {
+        order = ISettlement.Order({
+            owner: owner,
+            receiver: address(0),
+            sellToken: sellToken,
+            buyToken: buyToken,
+            sellAmount: sellAmount,
+            buyAmount: buyAmount,
+            feeAmount: feeAmount,
+            validTo: uint32(block.timestamp + 1 hours),
+            nonce: nonce,
+            flags: flags
+        });
+    }
+
+    /// @dev The uid computed independently of the contract (domain built by hand).
+    function _uid(ISettlement.Order memory o, address verifyingContract) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256(
+                    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                ),
+                keccak256("crossbook"),
+                keccak256("1"),
+                block.chainid,
+                verifyingContract
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ORDER_TYPE_HASH,
+                o.owner,
+                o.receiver,
+                o.sellToken,
+                o.buyToken,
+                o.sellAmount,
+                o.buyAmount,
+                o.feeAmount,
+                o.validTo,
+                o.nonce,
+                o.flags
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    function _uid(ISettlement.Order memory o) internal view returns (bytes32) {
+        return _uid(o, address(settlement));
+    }
+
+    function _sign(uint256 pk, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _sign(uint256 pk, ISettlement.Order memory o) internal view returns (bytes memory) {
+        return _sign(pk, _uid(o));
+    }
+
+    function _trade(
+        ISettlement.Order memory o,
+        uint8 sellIndex,
+        uint8 buyIndex,
+        uint256 executed,
+        uint8 scheme,
+        bytes memory signature
+    ) internal pure returns (ISettlement.TradeData memory) {
+        return ISettlement.TradeData({
+            sellTokenIndex: sellIndex,
+            buyTokenIndex: buyIndex,
+            owner: o.owner,
+            receiver: o.receiver,
+            sellAmount: o.sellAmount,
+            buyAmount: o.buyAmount,
+            feeAmount: o.feeAmount,
+            validTo: o.validTo,
+            nonce: o.nonce,
+            flags: o.flags,
+            signingScheme: scheme,
+            executedSellAmount: executed,
+            signature: signature
+        });
+    }
+
+    /// @dev An ECDSA-signed trade that fully executes `o` (tokens [A, B]).
+    function _signedTrade(ISettlement.Order memory o, uint256 pk, uint256 executed)
+        internal
+        view
+        returns (ISettlement.TradeData memory)
+    {
+        (uint8 sellIndex, uint8 buyIndex) = o.sellToken == address(tokenA) ? (0, 1) : (1, 0);
+        return _trade(o, sellIndex, buyIndex, executed, SCHEME_ECDSA, _sign(pk, o));
+    }
+
+    function _tokensAB() internal view returns (address[] memory tokens) {
+        tokens = new address[](2);
+        tokens[0] = address(tokenA);
+        tokens[1] = address(tokenB);
+    }
+
+    function _prices(uint256 priceA, uint256 priceB) internal pure returns (uint256[] memory prices) {
+        prices = new uint256[](2);
+        prices[0] = priceA;
+        prices[1] = priceB;
+    }
+
+    function _one(ISettlement.TradeData memory t) internal pure returns (ISettlement.TradeData[] memory trades) {
+        trades = new ISettlement.TradeData[](1);
+        trades[0] = t;
+    }
+
+    function _two(ISettlement.TradeData memory t0, ISettlement.TradeData memory t1)
+        internal
+        pure
+        returns (ISettlement.TradeData[] memory trades)
+    {
+        trades = new ISettlement.TradeData[](2);
+        trades[0] = t0;
+        trades[1] = t1;
+    }
+
+    function _settle(address[] memory tokens, uint256[] memory prices, ISettlement.TradeData[] memory trades)
+        internal
+    {
+        vm.prank(relayer);
+        settlement.settle(tokens, prices, trades);
+    }
+
+    /// @dev Alice sells 100 A for >= 100 B; Bob sells 100 B for >= 100 A; both fill at 1:1.
+    function _crossingPair(uint8 aliceFlags, uint8 bobFlags)
+        internal
+        view
+        returns (ISettlement.TradeData[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b)
+    {
+        a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18, 1, aliceFlags);
+        b = _order(bob, address(tokenB), address(tokenA), 100e18, 99e18, 0, 1, bobFlags);
+        trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+    }
+}
