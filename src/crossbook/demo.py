@@ -77,7 +77,7 @@ def run_demo(echo: Callable[[str], None]) -> None:
             side = "sells 1 WETH" if sells_weth else f"sells {price:,} USDC"
             echo(f"  wallet {wallet.address[:10]} signed: {side}, limit {limit:,} USDC/WETH")
 
-        prices = {weth.address: price * 10**6, usdc.address: 10**18}
+        prices: dict[str, int] = {weth.address: price * 10**6, usdc.address: 10**18}
         batch = build_batch(fills, prices)
         receipt = wait_ok(
             dn.w3,

@@ -12,7 +12,6 @@ from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from order_strategies import domains, orders
 
 from crossbook.errors import CrossbookError, InvalidDomain, InvalidOrder
 from crossbook.order import (
@@ -27,6 +26,7 @@ from crossbook.order import (
     Order,
     OrderFlags,
 )
+from tests.orders.order_strategies import domains, orders
 
 OWNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SELL = "0x5FbDB2315678afecb367f032d93F642f64180aa3"

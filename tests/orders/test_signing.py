@@ -7,7 +7,6 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from order_strategies import signed_setups
 
 from crossbook.errors import CrossbookError, InvalidPrivateKey, InvalidSignature
 from crossbook.order import Domain, Order
@@ -21,6 +20,7 @@ from crossbook.signing import (
     sign_order,
     verify_order_signature,
 )
+from tests.orders.order_strategies import signed_setups
 
 # anvil's first two well-known dev keys; never funded on a real chain.
 KEY = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")

@@ -16,11 +16,14 @@ from crossbook.signing import SECP256K1_N
 
 
 def test_type_hash_and_domain_separator_match(settlement, domain):
-    assert keccak(
-        b"Order(address owner,address receiver,address sellToken,address buyToken,"
-        b"uint256 sellAmount,uint256 buyAmount,uint256 feeAmount,uint32 validTo,uint256 nonce,"
-        b"uint8 flags)"
-    ) == ORDER_TYPE_HASH
+    assert (
+        keccak(
+            b"Order(address owner,address receiver,address sellToken,address buyToken,"
+            b"uint256 sellAmount,uint256 buyAmount,uint256 feeAmount,uint32 validTo,uint256 nonce,"
+            b"uint8 flags)"
+        )
+        == ORDER_TYPE_HASH
+    )
     assert bytes(settlement.domainSeparator()) == domain.separator
 
 

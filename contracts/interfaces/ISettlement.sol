@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title ISettlement
+/// @notice Batch settlement of EIP-712 signed orders at uniform clearing prices.
+/// @dev An allow-listed relayer submits `settle(tokens, clearingPrices, trades)`. Every trade
+/// names one signed order (see `docs/orders.md`) and how much of it to execute. The contract
+/// pulls every sold amount (plus fee) first, then pushes every bought amount, and requires per
+/// token that no more leaves than came in; the surplus (fees and rounding dust) is credited to
+/// the fee recipient's internal balance. Nobody, the owner included, can move user funds.
+interface ISettlement {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The signed order, field for field the EIP-712 `Order` type.
+    struct Order {
+        address owner;
+        address receiver;
+        address sellToken;
+        address buyToken;
+        uint256 sellAmount;
+        uint256 buyAmount;
+        uint256 feeAmount;
+        uint32 validTo;
+        uint256 nonce;
+        uint8 flags;
+    }
+
+    /// @notice One order executed in a batch.
+    /// @dev ABI tuple (field order is the wire format):
+    /// `(uint8 sellTokenIndex, uint8 buyTokenIndex, address owner, address receiver,
+    ///   uint256 sellAmount, uint256 buyAmount, uint256 feeAmount, uint32 validTo, uint256 nonce,
+    ///   uint8 flags, uint8 signingScheme, uint256 executedSellAmount, bytes signature)`.
+    /// The order's `sellToken`/`buyToken` are `tokens[sellTokenIndex]`/`tokens[buyTokenIndex]`
+    /// of the batch, which keeps calldata small; the order hash uses the addresses.
+    /// Named `TradeData` because `Trade` is the event.
+    struct TradeData {
+        uint8 sellTokenIndex;
+        uint8 buyTokenIndex;
+        address owner;
+        address receiver;
+        uint256 sellAmount;
+        uint256 buyAmount;
+        uint256 feeAmount;
+        uint32 validTo;
+        uint256 nonce;
+        uint8 flags;
+        /// @dev 0 = EIP-712 ECDSA, 1 = EIP-1271, 2 = pre-sign.
+        uint8 signingScheme;
+        /// @dev Sold amount for this fill, fee excluded. Fill-or-kill: must equal `sellAmount`.
+        uint256 executedSellAmount;
+        bytes signature;
+    }
+
+    /// @notice What `orderStatus` reports, checked in this order.
+    enum OrderStatus {
+        /// @dev Fillable now (a signature is not checked by the view).
+        Open,
+        /// @dev Partially fillable order filled to its whole `sellAmount`.
+        Filled,
+        /// @dev Cancelled by `cancelOrder` (partially fillable) or below the owner's nonce floor.
+        Cancelled,
+        /// @dev `validTo` is in the past.
+        Expired,
+        /// @dev Can never fill: a zero amount, the same token twice or unknown flag bits.
+        Invalid,
+        /// @dev Fill-or-kill order whose nonce slot is spent: it was filled, cancelled or its
+        /// nonce invalidated; the `Trade` / `OrderCancelled` / `NonceInvalidated` events tell which.
+        NonceSpent
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice `caller` is not an allow-listed relayer.
+    error NotRelayer(address caller);
+    /// @notice `settle` is paused.
+    error SettlementPaused();
+    /// @notice `caller` is neither the guardian nor the owner.
+    error NotGuardian(address caller);
+    /// @notice A zero address where an account is required.
+    error ZeroAddress();
+    /// @notice `tokens` and `clearingPrices` differ in length.
+    error LengthMismatch(uint256 tokens, uint256 clearingPrices);
+    /// @notice `token` appears twice in the batch's token list.
+    error DuplicateToken(address token);
+    /// @notice The clearing price of `token` is zero.
+    error ZeroClearingPrice(address token);
+    /// @notice A trade's token index is beyond the batch's token list.
+    error TokenIndexOutOfRange(uint256 index);
+
+    /// @notice The order's `sellAmount` or `buyAmount` is zero.
+    error ZeroAmount(bytes32 orderUid);
+    /// @notice The order sells and buys the same `token`.
+    error SameToken(bytes32 orderUid, address token);
+    /// @notice The order sets flag bits other than bits 0..2.
+    error InvalidFlags(bytes32 orderUid, uint8 flags);
+    /// @notice The order expired at `validTo`.
+    error OrderExpired(bytes32 orderUid, uint32 validTo);
+    /// @notice The order's nonce is below the owner's nonce floor (cancelled).
+    error NonceBelowFloor(bytes32 orderUid, uint256 nonce, uint256 floor);
+    /// @notice The trade executes nothing.
+    error ZeroExecutedAmount(bytes32 orderUid);
+    /// @notice A fill-or-kill order must execute exactly its `sellAmount`.
+    error FillOrKillAmount(bytes32 orderUid, uint256 executedSellAmount, uint256 sellAmount);
+    /// @notice The fill-or-kill order's nonce slot is already spent (filled, cancelled, invalidated).
+    error NonceAlreadySpent(bytes32 orderUid, address owner, uint256 nonce);
+    /// @notice The partially fillable order was cancelled by its owner.
+    error CancelledOrder(bytes32 orderUid);
+    /// @notice The fill would take the order beyond its `sellAmount`.
+    error OrderOverfilled(bytes32 orderUid, uint256 filledAmount, uint256 executedSellAmount);
+    /// @notice The clearing prices give the order less than its limit price.
+    error LimitPriceNotMet(bytes32 orderUid, uint256 executedSellAmount, uint256 boughtAmount);
+
+    /// @notice Unknown signing scheme.
+    error InvalidSigningScheme(bytes32 orderUid, uint8 scheme);
+    /// @notice Wrong signature length for the scheme (65 for ECDSA, 0 for pre-sign).
+    error InvalidSignatureLength(bytes32 orderUid, uint256 length);
+    /// @notice ECDSA `v` is not 27 or 28.
+    error InvalidSignatureV(bytes32 orderUid, uint8 v);
+    /// @notice ECDSA `s` is in the upper half of the curve order (malleable form).
+    error SignatureHighS(bytes32 orderUid);
+    /// @notice ECDSA recovered `recovered` (zero for an unrecoverable signature), not the owner.
+    error InvalidSigner(bytes32 orderUid, address recovered);
+    /// @notice EIP-1271 owner `owner` has no code.
+    error SignerHasNoCode(bytes32 orderUid, address owner);
+    /// @notice EIP-1271 owner `owner` did not return the magic value within the gas stipend.
+    error InvalidContractSignature(bytes32 orderUid, address owner);
+    /// @notice The owner has not pre-signed the order.
+    error NotPreSigned(bytes32 orderUid, address owner);
+
+    /// @notice `owner`'s internal balance of `token` is `balance`, below `needed`.
+    error InsufficientInternalBalance(address owner, address token, uint256 balance, uint256 needed);
+    /// @notice The batch would pay out more `token` than it took in.
+    error TokenNotConserved(address token, uint256 pulled, uint256 pushed);
+    /// @notice `token` delivered a different amount than transferred (fee-on-transfer, rebasing).
+    error FeeOnTransferToken(address token);
+
+    /// @notice Only the order's owner can cancel it.
+    error NotOrderOwner(address caller, address owner);
+    /// @notice The nonce floor only rises.
+    error NonceFloorNotRaised(uint256 current, uint256 requested);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice One fill: `soldAmount` (fee excluded) of `sellToken` sold for `boughtAmount` of
+    /// `buyToken`, plus `feeAmount` of `sellToken` paid as fee.
+    event Trade(
+        bytes32 indexed orderUid,
+        address indexed owner,
+        address sellToken,
+        address buyToken,
+        uint256 soldAmount,
+        uint256 boughtAmount,
+        uint256 feeAmount
+    );
+    /// @notice A batch of `trades` fills settled by `relayer`.
+    event Settled(address indexed relayer, uint256 trades);
+    /// @notice `amount` of `token` (fees and rounding surplus) credited to `feeRecipient`'s internal balance.
+    event FeesCollected(address indexed feeRecipient, address indexed token, uint256 amount);
+
+    /// @notice `owner` deposited `amount` of `token` into its internal balance.
+    event Deposited(address indexed owner, address indexed token, uint256 amount);
+    /// @notice `owner` withdrew `amount` of `token` from its internal balance to `to`.
+    event Withdrawn(address indexed owner, address indexed token, address to, uint256 amount);
+
+    /// @notice `owner` cancelled the order `orderUid`.
+    event OrderCancelled(bytes32 indexed orderUid, address indexed owner);
+    /// @notice `owner` spent the nonce bits `mask` of bitmap word `word`.
+    event NonceInvalidated(address indexed owner, uint256 word, uint256 mask);
+    /// @notice `owner` raised its nonce floor to `floor`.
+    event NonceFloorRaised(address indexed owner, uint256 floor);
+    /// @notice `owner` set (or revoked) its pre-signature of `orderUid`.
+    event PreSignatureSet(address indexed owner, bytes32 indexed orderUid, bool signed);
+
+    /// @notice The owner allowed or disallowed `relayer`.
+    event RelayerSet(address indexed relayer, bool allowed);
+    /// @notice The owner set the guardian.
+    event GuardianSet(address indexed guardian);
+    /// @notice The owner set the fee recipient.
+    event FeeRecipientSet(address indexed feeRecipient);
+    /// @notice `account` paused or unpaused `settle`.
+    event PauseSet(address indexed account, bool paused);
+
+    /*//////////////////////////////////////////////////////////////
+                               SETTLEMENT
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Settles a batch. Only allow-listed relayers, only while not paused.
+    /// @dev Atomic: any invalid trade reverts the whole batch with a typed error naming it.
+    /// `boughtAmount = floor(executedSellAmount * clearingPrices[sell] / clearingPrices[buy])`
+    /// and `fee = floor(feeAmount * executedSellAmount / sellAmount)`.
+    /// @param tokens The batch's tokens, pairwise distinct.
+    /// @param clearingPrices One nonzero price per token, in a common numeraire.
+    /// @param trades The fills.
+    function settle(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        TradeData[] calldata trades
+    ) external;
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL BALANCES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Moves `amount` of `token` from the caller's wallet into its internal balance.
+    /// @dev Requires an allowance. Reverts `FeeOnTransferToken` unless exactly `amount` arrives.
+    function deposit(address token, uint256 amount) external;
+
+    /// @notice Sends `amount` of `token` from the caller's internal balance to `to`. Works while paused.
+    function withdraw(address token, uint256 amount, address to) external;
+
+    /// @notice `owner`'s internal balance of `token`.
+    function balanceOf(address owner, address token) external view returns (uint256);
+
+    /*//////////////////////////////////////////////////////////////
+                        CANCELLATION AND SIGNING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Cancels one order; the caller must be its owner. Works while paused.
+    /// @dev Fill-or-kill: spends its nonce bit. Partially fillable: sets its filled amount to
+    /// `type(uint256).max`.
+    function cancelOrder(Order calldata order) external;
+
+    /// @notice Spends the caller's nonce bits `mask` of bitmap word `word` (Permit2 style),
+    /// cancelling every fill-or-kill order that uses one of them.
+    function invalidateNonces(uint256 word, uint256 mask) external;
+
+    /// @notice Raises the caller's nonce floor: every order with `nonce < floor` is cancelled.
+    function setNonceFloor(uint256 floor) external;
+
+    /// @notice Pre-signs (or revokes) `orderUid` for signing scheme 2; the caller is the owner.
+    function setPreSignature(bytes32 orderUid, bool signed) external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The EIP-712 domain separator (name "crossbook", version "1").
+    function domainSeparator() external view returns (bytes32);
+
+    /// @notice The order uid: the EIP-712 digest of `order`.
+    function orderUid(Order calldata order) external view returns (bytes32);
+
+    /// @notice Status and the sell amount still fillable (0 unless `Open`).
+    function orderStatus(Order calldata order)
+        external
+        view
+        returns (OrderStatus status, uint256 remainingSellAmount);
+
+    /// @notice `orderStatus` for many orders.
+    function orderStatuses(Order[] calldata orders)
+        external
+        view
+        returns (OrderStatus[] memory statuses, uint256[] memory remainingSellAmounts);
+
+    /// @notice Sold amount filled so far of a partially fillable order (`type(uint256).max` once cancelled).
+    function filledAmount(bytes32 orderUid) external view returns (uint256);
+
+    /// @notice `owner`'s nonce bitmap word `word` (bit set = spent).
+    function nonceBitmap(address owner, uint256 word) external view returns (uint256);
+
+    /// @notice Orders of `owner` with a lower nonce never fill.
+    function nonceFloor(address owner) external view returns (uint256);
+
+    /// @notice Whether `owner` pre-signed `orderUid`.
+    function preSignature(address owner, bytes32 orderUid) external view returns (bool);
+
+    /*//////////////////////////////////////////////////////////////
+                                 ADMIN
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Whether `relayer` may call `settle`.
+    function isRelayer(address relayer) external view returns (bool);
+
+    /// @notice Receives fees and surplus as internal balance.
+    function feeRecipient() external view returns (address);
+
+    /// @notice May pause `settle` (the owner may too).
+    function guardian() external view returns (address);
+
+    /// @notice Whether `settle` is paused.
+    function paused() external view returns (bool);
+
+    /// @notice Owner only: allow or disallow a relayer.
+    function setRelayer(address relayer, bool allowed) external;
+
+    /// @notice Owner only: set the guardian (zero to remove).
+    function setGuardian(address guardian) external;
+
+    /// @notice Owner only: set the fee recipient (nonzero).
+    function setFeeRecipient(address feeRecipient) external;
+
+    /// @notice Guardian or owner: pause `settle`. Cancels, deposits and withdrawals keep working.
+    function pause() external;
+
+    /// @notice Owner only: resume `settle`.
+    function unpause() external;
+}

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
+import {MockERC20} from "../../../contracts/test/MockERC20.sol";
+import {SettlementBase} from "./SettlementBase.sol";
+
+/// @notice settle(): happy paths, pricing, partial fills, batch checks.
+contract SettlementSettleTest is SettlementBase {
+    // ------------------------------ happy paths ------------------------------
+
+    function test_settle_crossingPairFromWallets() public {
+        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
+            _crossingPair(0, 0);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.FeesCollected(fees, address(tokenA), 1e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Settled(relayer, 2);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+
+        assertEq(tokenA.balanceOf(alice), 899e18);
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenB.balanceOf(bob), 900e18);
+        assertEq(tokenA.balanceOf(bob), 100e18);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
+        assertEq(tokenA.balanceOf(address(settlement)), 1e18);
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+    }
+
+    function test_settle_crossingPairFromInternalBalances() public {
+        vm.prank(alice);
+        settlement.deposit(address(tokenA), 200e18);
+        vm.prank(bob);
+        settlement.deposit(address(tokenB), 200e18);
+        (ISettlement.TradeData[] memory trades,,) =
+            _crossingPair(SELL_INTERNAL | BUY_INTERNAL, SELL_INTERNAL | BUY_INTERNAL);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+
+        assertEq(settlement.balanceOf(alice, address(tokenA)), 99e18);
+        assertEq(settlement.balanceOf(alice, address(tokenB)), 100e18);
+        assertEq(settlement.balanceOf(bob, address(tokenB)), 100e18);
+        assertEq(settlement.balanceOf(bob, address(tokenA)), 100e18);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
+        assertEq(tokenA.balanceOf(address(settlement)), 200e18);
+    }
+
+    function test_settle_paysReceiver() public {
+        address carol = makeAddr("carol");
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        a.receiver = carol;
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18)));
+        assertEq(tokenB.balanceOf(carol), 100e18);
+        assertEq(tokenB.balanceOf(alice), 0);
+    }
+
+    function test_settle_roundingDustGoesToFeeRecipient() public {
+        // A=1, B=3: Alice's 10 A buy floor(10/3) = 3 B; Bob's 3 B buy 9 A; 1 A wei is surplus.
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 10, 3, 0, 1, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 3, 9, 0, 1, 0);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.FeesCollected(fees, address(tokenA), 1);
+        _settle(_tokensAB(), _prices(1, 3), _two(_signedTrade(a, alicePk, 10), _signedTrade(b, bobPk, 3)));
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1);
+        assertEq(tokenB.balanceOf(alice), 3);
+        assertEq(tokenA.balanceOf(bob), 9);
+    }
+
+    function test_settle_overpayingPricesNotConserved() public {
+        // At A=3, B=2 Alice's 100 A buy 150 B, but Bob brings only 100 B.
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 90e18, 0, 1, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        vm.prank(relayer);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 100e18, 150e18)
+        );
+        settlement.settle(_tokensAB(), _prices(3, 2), trades);
+    }
+
+    function test_settle_sixDecimalToken() public {
+        MockERC20 usdc = new MockERC20("USD Coin", "USDC", 6);
+        _fund(bob, address(usdc), 1_000_000e6);
+        address[] memory tokens = new address[](2);
+        tokens[0] = address(tokenA);
+        tokens[1] = address(usdc);
+        // 1 A (1e18 units) = 2000 USDC (2000e6 units): price(A) * 1e18 = price(USDC) * 2000e6.
+        uint256[] memory prices = _prices(2000e6, 1e18);
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(usdc), 1e18, 1999e6, 0, 1, 0);
+        ISettlement.Order memory b = _order(bob, address(usdc), address(tokenA), 2000e6, 1e18, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = _two(
+            _trade(a, 0, 1, 1e18, SCHEME_ECDSA, _sign(alicePk, a)),
+            _trade(b, 1, 0, 2000e6, SCHEME_ECDSA, _sign(bobPk, b))
+        );
+        _settle(tokens, prices, trades);
+        assertEq(usdc.balanceOf(alice), 2000e6);
+        assertEq(tokenA.balanceOf(bob), 1e18);
+    }
+
+    // ------------------------------ price checks ------------------------------
+
+    function test_settle_limitMissedByOneWei() public {
+        // Bob wants one wei more than 1:1 gives him.
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18 + 1, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), 100e18, 100e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    /// @dev Every fill gets at least its limit price, and the batch never pays out more than
+    /// the floor of executed * p_sell / p_buy.
+    function testFuzz_settle_roundingNeverAgainstUser(
+        uint256 sellAmount,
+        uint256 buyAmount,
+        uint256 executed,
+        uint256 priceA,
+        uint256 priceB
+    ) public {
+        sellAmount = bound(sellAmount, 1, 1e30);
+        buyAmount = bound(buyAmount, 1, 1e30);
+        executed = bound(executed, 1, sellAmount);
+        priceA = bound(priceA, 1, 1e36);
+        priceB = bound(priceB, 1, 1e36);
+        _fund(alice, address(tokenA), sellAmount);
+        uint256 bought = executed * priceA / priceB;
+        vm.assume(bought > 0 && bought < 1e40);
+        // Seed the contract with B through bob's internal balance so the trade can be paid.
+        _fund(bob, address(tokenB), bought);
+        vm.prank(bob);
+        settlement.deposit(address(tokenB), bought);
+        // Bob's internal-balance order absorbs the other side at any price he accepts (1 wei).
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellAmount, buyAmount, 0, 7, PARTIAL);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), bought, 1, 0, 7, SELL_INTERNAL | BUY_INTERNAL);
+        ISettlement.TradeData[] memory trades =
+            _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, bought));
+
+        bool meetsLimit = bought * sellAmount >= executed * buyAmount;
+        // Bob's side: floor(bought * pB / pA) <= executed, so the batch always conserves A.
+        uint256 bobGets = bought * priceB / priceA;
+        assertLe(bobGets, executed);
+        vm.prank(relayer);
+        if (!meetsLimit) {
+            vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(a), executed, bought));
+            settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+            return;
+        }
+        if (bobGets == 0) {
+            vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), bought, 0));
+            settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+            return;
+        }
+        settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+        assertEq(tokenB.balanceOf(alice), bought, "alice gets the floor");
+        assertGe(tokenB.balanceOf(alice) * sellAmount, executed * buyAmount, "limit price");
+        assertEq(settlement.filledAmount(_uid(a)), executed);
+    }
+
+    /// @dev Partial fill fee is floor(feeAmount * executed / sellAmount): never above the pro-rata share.
+    function testFuzz_settle_partialFeeRoundsForUser(uint256 sellAmount, uint256 feeAmount, uint256 executed) public {
+        sellAmount = bound(sellAmount, 1, 1e30);
+        feeAmount = bound(feeAmount, 0, 1e30);
+        executed = bound(executed, 1, sellAmount);
+        _fund(alice, address(tokenA), sellAmount + feeAmount);
+        _fund(bob, address(tokenB), executed);
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellAmount, 1, feeAmount, 9, PARTIAL);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), executed, 1, 0, 9, 0);
+        uint256 before = tokenA.balanceOf(alice);
+        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, executed)));
+        uint256 fee = before - tokenA.balanceOf(alice) - executed;
+        assertEq(fee, feeAmount * executed / sellAmount);
+        assertLe(fee * sellAmount, feeAmount * executed);
+    }
+
+    function test_settle_limitCheckFullPrecision() public {
+        // Products overflow 256 bits; the check is still exact.
+        uint256 big = type(uint256).max / 2;
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), big, big, 0, 1, PARTIAL);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 10e18, 1, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b, bobPk, 10e18));
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        assertEq(settlement.filledAmount(_uid(a)), 10e18);
+    }
+
+    // ------------------------------ partial fills ------------------------------
+
+    function test_settle_partialFillsAccumulate() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 10e18, 3, PARTIAL);
+        for (uint256 i; i < 4; ++i) {
+            ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 25e18, 25e18, 0, 10 + i, 0);
+            _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 25e18), _signedTrade(b, bobPk, 25e18)));
+            assertEq(settlement.filledAmount(_uid(a)), 25e18 * (i + 1));
+        }
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenA.balanceOf(alice), 1_000e18 - 110e18);
+        (ISettlement.OrderStatus status, uint256 remaining) = settlement.orderStatus(a);
+        assertEq(uint8(status), uint8(ISettlement.OrderStatus.Filled));
+        assertEq(remaining, 0);
+    }
+
+    function test_settle_partialOverfillReverts() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
+        ISettlement.Order memory b1 = _order(bob, address(tokenB), address(tokenA), 60e18, 60e18, 0, 1, 0);
+        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 60e18), _signedTrade(b1, bobPk, 60e18)));
+        ISettlement.Order memory b2 = _order(bob, address(tokenB), address(tokenA), 41e18, 41e18, 0, 2, 0);
+        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 41e18), _signedTrade(b2, bobPk, 41e18));
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 41e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_partialOrderTwiceInOneBatchOverfills() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, PARTIAL);
+        ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](3);
+        trades[0] = _signedTrade(a, alicePk, 60e18);
+        trades[1] = _signedTrade(a, alicePk, 60e18);
+        trades[2] = _signedTrade(b, bobPk, 120e18);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 60e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_fillOrKillPartialAmountReverts() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.FillOrKillAmount.selector, _uid(a), 50e18, 100e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 50e18)));
+    }
+
+    function test_settle_sameFillOrKillOrderTwiceInOneBatch() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](3);
+        trades[0] = _signedTrade(a, alicePk, 100e18);
+        trades[1] = _signedTrade(a, alicePk, 100e18);
+        trades[2] = _signedTrade(b, bobPk, 200e18);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 3));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_fillOrKillReplayInLaterBatch() public {
+        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    // ------------------------------ order checks ------------------------------
+
+    function test_settle_zeroSellAmount() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 0, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 1)));
+    }
+
+    function test_settle_zeroBuyAmount() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 0, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+    }
+
+    function test_settle_zeroExecutedAmount() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, PARTIAL);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroExecutedAmount.selector, _uid(a)));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 0)));
+    }
+
+    function test_settle_sameTokenIndex() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.SameToken.selector, _uid(a), address(tokenA)));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 0, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+    }
+
+    function test_settle_duplicateTokenInList() public {
+        address[] memory tokens = new address[](2);
+        tokens[0] = address(tokenA);
+        tokens[1] = address(tokenA);
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.DuplicateToken.selector, address(tokenA)));
+        settlement.settle(tokens, _prices(1, 1), _one(_trade(a, 0, 1, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+    }
+
+    function test_settle_invalidFlags() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 8);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidFlags.selector, _uid(a), uint8(8)));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+    }
+
+    function test_settle_expired() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.TradeData[] memory trades = _one(_signedTrade(a, alicePk, 100e18));
+        vm.warp(uint256(a.validTo) + 1);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderExpired.selector, _uid(a), a.validTo));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_validAtValidTo() public {
+        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        vm.warp(a.validTo);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_zeroClearingPrice() public {
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroClearingPrice.selector, address(tokenB)));
+        settlement.settle(_tokensAB(), _prices(1, 0), trades);
+    }
+
+    function test_settle_lengthMismatch() public {
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.LengthMismatch.selector, 2, 1));
+        settlement.settle(_tokensAB(), new uint256[](1), trades);
+    }
+
+    function test_settle_tokenIndexOutOfRange() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
+    }
+
+    function test_settle_insufficientInternalBalance() public {
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, SELL_INTERNAL);
+        vm.prank(relayer);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 100e18)
+        );
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+    }
+
+    function test_settle_notConservedWithoutCounterparty() public {
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 0, 100e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+    }
+
+    function test_settle_cannotSpendOthersInternalBalance() public {
+        // Fee recipient's surplus sits in the contract; a lone order cannot be paid from it.
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 1e18, 1e18, 0, 2, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 0, 1e18));
+        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(b, bobPk, 1e18)));
+    }
+
+    // ------------------------------ access ------------------------------
+
+    function test_settle_notAllowListed() public {
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, alice));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_relayerRevoked() public {
+        vm.prank(admin);
+        settlement.setRelayer(relayer, false);
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, relayer));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_paused() public {
+        vm.prank(guardianAccount);
+        settlement.pause();
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(relayer);
+        vm.expectRevert(ISettlement.SettlementPaused.selector);
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        vm.prank(admin);
+        settlement.unpause();
+        _settle(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    // ------------------------------ gas ------------------------------
+
+    /// @dev Prints execution gas of one crossing pair (wallet and internal) for the report.
+    function test_settle_gasOnePair() public {
+        // Warm up balances so the measurement resembles steady state.
+        tokenB.mint(alice, 1);
+        tokenA.mint(bob, 1);
+        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        vm.prank(relayer);
+        uint256 g = gasleft();
+        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        emit log_named_uint("settle 1 pair from wallets (execution gas)", g - gasleft());
+    }
+}
