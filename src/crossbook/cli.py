@@ -176,6 +176,17 @@ def bench() -> None:
     """Benchmarks."""
 
 
+@bench.command("gas-profile")
+@click.argument("scenario", type=click.Choice(["settle-wallet", "settle-internal"]))
+@_friendly_errors
+def bench_gas_profile(scenario: str) -> None:
+    """Split the gas of a settle scenario's measured batch by opcode class (step traces)."""
+    from crossbook.bench.gas_profile import format_profile, profile_settlement
+
+    profile = profile_settlement(internal=scenario == "settle-internal")
+    click.echo(format_profile(profile, per=100))
+
+
 @bench.command("gas")
 @click.argument("scenarios", nargs=-1)
 @click.option("--update", is_flag=True, help="Write the figures to snapshots/gas.json.")
