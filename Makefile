@@ -50,8 +50,8 @@ test-deep: build  ## forge fuzz/invariants with the deep profile
 	FOUNDRY_PROFILE=deep forge test
 
 lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 	$(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
 

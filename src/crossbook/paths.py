@@ -36,7 +36,9 @@ def tool_path(name: str) -> Path:
 
 
 def deployments_dir() -> Path:
-    return project_root() / "deployments"
+    """`CROSSBOOK_DEPLOYMENTS_DIR`, else `deployments/` in the checkout."""
+    env = os.environ.get("CROSSBOOK_DEPLOYMENTS_DIR")
+    return Path(env).resolve() if env else project_root() / "deployments"
 
 
 def snapshots_dir() -> Path:
