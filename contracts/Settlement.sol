@@ -10,6 +10,7 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
 import {OrderLib} from "./libraries/OrderLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
+import {TradeLib} from "./libraries/TradeLib.sol";
 
 /// @title Settlement
 /// @notice Settles batches of signed orders at uniform clearing prices; holds internal balances.
@@ -17,19 +18,6 @@ import {SignatureLib} from "./libraries/SignatureLib.sol";
 /// of the batch's tokens and the bounded EIP-1271 `isValidSignature` staticcall.
 contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeTransferLib for address;
-
-    /*//////////////////////////////////////////////////////////////
-                                 TYPES
-    //////////////////////////////////////////////////////////////*/
-
-    /// @dev Per-batch accounting in memory, indexed like `tokens` (and `bought` like `trades`).
-    struct Batch {
-        uint256[] pulled; // sold + fee taken in (wallet and internal)
-        uint256[] pushed; // bought paid out (wallet and internal)
-        uint256[] walletPulled; // the wallet part of `pulled`
-        uint256[] balanceBefore; // own token balance before the first wallet pull
-        uint256[] bought; // per trade
-    }
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -74,17 +62,18 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     ) external nonReentrant {
         if (!isRelayer[msg.sender]) revert NotRelayer(msg.sender);
         if (paused) revert SettlementPaused();
-        Batch memory batch = _openBatch(tokens, clearingPrices, trades.length);
+        uint256 accounts = _openBatch(tokens, clearingPrices);
         uint256 count = trades.length;
+        uint256 bought = _alloc(count << 5);
         // Pass 1: check every order, record its fill and pull its sold amount and fee.
         for (uint256 i; i < count; ++i) {
-            batch.bought[i] = _pull(trades[i], tokens, clearingPrices, batch);
+            _store(bought + (i << 5), _pull(TradeLib.at(trades, i), tokens, clearingPrices, accounts));
         }
-        _checkWalletPulls(tokens, batch);
-        _closeBatch(tokens, batch);
+        _checkWalletPulls(tokens, accounts);
+        _closeBatch(tokens, accounts);
         // Pass 2: pay out; nothing leaves before everything came in and the books balance.
         for (uint256 i; i < count; ++i) {
-            _push(trades[i], tokens, batch.bought[i]);
+            _push(TradeLib.at(trades, i), tokens, _load(bought + (i << 5)));
         }
         emit Settled(msg.sender, count);
     }
@@ -220,53 +209,63 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     // ------------------------------ internal ------------------------------
 
-    /// @dev Validates the batch header and allocates its accounting.
-    function _openBatch(address[] calldata tokens, uint256[] calldata prices, uint256 tradeCount)
+    // Per-batch accounting lives in memory, four words per token of the batch (indexed like
+    // `tokens`): what was pulled in (sold + fee, wallet and internal), what is paid out, the
+    // wallet part of the pulls, and our own balance before the first wallet pull.
+    uint256 private constant _PULLED = 0x00;
+    uint256 private constant _PUSHED = 0x20;
+    uint256 private constant _WALLET_PULLED = 0x40;
+    uint256 private constant _BALANCE_BEFORE = 0x60;
+
+    /// @dev Validates the batch header and allocates its zeroed accounting.
+    function _openBatch(address[] calldata tokens, uint256[] calldata prices)
         internal
         pure
-        returns (Batch memory batch)
+        returns (uint256 accounts)
     {
         uint256 n = tokens.length;
         if (prices.length != n) revert LengthMismatch(n, prices.length);
         for (uint256 j; j < n; ++j) {
-            address token = tokens[j];
+            address token = tokens[j]; // checked access: rejects dirty address words
             if (prices[j] == 0) revert ZeroClearingPrice(token);
             // Quadratic, but batches name few tokens and `uint8` indices cap it at 256.
             for (uint256 k; k < j; ++k) {
                 if (tokens[k] == token) revert DuplicateToken(token);
             }
         }
-        batch.pulled = new uint256[](n);
-        batch.pushed = new uint256[](n);
-        batch.walletPulled = new uint256[](n);
-        batch.balanceBefore = new uint256[](n);
-        batch.bought = new uint256[](tradeCount);
+        accounts = _alloc(n << 7);
     }
 
-    /// @dev Pass 1 for one trade: checks the order, records the fill, takes sold + fee.
+    /// @dev Pass 1 for the trade at `t`: checks the order, records the fill, takes sold + fee.
     function _pull(
-        TradeData calldata trade,
+        uint256 t,
         address[] calldata tokens,
         uint256[] calldata prices,
-        Batch memory batch
+        uint256 accounts
     ) internal returns (uint256 bought) {
-        uint256 sellIndex = trade.sellTokenIndex;
-        uint256 buyIndex = trade.buyTokenIndex;
+        TradeLib.validate(t);
+        uint256 sellIndex = TradeLib.word(t, TradeLib.SELL_INDEX);
+        uint256 buyIndex = TradeLib.word(t, TradeLib.BUY_INDEX);
         if (sellIndex >= tokens.length) revert TokenIndexOutOfRange(sellIndex);
         if (buyIndex >= tokens.length) revert TokenIndexOutOfRange(buyIndex);
-        address sellToken = tokens[sellIndex];
-        bytes32 uid = _hashTypedData(OrderLib.hash(trade, sellToken, tokens[buyIndex]));
-        uint256 executed = _checkAndRecordFill(trade, uid, sellToken, tokens[buyIndex]);
+        // Indices are in range and `_openBatch` checked every token word: raw reads are safe.
+        address sellToken = _tokenAt(tokens, sellIndex);
+        address buyToken = _tokenAt(tokens, buyIndex);
+        bytes32 uid = _hashTypedData(TradeLib.structHash(t, sellToken, buyToken));
+        uint256 executed = _checkAndRecordFill(t, uid, sellToken, buyToken);
 
-        bought = _boughtAmount(trade, uid, executed, prices[sellIndex], prices[buyIndex]);
-        uint256 fee = _take(trade, sellToken, sellIndex, executed, batch);
-        batch.pushed[buyIndex] += bought;
-        emit Trade(uid, trade.owner, sellToken, tokens[buyIndex], executed, bought, fee);
+        bought = _boughtAmount(t, uid, executed, _priceAt(prices, sellIndex), _priceAt(prices, buyIndex));
+        uint256 fee = _take(t, sellToken, accounts + (sellIndex << 7), executed);
+        _addAt(accounts + (buyIndex << 7) + _PUSHED, bought);
+        emit Trade(
+            uid, address(uint160(TradeLib.word(t, TradeLib.OWNER))), sellToken, buyToken,
+            executed, bought, fee
+        );
     }
 
     /// @dev The bought amount at the clearing prices, checked against the limit price.
     function _boughtAmount(
-        TradeData calldata trade,
+        uint256 t,
         bytes32 uid,
         uint256 executed,
         uint256 sellPrice,
@@ -274,63 +273,67 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     ) internal pure returns (uint256 bought) {
         // Floor: the batch keeps the rounding, so tokens are conserved.
         bought = FixedPointMathLib.fullMulDiv(executed, sellPrice, buyPrice);
-        if (!OrderLib.meetsLimit(bought, trade.sellAmount, executed, trade.buyAmount)) {
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        uint256 buyAmount = TradeLib.word(t, TradeLib.BUY_AMOUNT);
+        if (!OrderLib.meetsLimit(bought, sellAmount, executed, buyAmount)) {
             revert LimitPriceNotMet(uid, executed, bought);
         }
     }
 
     /// @dev Takes sold + fee from the owner's wallet or internal balance; returns the fee.
-    function _take(
-        TradeData calldata trade,
-        address sellToken,
-        uint256 sellIndex,
-        uint256 executed,
-        Batch memory batch
-    ) internal returns (uint256 fee) {
-        uint256 sellAmount = trade.sellAmount;
+    /// `account` is the sell token's accounting.
+    function _take(uint256 t, address sellToken, uint256 account, uint256 executed)
+        internal
+        returns (uint256 fee)
+    {
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        uint256 feeAmount = TradeLib.word(t, TradeLib.FEE_AMOUNT);
         // Floor: the fee rounds in the owner's favour. `executed <= sellAmount`, so no overflow.
         fee = executed == sellAmount
-            ? trade.feeAmount
-            : FixedPointMathLib.fullMulDiv(trade.feeAmount, executed, sellAmount);
-        address orderOwner = trade.owner;
+            ? feeAmount
+            : FixedPointMathLib.fullMulDiv(feeAmount, executed, sellAmount);
+        address orderOwner = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
         uint256 amount = executed + fee;
-        if (trade.flags & OrderLib.SELL_FROM_INTERNAL != 0) {
+        if (TradeLib.word(t, TradeLib.FLAGS) & OrderLib.SELL_FROM_INTERNAL != 0) {
             _debit(orderOwner, sellToken, amount);
         } else {
-            if (batch.walletPulled[sellIndex] == 0) {
-                batch.balanceBefore[sellIndex] = SafeTransferLib.balanceOf(sellToken, address(this));
+            if (_load(account + _WALLET_PULLED) == 0) {
+                _store(account + _BALANCE_BEFORE, SafeTransferLib.balanceOf(sellToken, address(this)));
             }
             // Reason: `orderOwner` is not arbitrary: it signed this order (verified before `_take`)
             // and the signature bounds `amount` by the signed sellAmount + feeAmount.
             // slither-disable-next-line arbitrary-send-erc20
             sellToken.safeTransferFrom(orderOwner, address(this), amount);
-            batch.walletPulled[sellIndex] += amount;
+            _addAt(account + _WALLET_PULLED, amount);
         }
-        batch.pulled[sellIndex] += amount;
+        _addAt(account + _PULLED, amount);
     }
 
     /// @dev Every order check, the signature, then the fill record (before any token moves).
-    function _checkAndRecordFill(
-        TradeData calldata trade,
-        bytes32 uid,
-        address sellToken,
-        address buyToken
-    ) internal returns (uint256 executed) {
-        uint256 sellAmount = trade.sellAmount;
-        if (sellAmount == 0 || trade.buyAmount == 0) revert ZeroAmount(uid);
+    function _checkAndRecordFill(uint256 t, bytes32 uid, address sellToken, address buyToken)
+        internal
+        returns (uint256 executed)
+    {
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        if (sellAmount == 0 || TradeLib.word(t, TradeLib.BUY_AMOUNT) == 0) revert ZeroAmount(uid);
         if (sellToken == buyToken) revert SameToken(uid, sellToken);
-        uint8 flags = trade.flags;
-        if (flags > OrderLib.ALL_FLAGS) revert InvalidFlags(uid, flags);
+        uint256 flags = TradeLib.word(t, TradeLib.FLAGS);
+        // `validate` kept `flags` within uint8, so the cast is exact.
+        if (flags > OrderLib.ALL_FLAGS) revert InvalidFlags(uid, uint8(flags));
+        uint256 validTo = TradeLib.word(t, TradeLib.VALID_TO);
         // forge-lint: disable-next-line(block-timestamp)
-        if (trade.validTo < block.timestamp) revert OrderExpired(uid, trade.validTo);
-        address orderOwner = trade.owner;
-        uint256 nonce = trade.nonce;
+        if (validTo < block.timestamp) revert OrderExpired(uid, uint32(validTo));
+        address orderOwner = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
+        uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
         uint256 floor = nonceFloor[orderOwner];
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
-        executed = trade.executedSellAmount;
+        executed = TradeLib.word(t, TradeLib.EXECUTED);
         if (executed == 0) revert ZeroExecutedAmount(uid);
 
-        SignatureLib.verify(trade.signingScheme, uid, orderOwner, trade.signature, preSignature);
+        SignatureLib.verify(
+            uint8(TradeLib.word(t, TradeLib.SIGNING_SCHEME)), uid, orderOwner,
+            TradeLib.signature(t), preSignature
+        );
 
         if (flags & OrderLib.PARTIALLY_FILLABLE == 0) {
             if (executed != sellAmount) revert FillOrKillAmount(uid, executed, sellAmount);
@@ -353,20 +356,21 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev Reverts unless each token's wallet pulls all arrived (no fee-on-transfer, no rebase).
-    function _checkWalletPulls(address[] calldata tokens, Batch memory batch) internal view {
+    function _checkWalletPulls(address[] calldata tokens, uint256 accounts) internal view {
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 expected = batch.walletPulled[j];
-            if (expected != 0) _checkArrived(tokens[j], batch.balanceBefore[j], expected);
+            uint256 account = accounts + (j << 7);
+            uint256 expected = _load(account + _WALLET_PULLED);
+            if (expected != 0) _checkArrived(tokens[j], _load(account + _BALANCE_BEFORE), expected);
         }
     }
 
-    /// @dev Pass 2 for one trade: pays `bought` to the receiver (the owner if zero).
-    function _push(TradeData calldata trade, address[] calldata tokens, uint256 bought) internal {
-        uint256 buyIndex = trade.buyTokenIndex;
-        address buyToken = tokens[buyIndex];
-        address receiver = trade.receiver;
-        if (receiver == address(0)) receiver = trade.owner;
-        if (trade.flags & OrderLib.BUY_TO_INTERNAL != 0) {
+    /// @dev Pass 2 for the trade at `t`: pays `bought` to the receiver (the owner if zero).
+    /// Pass 1 validated the trade's words and its token index.
+    function _push(uint256 t, address[] calldata tokens, uint256 bought) internal {
+        address buyToken = _tokenAt(tokens, TradeLib.word(t, TradeLib.BUY_INDEX));
+        address receiver = address(uint160(TradeLib.word(t, TradeLib.RECEIVER)));
+        if (receiver == address(0)) receiver = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
+        if (TradeLib.word(t, TradeLib.FLAGS) & OrderLib.BUY_TO_INTERNAL != 0) {
             _balances[receiver][buyToken] += bought;
         } else {
             buyToken.safeTransfer(receiver, bought);
@@ -375,11 +379,12 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Per token: pays out at most what came in; the surplus goes to the fee recipient.
     /// Runs before any payout, so a batch never touches tokens it did not take in.
-    function _closeBatch(address[] calldata tokens, Batch memory batch) internal {
+    function _closeBatch(address[] calldata tokens, uint256 accounts) internal {
         address recipient = feeRecipient;
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 pulled = batch.pulled[j];
-            uint256 pushed = batch.pushed[j];
+            uint256 account = accounts + (j << 7);
+            uint256 pulled = _load(account + _PULLED);
+            uint256 pushed = _load(account + _PUSHED);
             if (pushed > pulled) revert TokenNotConserved(tokens[j], pulled, pushed);
             if (pulled != pushed) {
                 uint256 surplus;
@@ -391,6 +396,53 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 emit FeesCollected(recipient, tokens[j], surplus);
             }
         }
+    }
+
+    /// @dev `tokens[i]` without the bound check; callers keep `i < tokens.length`, and
+    /// `_openBatch` read every token word through the checked accessor first.
+    function _tokenAt(address[] calldata tokens, uint256 i) private pure returns (address token) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            token := calldataload(add(tokens.offset, shl(5, i)))
+        }
+    }
+
+    /// @dev `prices[i]` without the bound check; callers keep `i < prices.length`.
+    function _priceAt(uint256[] calldata prices, uint256 i) private pure returns (uint256 price) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            price := calldataload(add(prices.offset, shl(5, i)))
+        }
+    }
+
+    /// @dev `size` bytes of zeroed memory, never freed (a batch is one call).
+    function _alloc(uint256 size) private pure returns (uint256 p) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            p := mload(0x40)
+            mstore(0x40, add(p, size))
+            // Reading past the end of calldata yields zeros: a cheap memset.
+            calldatacopy(p, calldatasize(), size)
+        }
+    }
+
+    function _load(uint256 p) private pure returns (uint256 value) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            value := mload(p)
+        }
+    }
+
+    function _store(uint256 p, uint256 value) private pure {
+        /// @solidity memory-safe-assembly
+        assembly {
+            mstore(p, value)
+        }
+    }
+
+    /// @dev Checked `+=` on a memory word (sums of amounts never wrap silently).
+    function _addAt(uint256 p, uint256 amount) private pure {
+        _store(p, _load(p) + amount);
     }
 
     /// @dev Debits an internal balance, reverting typed when short.

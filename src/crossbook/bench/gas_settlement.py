@@ -53,21 +53,26 @@ def fund_makers(dn: Devnet, makers: list[Maker], internal: bool) -> None:
     w3, deployer = dn.w3, dn.deployer.address
     settlement = settlement_contract(dn)
     weth, usdc = token_contract(dn, "WETH"), token_contract(dn, "USDC")
-    last = b""
+    # Every transaction is awaited: Anvil's automine mines in the background, so a later
+    # call's gas estimate may not see an earlier, still unmined transaction.
     for maker in makers:
         dn.node.rpc("anvil_setBalance", [maker.address, hex(10**20)])
         dn.node.rpc("anvil_impersonateAccount", [maker.address])
         for tok, amount in ((weth, 100 * 10**18), (usdc, 1_000_000 * 10**6)):
-            tok.functions.mint(maker.address, amount).transact({"from": deployer})
-            last = tok.functions.approve(settlement.address, MAX_UINT).transact(
-                {"from": maker.address}
-            )
+            txs = [
+                tok.functions.mint(maker.address, amount).transact({"from": deployer}),
+                tok.functions.approve(settlement.address, MAX_UINT).transact(
+                    {"from": maker.address}
+                ),
+            ]
+            for tx in txs:
+                wait_ok(w3, tx, "funding bench makers")
             if internal:
-                last = settlement.functions.deposit(tok.address, amount // 2).transact(
+                deposit = settlement.functions.deposit(tok.address, amount // 2).transact(
                     {"from": maker.address}
                 )
+                wait_ok(w3, deposit, "depositing for bench makers")
         dn.node.rpc("anvil_stopImpersonatingAccount", [maker.address])
-    wait_ok(w3, last, "funding bench makers")
 
 
 def pair_fills(dn: Devnet, makers: list[Maker], nonce: int, flags: int) -> list[Fill]:
