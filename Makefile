@@ -53,7 +53,7 @@ lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
-	$(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
+	FOUNDRY_OUT=.forge/slither-out FOUNDRY_CACHE_PATH=.forge/slither-cache $(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
 
 bench: build  ## re-measure gas scenarios on Anvil and print a table against snapshots/gas.json
 	$(BIN)/crossbook bench gas

@@ -72,6 +72,9 @@ library TradeLib {
     }
 
     /// @notice The trade's `signature` bytes as a calldata slice.
+    // Reason: slither reads the assignments of `sig.offset` and `sig.length` (two different
+    // members of a calldata slice) as two writes of `sig`.
+    // slither-disable-next-line write-after-write
     function signature(uint256 t) internal pure returns (bytes calldata sig) {
         /// @solidity memory-safe-assembly
         assembly {

@@ -206,3 +206,14 @@ def bench_gas(scenarios: tuple[str, ...], update: bool, check: bool) -> None:
         drifted = [n for n, g in measured.items() if snapshot.get(n) != g]
         if drifted:
             raise gas.GasSnapshotError(f"gas differs from the snapshot: {', '.join(drifted)}")
+
+
+from crossbook.cli_relayer import relayer  # noqa: E402
+
+main.add_command(relayer)
+from crossbook.cli_pool import pool  # noqa: E402
+
+main.add_command(pool)
+from crossbook.cli_book import book  # noqa: E402
+
+main.add_command(book)

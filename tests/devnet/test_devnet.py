@@ -42,8 +42,14 @@ def test_launch_deploys_tokens_and_writes_manifest(tmp_path):
         from crossbook.bench.gas import token_contract
 
         usdc = token_contract(dn, "USDC")
-        for account in dn.accounts:
-            assert usdc.functions.balanceOf(account.address).call() == 5_000_000 * 10**6
+        minted = 5_000_000 * 10**6
+        for account in dn.accounts[1:]:
+            assert usdc.functions.balanceOf(account.address).call() == minted
+        # the deployer seeded the devnet pool (and books) from its own mint
+        deployer_balance = usdc.functions.balanceOf(dn.deployer.address).call()
+        pool = manifest.contracts["pool:WETH/USDC/30"].address
+        assert deployer_balance + usdc.functions.balanceOf(pool).call() <= minted
+        assert usdc.functions.balanceOf(pool).call() == 200_000 * 10**6
         assert len(manifest.git_commit) in (40, len("unknown"))
 
 

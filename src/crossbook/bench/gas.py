@@ -88,7 +88,11 @@ def _load_scenario_modules() -> None:
     """Scenario modules of later components register themselves on import."""
     import importlib
 
-    for module in ("crossbook.bench.gas_settlement",):
+    for module in (
+        "crossbook.bench.gas_settlement",
+        "crossbook.bench.gas_book",
+        "crossbook.bench.gas_amm",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

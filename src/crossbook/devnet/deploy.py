@@ -118,5 +118,62 @@ def deploy_suite(
                 contract.functions.mint(holder, amount).transact({"from": deployer}),
                 f"minting {token.symbol}",
             )
+    deploy_amm(w3, manifest, deployer)
+    from crossbook.book.deploy import deploy_books  # the on-chain order book (issue 5)
+
+    deploy_books(w3, manifest, deployer, roles.fee_recipient)
     write_manifest(manifest, manifest_dir)
     return manifest
+
+
+AMM_SEED_POOL = ("WETH", "USDC", 30)  # token A, token B, fee tier (bps)
+AMM_SEED_AMOUNTS = (100, 200_000)  # whole tokens of A and B: 2,000 USDC per WETH
+
+
+def deploy_amm(w3: Web3, manifest: Manifest, deployer: str) -> None:
+    """Factory + Router, and a WETH/USDC pool seeded by the deployer (issue 4)."""
+    factory, record = deploy_contract(w3, "Factory", (deployer,), deployer)
+    manifest.contracts["Factory"] = record
+    router, record = deploy_contract(w3, "Router", (factory.address,), deployer)
+    manifest.contracts["Router"] = record
+    symbol_a, symbol_b, fee = AMM_SEED_POOL
+    token_a, token_b = manifest.tokens[symbol_a], manifest.tokens[symbol_b]
+    receipt = wait_ok(
+        w3,
+        factory.functions.createPool(token_a.address, token_b.address, fee).transact(
+            {"from": deployer}
+        ),
+        f"creating the {symbol_a}/{symbol_b} pool",
+    )
+    pool = factory.functions.getPool(token_a.address, token_b.address, fee).call()
+    manifest.contracts[f"pool:{symbol_a}/{symbol_b}/{fee}"] = DeployedContract(
+        address=pool,
+        block=receipt["blockNumber"],
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+    )
+    abi = load_artifact("MockERC20").abi
+    amounts = []
+    for token, units in ((token_a, AMM_SEED_AMOUNTS[0]), (token_b, AMM_SEED_AMOUNTS[1])):
+        erc20 = w3.eth.contract(address=Web3.to_checksum_address(token.address), abi=abi)
+        wait_ok(
+            w3,
+            erc20.functions.approve(router.address, 2**256 - 1).transact({"from": deployer}),
+            f"approving {token.symbol} for the router",
+        )
+        amounts.append(units * 10**token.decimals)
+    params = (
+        token_a.address,
+        token_b.address,
+        fee,
+        amounts[0],
+        amounts[1],
+        amounts[0],
+        amounts[1],
+        deployer,
+        2**32 - 1,
+    )
+    wait_ok(
+        w3,
+        router.functions.addLiquidity(params).transact({"from": deployer}),
+        f"seeding the {symbol_a}/{symbol_b} pool",
+    )

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {FixedPointMathLib} from "solady/utils/FixedPointMathLib.sol";
+import {ReentrancyGuardTransient} from "solady/utils/ReentrancyGuardTransient.sol";
+import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
+
+import {IBookFactory} from "../interfaces/IBookFactory.sol";
+import {IOrderBook} from "../interfaces/IOrderBook.sol";
+import {BookBitmap} from "../libraries/BookBitmap.sol";
+import {LevelQueue} from "../libraries/LevelQueue.sol";
+import {OrderId, OrderIdLib} from "../types/BookIds.sol";
+
+/// @title OrderBook
+/// @notice The central limit order book of one market; see `IOrderBook` and docs/book.md.
+/// @dev Thin entry contract: queues (`LevelQueue`) and tick bitmaps (`BookBitmap`) hold the
+/// logic; this contract routes, prices and moves tokens. Fees are taken in the token the
+/// taker pays (which is the token the maker receives), so maker rebates are funded by the
+/// same take's taker fee and every take settles its fees on the spot: the book's balance of
+/// each token is always exactly open escrow + unclaimed maker proceeds + accrued fees.
+contract OrderBook is IOrderBook, ReentrancyGuardTransient {
+    using SafeTransferLib for address;
+    using LevelQueue for LevelQueue.Queue;
+    using BookBitmap for BookBitmap.Bitmap;
+
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev What one take matched, before the taker fee.
+    struct Fill {
+        uint64 lots;
+        uint256 paid; // of the token the taker pays
+        uint256 received; // of the token the taker receives
+        uint256 makerOwed; // of the paid token, now claimable by makers
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Level queues by `side << 16 | tick` (which is also `OrderId >> 32`).
+    mapping(uint256 levelKey => LevelQueue.Queue) internal _queues;
+    BookBitmap.Bitmap internal _bids;
+    BookBitmap.Bitmap internal _asks;
+    /// @dev Accrued fees (a take writes only the one of the token its taker paid).
+    uint256 internal _baseFees;
+    uint256 internal _quoteFees;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    uint256 internal constant PPM = 1_000_000;
+
+    /// @inheritdoc IOrderBook
+    address public immutable factory;
+    /// @inheritdoc IOrderBook
+    address public immutable base;
+    /// @inheritdoc IOrderBook
+    address public immutable quote;
+    /// @inheritdoc IOrderBook
+    uint256 public immutable tickSize;
+    /// @inheritdoc IOrderBook
+    uint256 public immutable lotSize;
+    /// @inheritdoc IOrderBook
+    uint256 public immutable minLots;
+    /// @inheritdoc IOrderBook
+    uint24 public immutable takerFeePpm;
+    /// @inheritdoc IOrderBook
+    int24 public immutable makerFeePpm;
+
+    /*//////////////////////////////////////////////////////////////
+                               FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Deployed by `BookFactory`, which validated every parameter.
+    constructor(
+        address base_,
+        address quote_,
+        uint256 tickSize_,
+        uint256 lotSize_,
+        uint256 minLots_,
+        uint24 takerFeePpm_,
+        int24 makerFeePpm_
+    ) {
+        factory = msg.sender;
+        base = base_;
+        quote = quote_;
+        tickSize = tickSize_;
+        lotSize = lotSize_;
+        minLots = minLots_;
+        takerFeePpm = takerFeePpm_;
+        makerFeePpm = makerFeePpm_;
+    }
+
+    // ------------------------------- trading -------------------------------
+
+    /// @inheritdoc IOrderBook
+    function place(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
+        external
+        nonReentrant
+        returns (OrderId id, uint64 takenLots)
+    {
+        if (tick == 0) revert InvalidTick(tick);
+        if (lots == 0) revert ZeroLots();
+        bool rests = kind == OrderKind.GoodTillCancelled || kind == OrderKind.PostOnly;
+        if (rests && lots < minLots) revert OrderTooSmall(lots, minLots);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (expiry != 0 && (!rests || expiry <= block.timestamp)) revert InvalidExpiry(expiry);
+        Fill memory f = Fill(0, 0, 0, 0);
+        if (kind == OrderKind.PostOnly) {
+            (uint16 best, bool crosses) = _crossing(side, tick);
+            if (crosses) revert PostOnlyWouldCross(tick, best);
+        } else {
+            if (maxSteps == 0) revert ZeroSteps();
+            f = _match(side, tick, lots, maxSteps);
+            takenLots = f.lots;
+            if (kind == OrderKind.FillOrKill && f.lots < lots) revert InsufficientFill(f.lots, lots);
+        }
+        uint256 escrow = 0;
+        // `f.lots <= lots`: matching never takes more than asked.
+        uint32 rest = lots - uint32(f.lots);
+        if (rests && rest != 0) {
+            if (f.lots != 0 || kind == OrderKind.GoodTillCancelled) {
+                (, bool crosses) = _crossing(side, tick);
+                if (crosses) revert StepLimitReached(tick, f.lots);
+            }
+            id = _rest(side, tick, rest, expiry);
+            escrow = side == Side.Bid ? uint256(rest) * priceOf(tick) : uint256(rest) * lotSize;
+        }
+        _settle(side, f, escrow);
+    }
+
+    /// @inheritdoc IOrderBook
+    function take(Side side, uint16 limitTick, uint64 maxLots, uint64 minLots_, uint32 maxSteps, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint64 lots, uint256 paid, uint256 received)
+    {
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert DeadlinePassed(deadline);
+        if (maxLots == 0) revert ZeroLots();
+        if (maxSteps == 0) revert ZeroSteps();
+        Fill memory f = _match(side, limitTick, maxLots, maxSteps);
+        if (f.lots < minLots_) revert InsufficientFill(f.lots, minLots_);
+        (paid, received) = _settle(side, f, 0);
+        lots = f.lots;
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancel(OrderId id, uint32 maxLots, uint32 holeHint_) external nonReentrant returns (uint32 lots) {
+        if (!id.isValid() || id.tick() == 0) revert OrderNotFound(id);
+        Side side = Side(id.side());
+        uint16 tick = id.tick();
+        address owner;
+        bool nowEmpty;
+        (owner, lots, nowEmpty) = _queues[OrderId.unwrap(id) >> 32].cancel(id, msg.sender, maxLots, holeHint_);
+        if (nowEmpty) _bitmap(side).clear(tick);
+        uint256 refund = side == Side.Bid ? uint256(lots) * priceOf(tick) : uint256(lots) * lotSize;
+        emit OrderCancelled(id, owner, msg.sender, lots, refund);
+        (side == Side.Bid ? quote : base).safeTransfer(owner, refund);
+    }
+
+    /// @inheritdoc IOrderBook
+    function claim(OrderId[] calldata ids) external nonReentrant returns (uint256 lots) {
+        for (uint256 i; i < ids.length; ++i) {
+            OrderId id = ids[i];
+            if (!id.isValid()) continue;
+            (address owner, uint32 claimed) = _queues[OrderId.unwrap(id) >> 32].claim(id.index());
+            if (claimed == 0) continue;
+            lots += claimed;
+            bool ask = id.side() == uint8(Side.Ask);
+            uint256 proceeds = uint256(claimed) * _makerUnit(ask ? priceOf(id.tick()) : lotSize);
+            emit OrderClaimed(id, owner, claimed, proceeds);
+            (ask ? quote : base).safeTransfer(owner, proceeds);
+        }
+        if (lots == 0 && ids.length != 0) revert NothingToClaim(ids[0]);
+    }
+
+    /// @inheritdoc IOrderBook
+    function collectFees() external nonReentrant {
+        address recipient = IBookFactory(factory).feeRecipient();
+        uint256 baseFees = _baseFees;
+        uint256 quoteFees = _quoteFees;
+        (_baseFees, _quoteFees) = (0, 0);
+        if (baseFees != 0) {
+            emit FeesCollected(recipient, base, baseFees);
+            base.safeTransfer(recipient, baseFees);
+        }
+        if (quoteFees != 0) {
+            emit FeesCollected(recipient, quote, quoteFees);
+            quote.safeTransfer(recipient, quoteFees);
+        }
+    }
+
+    // -------------------------------- views --------------------------------
+
+    /// @inheritdoc IOrderBook
+    function priceOf(uint16 tick) public view returns (uint256) {
+        return uint256(tick) * tickSize;
+    }
+
+    /// @inheritdoc IOrderBook
+    function bestBid() external view returns (uint16 tick, bool found) {
+        return _bids.highest();
+    }
+
+    /// @inheritdoc IOrderBook
+    function bestAsk() external view returns (uint16 tick, bool found) {
+        return _asks.lowest();
+    }
+
+    /// @inheritdoc IOrderBook
+    function levelLots(Side side, uint16 tick) public view returns (uint64) {
+        return LevelQueue.liveLots(_queues[_levelKey(side, tick)].load());
+    }
+
+    /// @inheritdoc IOrderBook
+    function depth(Side side, uint256 levels) external view returns (LevelDepth[] memory out) {
+        out = new LevelDepth[](levels);
+        BookBitmap.Bitmap storage bm = _bitmap(side);
+        (uint16 tick, bool found) = side == Side.Ask ? bm.lowest() : bm.highest();
+        uint256 n;
+        while (found && n < levels) {
+            out[n++] = LevelDepth(tick, levelLots(side, tick), priceOf(tick));
+            if (side == Side.Ask) {
+                (tick, found) = bm.nextUp(uint256(tick) + 1);
+            } else {
+                if (tick == 0) break;
+                (tick, found) = bm.nextDown(tick - 1);
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(out, n) // shrink to the levels found (n <= levels)
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function orderInfo(OrderId id) external view returns (OrderInfo memory info) {
+        if (!id.isValid()) return info;
+        (info.owner, info.openLots, info.claimableLots, info.expiry) =
+            _queues[OrderId.unwrap(id) >> 32].info(id.index());
+        if (info.owner != address(0)) {
+            info.side = Side(id.side());
+            info.tick = id.tick();
+        }
+    }
+
+    /// @inheritdoc IOrderBook
+    function holeHint(OrderId id) external view returns (uint32) {
+        return _queues[OrderId.unwrap(id) >> 32].hintFor(id.index());
+    }
+
+    /// @inheritdoc IOrderBook
+    function feesAccrued() external view returns (uint256 baseFees, uint256 quoteFees) {
+        return (_baseFees, _quoteFees);
+    }
+
+    // ------------------------------- internal ------------------------------
+
+    /// @dev Takes up to `maxLots` lots from the side opposite to `takerSide`, best level first,
+    /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes.
+    function _match(Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps)
+        internal
+        returns (Fill memory f)
+    {
+        Side makerSide = takerSide == Side.Bid ? Side.Ask : Side.Bid;
+        BookBitmap.Bitmap storage bm = _bitmap(makerSide);
+        uint256 steps;
+        while (f.lots < maxLots && steps < maxSteps) {
+            (uint16 tick, bool found) = makerSide == Side.Ask ? bm.lowest() : bm.highest();
+            if (!found || (makerSide == Side.Ask ? tick > limitTick : tick < limitTick)) break;
+            LevelQueue.Queue storage q = _queues[_levelKey(makerSide, tick)];
+            // Loop condition: f.lots < maxLots; steps < maxSteps.
+            uint64 want = maxLots - f.lots;
+            uint64 got;
+            ++steps;
+            bool stopped = false;
+            if (want >= LevelQueue.liveLots(q.load())) {
+                got = q.takeAll();
+                bm.clear(tick);
+            } else {
+                uint256 holes;
+                (got, holes) = q.takePartial(want, maxSteps - steps);
+                steps += holes;
+                stopped = got < want; // the step budget ran out at a hole
+            }
+            f.lots += got;
+            uint256 price = priceOf(tick);
+            if (makerSide == Side.Ask) {
+                f.paid += uint256(got) * price;
+                f.received += uint256(got) * lotSize;
+                f.makerOwed += uint256(got) * _makerUnit(price);
+            } else {
+                f.paid += uint256(got) * lotSize;
+                f.received += uint256(got) * price;
+                f.makerOwed += uint256(got) * _makerUnit(lotSize);
+            }
+            emit Take(msg.sender, makerSide, tick, got);
+            if (stopped) break;
+        }
+    }
+
+    /// @dev Charges the taker fee, accrues the book's fees, pulls what the caller pays (taker
+    /// part plus `escrow`) and pays what it bought.
+    function _settle(Side takerSide, Fill memory f, uint256 escrow) internal returns (uint256 paid, uint256 received) {
+        address payToken = takerSide == Side.Bid ? quote : base;
+        received = f.received;
+        paid = f.paid;
+        if (paid != 0) {
+            uint256 takerFee = FixedPointMathLib.divUp(paid * takerFeePpm, PPM);
+            paid += takerFee;
+            // makerOwed <= f.paid + takerFee: a maker rebate per lot is floor(unit * r / 1e6)
+            // with r <= takerFeePpm (checked by the factory), and the fee rounds up.
+            uint256 fee = paid - f.makerOwed;
+            if (fee != 0) {
+                if (takerSide == Side.Bid) _quoteFees += fee;
+                else _baseFees += fee;
+            }
+            emit Swap(msg.sender, takerSide, f.lots, paid, received, fee);
+        }
+        uint256 pull = paid + escrow;
+        if (pull != 0) _pull(payToken, pull);
+        if (received != 0) (takerSide == Side.Bid ? base : quote).safeTransfer(msg.sender, received);
+    }
+
+    /// @dev Rests `lots` at `tick` for the caller.
+    function _rest(Side side, uint16 tick, uint32 lots, uint40 expiry) internal returns (OrderId id) {
+        (uint32 index, uint64 start, bool wasEmpty) =
+            _queues[_levelKey(side, tick)].append(tick, msg.sender, lots, expiry);
+        if (wasEmpty) _bitmap(side).set(tick);
+        id = OrderIdLib.encode(uint8(side), tick, index);
+        emit OrderPlaced(id, msg.sender, side, tick, lots, start, expiry);
+    }
+
+    /// @dev Pulls exactly `amount` of `token` from the caller or reverts (fee-on-transfer).
+    function _pull(address token, uint256 amount) internal {
+        uint256 before = SafeTransferLib.balanceOf(token, address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        if (SafeTransferLib.balanceOf(token, address(this)) != before + amount) revert FeeOnTransferToken(token);
+    }
+
+    /// @dev Whether an order on `side` at `tick` would take: the best opposite tick crosses.
+    function _crossing(Side side, uint16 tick) internal view returns (uint16 best, bool crosses) {
+        bool found;
+        if (side == Side.Bid) {
+            (best, found) = _asks.lowest();
+            crosses = found && best <= tick;
+        } else {
+            (best, found) = _bids.highest();
+            crosses = found && best >= tick;
+        }
+    }
+
+    /// @dev What a maker receives per lot whose gross value is `unit`: the maker fee is rounded
+    /// up, the rebate down. The factory bounds the fee below 100%, so this never underflows.
+    function _makerUnit(uint256 unit) internal view returns (uint256) {
+        int256 m = makerFeePpm;
+        if (m >= 0) return unit - FixedPointMathLib.divUp(unit * uint256(m), PPM);
+        return unit + unit * uint256(-m) / PPM;
+    }
+
+    function _bitmap(Side side) internal view returns (BookBitmap.Bitmap storage) {
+        return side == Side.Bid ? _bids : _asks;
+    }
+
+    function _levelKey(Side side, uint16 tick) internal pure returns (uint256) {
+        return (uint256(side) << 16) | tick;
+    }
+}

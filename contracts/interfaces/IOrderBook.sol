@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {OrderId} from "../types/BookIds.sol";
+
+/// @title IOrderBook
+/// @notice An on-chain central limit order book for one market (`base`/`quote`), created by
+/// `IBookFactory`. Prices are ticks on a linear grid: one lot (`lotSize` base units) at tick `t`
+/// costs `t * tickSize` quote units, so escrow, fills and refunds are exact integers; only
+/// fees round (always in the book's favour).
+/// @dev Matching is lazy (Clober-style). Each price level is a FIFO queue in "queue
+/// coordinates": order `i` occupies lots `[start_i, start_i + lots_i)` of its level, and the
+/// level keeps one cursor `filled`: every lot before it has been taken. A taker therefore
+/// moves one cursor per price level instead of touching every maker order, and a maker later
+/// claims `clamp(filled - start, 0, lots)` lots. A cancelled order in the middle of a queue
+/// leaves a "hole" that the next taker crossing it skips; a cancelled order at the tail of its
+/// queue simply shortens the queue. Holes sit in a per-level list sorted by queue position.
+///
+/// Work bounds (see docs/book.md): taking visits at most `maxSteps` steps, a step being one
+/// price level or one hole crossed inside a partially taken level; a level taken whole costs
+/// one step whatever its orders and holes. Cancelling walks at most `MAX_HINT_WALK` holes.
+/// Placing, claiming and views of one order are O(1). `depth(n)` reads O(n) levels.
+///
+/// Expiry is enforced by reaping: once an order's `expiry` passes, anyone may cancel it (the
+/// refund goes to its owner); until reaped it stays fillable, because takers never look at
+/// individual orders.
+interface IOrderBook {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Bid: buys base with quote (escrows quote). Ask: sells base (escrows base).
+    enum Side {
+        Bid,
+        Ask
+    }
+
+    /// @notice How `place` treats the part of an order that crosses and the part that does not.
+    enum OrderKind {
+        /// @dev Takes crossing liquidity, rests the rest until filled or cancelled.
+        GoodTillCancelled,
+        /// @dev Rests the whole order; reverts `PostOnlyWouldCross` if it would take.
+        PostOnly,
+        /// @dev Takes what it can within the limit tick, never rests.
+        ImmediateOrCancel,
+        /// @dev Takes the whole amount within the limit tick or reverts.
+        FillOrKill
+    }
+
+    /// @notice One order's state.
+    struct OrderInfo {
+        /// @dev Zero once the order is fully cancelled and claimed (or was never placed).
+        address owner;
+        Side side;
+        uint16 tick;
+        /// @dev Lots still resting unfilled.
+        uint64 openLots;
+        /// @dev Lots filled and not yet claimed.
+        uint64 claimableLots;
+        /// @dev Zero: no expiry.
+        uint40 expiry;
+    }
+
+    /// @notice One price level of `depth`.
+    struct LevelDepth {
+        uint16 tick;
+        /// @dev Unfilled lots resting at the tick.
+        uint64 lots;
+        /// @dev Quote units per lot: `tick * tickSize`.
+        uint256 price;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Only the factory may call this.
+    error NotFactory(address caller);
+    /// @notice Tick 0 has price 0 and is not a valid price.
+    error InvalidTick(uint16 tick);
+    /// @notice A zero amount of lots.
+    error ZeroLots();
+    /// @notice A resting order below the market's minimum size.
+    error OrderTooSmall(uint256 lots, uint256 minLots);
+    /// @notice `expiry` is not in the future, or was given for an order that never rests.
+    error InvalidExpiry(uint40 expiry);
+    /// @notice `maxSteps` is zero.
+    error ZeroSteps();
+    /// @notice The post-only order would take liquidity at `bestOpposite`.
+    error PostOnlyWouldCross(uint16 tick, uint16 bestOpposite);
+    /// @notice Crossing liquidity remains after `maxSteps`; the order cannot rest at `tick`.
+    error StepLimitReached(uint16 tick, uint64 lotsTaken);
+    /// @notice Fill-or-kill or `minLots` not met: only `filled` of `required` lots were available.
+    error InsufficientFill(uint64 filled, uint64 required);
+    /// @notice The deadline of a take passed.
+    error DeadlinePassed(uint256 deadline);
+    /// @notice The id does not name a resting order of this book.
+    error OrderNotFound(OrderId id);
+    /// @notice Only the owner may cancel before expiry.
+    error NotOrderOwner(address caller, address owner);
+    /// @notice The order has no unfilled lots left to cancel.
+    error NothingToCancel(OrderId id);
+    /// @notice The order has no filled lots left to claim.
+    error NothingToClaim(OrderId id);
+    /// @notice A level already holds 2^32 - 1 orders in its lifetime, or its queue is full.
+    error LevelFull(uint16 tick);
+    /// @notice The hole list walk from the hint passed `MAX_HINT_WALK` holes; pass a fresh hint.
+    error HoleHintTooFar(OrderId id, uint32 hint);
+    /// @notice `token` delivered a different amount than transferred (fee-on-transfer, rebasing).
+    error FeeOnTransferToken(address token);
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice An order rests at `tick`: queue lots `[queueStart, queueStart + lots)` of its level.
+    event OrderPlaced(
+        OrderId indexed id, address indexed owner, Side side, uint16 tick, uint32 lots, uint64 queueStart, uint40 expiry
+    );
+    /// @notice `taker` took `lots` lots resting on `makerSide` at `tick` (one event per level).
+    /// @dev The level's cursor moved past `lots` unfilled lots (plus any holes in between).
+    event Take(address indexed taker, Side indexed makerSide, uint16 indexed tick, uint64 lots);
+    /// @notice Summary of one take: `paid` (fee included) of the token the taker sold,
+    /// `received` of the token it bought, `fee` kept by the book.
+    event Swap(address indexed taker, Side takerSide, uint64 lots, uint256 paid, uint256 received, uint256 fee);
+    /// @notice `lots` unfilled lots of `id` cancelled by `caller`; `refund` escrow returned to `owner`.
+    event OrderCancelled(OrderId indexed id, address indexed owner, address caller, uint32 lots, uint256 refund);
+    /// @notice `lots` filled lots of `id` claimed; `proceeds` (maker fee or rebate applied) paid to `owner`.
+    event OrderClaimed(OrderId indexed id, address indexed owner, uint32 lots, uint256 proceeds);
+    /// @notice Accrued fees of `token` sent to `recipient`.
+    event FeesCollected(address indexed recipient, address indexed token, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                                 TRADING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Places an order of `lots` lots at `tick` on `side`.
+    /// @dev Pulls from the caller (one `transferFrom`, approve first) the escrow of the resting
+    /// part plus whatever it pays for the crossing part (a bid pays quote, an ask pays base),
+    /// and sends the caller what it bought. `expiry` (0 = none) only for resting kinds.
+    /// @param maxSteps Work bound of the crossing part (see the contract NatSpec).
+    /// @return id The resting order's id (zero if nothing rests).
+    /// @return takenLots Lots filled immediately against the opposite side.
+    function place(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
+        external
+        returns (OrderId id, uint64 takenLots);
+
+    /// @notice Market order: buys (`side` Bid) or sells (`side` Ask) up to `maxLots` lots at
+    /// ticks no worse than `limitTick`, at least `minLots`, visiting at most `maxSteps` steps.
+    /// @return lots Lots filled.
+    /// @return paid Amount of the sold token paid, taker fee included.
+    /// @return received Amount of the bought token received.
+    function take(Side side, uint16 limitTick, uint64 maxLots, uint64 minLots, uint32 maxSteps, uint256 deadline)
+        external
+        returns (uint64 lots, uint256 paid, uint256 received);
+
+    /// @notice Cancels up to `maxLots` unfilled lots of `id` (the most recently queued ones)
+    /// and returns exactly their escrow to the owner. The owner may always cancel; anyone may
+    /// cancel all of an expired order. Filled lots stay claimable.
+    /// @param holeHint Index of the nearest hole before `id` in its level, from `holeHint`
+    /// (any value works when the level has few holes; the walk from it is bounded).
+    /// @return lots Lots cancelled.
+    function cancel(OrderId id, uint32 maxLots, uint32 holeHint) external returns (uint32 lots);
+
+    /// @notice Pays each order's filled, unclaimed lots to its owner. Anyone may call.
+    /// @dev Ids with nothing to claim are skipped. Fully settled orders are deleted.
+    /// @return lots Total lots claimed.
+    function claim(OrderId[] calldata ids) external returns (uint256 lots);
+
+    /// @notice Sends accrued fees of both tokens to the factory's fee recipient. Anyone may call.
+    function collectFees() external;
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The factory that created this book.
+    function factory() external view returns (address);
+    /// @notice The token bought by bids and sold by asks.
+    function base() external view returns (address);
+    /// @notice The token prices are quoted in.
+    function quote() external view returns (address);
+    /// @notice Quote units per lot per tick: a lot at tick `t` costs `t * tickSize`.
+    function tickSize() external view returns (uint256);
+    /// @notice Base units per lot.
+    function lotSize() external view returns (uint256);
+    /// @notice Minimum lots of a resting order.
+    function minLots() external view returns (uint256);
+    /// @notice Taker fee in parts per million of what the taker pays, charged on top.
+    function takerFeePpm() external view returns (uint24);
+    /// @notice Maker fee (positive) or rebate (negative) in ppm of what the maker receives.
+    function makerFeePpm() external view returns (int24);
+
+    /// @notice Quote units per lot at `tick`.
+    function priceOf(uint16 tick) external view returns (uint256);
+    /// @notice The highest bid tick, `found` false when there are no bids.
+    function bestBid() external view returns (uint16 tick, bool found);
+    /// @notice The lowest ask tick, `found` false when there are no asks.
+    function bestAsk() external view returns (uint16 tick, bool found);
+    /// @notice Unfilled lots resting at `tick` on `side`.
+    function levelLots(Side side, uint16 tick) external view returns (uint64);
+    /// @notice The best `levels` levels of `side`, best first.
+    function depth(Side side, uint256 levels) external view returns (LevelDepth[] memory);
+    /// @notice One order's state (all zero once it is fully settled and deleted).
+    function orderInfo(OrderId id) external view returns (OrderInfo memory);
+    /// @notice The best `holeHint` for cancelling `id`: the nearest hole before it.
+    function holeHint(OrderId id) external view returns (uint32);
+    /// @notice Accrued fees not yet collected.
+    function feesAccrued() external view returns (uint256 baseFees, uint256 quoteFees);
+}

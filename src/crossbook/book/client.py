@@ -1,0 +1,237 @@
+"""SDK calls against one deployed book: place, take, cancel, claim, and its views."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.logs import DISCARD
+from web3.types import TxParams
+
+from crossbook.artifacts import load_artifact
+from crossbook.book.abi import book_abi, decode_revert
+from crossbook.book.errors import BookError, UnknownMarket
+from crossbook.book.market import (
+    MAX_ORDER_LOTS,
+    Kind,
+    MarketSpec,
+    Side,
+    check_lots,
+    check_tick,
+)
+from crossbook.book.reader import OrderState, read_order
+from crossbook.manifest import Manifest
+
+Sender = str | LocalAccount
+MAX_UINT = 2**256 - 1
+DEFAULT_STEPS = 64
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    order_id: int | None  # None when nothing rests (IOC, FOK, or fully taken)
+    taken_lots: int
+    tx_hash: str
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    lots: int
+    paid: int
+    received: int
+    fee: int
+    tx_hash: str
+    gas_used: int
+
+
+def book_key(symbol: str) -> str:
+    """The manifest entry of a market's book, e.g. ``book:WETH/USDC``."""
+    return f"book:{symbol}"
+
+
+class BookClient:
+    """One book. ``sender`` is an unlocked node account (devnet) or a local signing account."""
+
+    def __init__(self, w3: Web3, address: str, spec: MarketSpec) -> None:
+        self.w3 = w3
+        self.spec = spec
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=book_abi()
+        )
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def at(cls, w3: Web3, address: str, symbol: str = "") -> BookClient:
+        """Reads the grid and the token decimals from the chain."""
+        book = w3.eth.contract(address=Web3.to_checksum_address(address), abi=book_abi())
+        if not w3.eth.get_code(book.address):
+            raise UnknownMarket(f"no contract at {address}; is the book deployed on this chain?")
+        base = str(book.functions.base().call())
+        quote = str(book.functions.quote().call())
+        erc20 = load_artifact("MockERC20").abi
+        decimals = [
+            int(
+                w3.eth.contract(address=Web3.to_checksum_address(t), abi=erc20)
+                .functions.decimals()
+                .call()
+            )
+            for t in (base, quote)
+        ]
+        spec = MarketSpec(
+            symbol=symbol or f"{base}/{quote}",
+            base=base,
+            quote=quote,
+            base_decimals=decimals[0],
+            quote_decimals=decimals[1],
+            tick_size=int(book.functions.tickSize().call()),
+            lot_size=int(book.functions.lotSize().call()),
+            min_lots=int(book.functions.minLots().call()),
+        )
+        return cls(w3, address, spec)
+
+    @classmethod
+    def from_manifest(cls, w3: Web3, manifest: Manifest, symbol: str) -> BookClient:
+        """The book of ``symbol`` (e.g. ``WETH/USDC``) recorded in the deployment manifest."""
+        entry = manifest.contracts.get(book_key(symbol))
+        if entry is None:
+            known = sorted(
+                k.removeprefix("book:") for k in manifest.contracts if k.startswith("book:")
+            )
+            raise UnknownMarket(
+                f"no book for {symbol!r} on chain {manifest.chain_id} "
+                f"(books: {', '.join(known) or 'none'})"
+            )
+        return cls.at(w3, entry.address, symbol)
+
+    # -- transactions ----------------------------------------------------------------------
+    def approve(self, sender: Sender, amount: int = MAX_UINT) -> None:
+        """Lets the book pull both tokens from ``sender``."""
+        erc20 = load_artifact("MockERC20").abi
+        for token in (self.spec.base, self.spec.quote):
+            erc20_contract = self.w3.eth.contract(
+                address=Web3.to_checksum_address(token), abi=erc20
+            )
+            fn = erc20_contract.functions.approve(self.contract.address, amount)
+            self._send(fn, sender)
+
+    def place(
+        self,
+        sender: Sender,
+        side: Side,
+        tick: int,
+        lots: int,
+        kind: Kind = Kind.GTC,
+        expiry: int = 0,
+        max_steps: int = DEFAULT_STEPS,
+    ) -> PlaceResult:
+        check_tick(tick)
+        check_lots(lots, resting=kind in (Kind.GTC, Kind.POST_ONLY), min_lots=self.spec.min_lots)
+        fn = self.contract.functions.place(int(side), tick, lots, int(kind), expiry, max_steps)
+        receipt = self._send(fn, sender)
+        placed = self.contract.events.OrderPlaced().process_receipt(receipt, errors=DISCARD)
+        takes = self.contract.events.Take().process_receipt(receipt, errors=DISCARD)
+        return PlaceResult(
+            order_id=int(placed[0]["args"]["id"]) if placed else None,
+            taken_lots=sum(int(t["args"]["lots"]) for t in takes),
+            tx_hash=receipt["transactionHash"].hex(),
+            gas_used=int(receipt["gasUsed"]),
+        )
+
+    def take(
+        self,
+        sender: Sender,
+        side: Side,
+        limit_tick: int,
+        max_lots: int,
+        min_lots: int = 0,
+        max_steps: int = DEFAULT_STEPS,
+        deadline: int | None = None,
+    ) -> TakeResult:
+        """Market order: ``side`` BID buys base, ASK sells base, no worse than ``limit_tick``."""
+        check_tick(limit_tick)
+        if max_lots < 1 or not 0 <= min_lots <= max_lots:
+            raise BookError(
+                f"need 1 <= max_lots and 0 <= min_lots <= max_lots ({min_lots}, {max_lots})"
+            )
+        if deadline is None:
+            deadline = int(time.time()) + 600
+        fn = self.contract.functions.take(
+            int(side), limit_tick, max_lots, min_lots, max_steps, deadline
+        )
+        receipt = self._send(fn, sender)
+        swaps = self.contract.events.Swap().process_receipt(receipt, errors=DISCARD)
+        args = swaps[0]["args"] if swaps else {"lots": 0, "paid": 0, "received": 0, "fee": 0}
+        return TakeResult(
+            lots=int(args["lots"]),
+            paid=int(args["paid"]),
+            received=int(args["received"]),
+            fee=int(args["fee"]),
+            tx_hash=receipt["transactionHash"].hex(),
+            gas_used=int(receipt["gasUsed"]),
+        )
+
+    def cancel(
+        self, sender: Sender, order_id: int, max_lots: int = MAX_ORDER_LOTS, hint: int | None = None
+    ) -> int:
+        """Cancels up to ``max_lots`` unfilled lots; returns the lots cancelled."""
+        if hint is None:
+            hint = int(self.contract.functions.holeHint(order_id).call())
+        receipt = self._send(self.contract.functions.cancel(order_id, max_lots, hint), sender)
+        events = self.contract.events.OrderCancelled().process_receipt(receipt, errors=DISCARD)
+        return sum(int(e["args"]["lots"]) for e in events)
+
+    def claim(self, sender: Sender, order_ids: list[int]) -> int:
+        """Pays the filled lots of ``order_ids`` to their owners; returns the lots claimed."""
+        receipt = self._send(self.contract.functions.claim(order_ids), sender)
+        events = self.contract.events.OrderClaimed().process_receipt(receipt, errors=DISCARD)
+        return sum(int(e["args"]["lots"]) for e in events)
+
+    # -- views -----------------------------------------------------------------------------
+    def order(self, order_id: int) -> OrderState:
+        return read_order(self.contract, order_id)
+
+    def best_bid(self) -> int | None:
+        tick, found = self.contract.functions.bestBid().call()
+        return int(tick) if found else None
+
+    def best_ask(self) -> int | None:
+        tick, found = self.contract.functions.bestAsk().call()
+        return int(tick) if found else None
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _send(self, fn: ContractFunction, sender: Sender) -> dict[str, Any]:
+        address = Web3.to_checksum_address(
+            sender.address if isinstance(sender, LocalAccount) else sender
+        )
+        try:
+            fn.call({"from": address})  # surfaces the typed error before paying for a revert
+            if isinstance(sender, LocalAccount):
+                params: TxParams = {
+                    "from": address,
+                    "nonce": self.w3.eth.get_transaction_count(address),
+                }
+                tx = fn.build_transaction(params)
+                signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            else:
+                tx_hash = fn.transact({"from": address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            decoded = decode_revert(exc)
+            if decoded is not None:
+                raise decoded from None
+            raise BookError(f"order book call {fn.fn_name} reverted: {exc}") from None
+        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60))
+        if receipt["status"] != 1:
+            raise BookError(f"{fn.fn_name} reverted on chain (tx {tx_hash.hex()})")
+        return receipt

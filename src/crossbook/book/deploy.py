@@ -1,0 +1,52 @@
+"""Devnet deployment of the book factory and the default markets (called by deploy_suite)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3 import Web3
+
+from crossbook.book.abi import factory_abi
+from crossbook.book.client import book_key
+from crossbook.devnet.deploy import deploy_contract, wait_ok
+from crossbook.manifest import DeployedContract, Manifest
+
+#: Fees of devnet books: 0.05% taker, 0.01% maker rebate (ppm).
+DEVNET_TAKER_FEE_PPM = 500
+DEVNET_MAKER_FEE_PPM = -100
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    base: str  # token symbol in the manifest
+    quote: str
+    tick_size: int  # quote units per lot per tick
+    lot_size: int  # base units per lot
+    min_lots: int
+
+
+#: WETH/USDC: a lot is 0.001 WETH, a tick 0.1 USDC per WETH (tick 20,000 = 2,000 USDC),
+#: the minimum order 0.01 WETH.
+DEVNET_MARKETS = (MarketParams("WETH", "USDC", tick_size=100, lot_size=10**15, min_lots=10),)
+
+
+def deploy_books(w3: Web3, manifest: Manifest, owner: str, fee_recipient: str) -> None:
+    """Deploys ``BookFactory`` and one book per devnet market; records them in ``manifest``."""
+    factory, record = deploy_contract(
+        w3, "BookFactory", (owner, fee_recipient, DEVNET_TAKER_FEE_PPM, DEVNET_MAKER_FEE_PPM), owner
+    )
+    manifest.contracts["BookFactory"] = record
+    factory = w3.eth.contract(address=factory.address, abi=factory_abi())
+    for market in DEVNET_MARKETS:
+        base = manifest.tokens[market.base].address
+        quote = manifest.tokens[market.quote].address
+        args = (base, quote, market.tick_size, market.lot_size, market.min_lots)
+        tx = factory.functions.createBook(*args).transact({"from": owner})
+        receipt = wait_ok(w3, tx, f"creating the {market.base}/{market.quote} book")
+        market_id = factory.functions.marketId(*args).call()
+        address = factory.functions.bookOf(market_id).call()
+        manifest.contracts[book_key(f"{market.base}/{market.quote}")] = DeployedContract(
+            address=Web3.to_checksum_address(address),
+            block=receipt["blockNumber"],
+            tx_hash="0x" + bytes(tx).hex(),
+        )

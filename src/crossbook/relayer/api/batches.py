@@ -1,0 +1,42 @@
+"""/v1/batches/{id}."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from crossbook.relayer.api.common import get_ctx, limit_ip
+from crossbook.relayer.validation import ApiError
+
+_BATCH_ID = re.compile(r"[0-9]{1,18}")
+router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[Depends(limit_ip)])
+
+
+@router.get("/{batch_id}", summary="A batch: clearing prices, fills, transaction")
+async def batch(batch_id: str, request: Request) -> dict[str, Any]:
+    if _BATCH_ID.fullmatch(batch_id) is None:  # not str.isdigit(): it accepts "¹"
+        raise ApiError("InvalidBatchId", "a batch id is a positive integer")
+    row = await run_in_threadpool(get_ctx(request).store.batch, int(batch_id))
+    if row is None:
+        raise ApiError("BatchNotFound", f"no batch {batch_id}", 404)
+    return {
+        "id": row["id"],
+        "market": row["market"],
+        "status": row["status"],
+        "tokens": json.loads(row["tokens"]),
+        "clearingPrices": json.loads(row["prices"]),
+        "clearingPrice": row["clearing_price"],
+        "txHashes": json.loads(row["tx_hashes"]),
+        "minedTx": row["mined_tx"],
+        "blockNumber": row["block_number"],
+        "gasUsed": row["gas_used"],
+        "reason": row["reason"],
+        "fills": [
+            {"orderUid": f["order_uid"], "executedSellAmount": f["executed_sell"]}
+            for f in row["fills"]
+        ],
+    }

@@ -1,0 +1,208 @@
+"""/v1/orders: post (one order or a list), get, status, signed cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from crossbook.relayer.api.common import (
+    get_ctx,
+    limit,
+    limit_ip,
+    order_json,
+    order_uid,
+    status_json,
+)
+from crossbook.relayer.cancellation import cancellation_digest
+from crossbook.relayer.context import RelayerContext
+from crossbook.relayer.db.models import OrderStatus
+from crossbook.relayer.store import order_row
+from crossbook.relayer.validation import ApiError, _signature
+from crossbook.signing import SigningScheme, recover_signer
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"], dependencies=[Depends(limit_ip)])
+MAX_BODY = 4 * 1024 * 1024
+
+ORDER_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["owner", "receiver", "sellToken", "buyToken", "sellAmount", "buyAmount",
+                 "feeAmount", "validTo", "nonce", "flags", "signature"],
+    "properties": {
+        "owner": {"type": "string"}, "receiver": {"type": "string"},
+        "sellToken": {"type": "string"}, "buyToken": {"type": "string"},
+        "sellAmount": {"type": "string"}, "buyAmount": {"type": "string"},
+        "feeAmount": {"type": "string"}, "validTo": {"type": "integer"},
+        "nonce": {"type": "string"}, "flags": {"type": "integer"},
+        "signature": {"type": "string"},
+        "signingScheme": {"type": "string", "enum": ["eip712", "eip1271", "presign"]},
+    },
+}  # fmt: skip
+
+
+async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
+    """Validate and store one order; (uid, created). Raises ApiError."""
+    valid = ctx.validator.parse(body)
+    owner = valid.order.owner
+    limit(ctx.owner_limiter, owner, "owner")
+    if ctx.validator.chain is not None and (
+        ctx.validator.check_balances or valid.scheme is not SigningScheme.ECDSA
+    ):
+        await run_in_threadpool(ctx.validator.check_chain, valid)
+    cap = ctx.settings.max_open_orders_per_owner
+    if await run_in_threadpool(ctx.open_count, owner) >= cap:
+        raise ApiError("TooManyOpenOrders", f"{owner} already has {cap} open orders")
+    row = order_row(
+        valid.order, valid.uid_hex, valid.signature, int(valid.scheme), valid.market.name,
+        time.time_ns(),
+    )  # fmt: skip
+    created = await ctx.writer.insert(row)
+    if created:
+        ctx.count_new_order(owner)
+        ctx.events.publish(
+            {"type": "order", "uid": valid.uid_hex, "market": valid.market.name,
+             "status": OrderStatus.OPEN}
+        )  # fmt: skip
+        return valid.uid_hex, True
+    existing = await run_in_threadpool(ctx.store.get_order, valid.uid_hex)
+    if existing is not None and existing["status"] in OrderStatus.FINAL:
+        raise ApiError(
+            "DuplicatedOrder",
+            f"order {valid.uid_hex} is already {existing['status']}: it cannot be posted again",
+            409,
+        )
+    return valid.uid_hex, False
+
+
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [ORDER_BODY_SCHEMA, {"type": "array", "items": ORDER_BODY_SCHEMA}]
+                    }
+                }
+            },
+        }
+    },
+    summary="Post one signed order (an object) or several (an array)",
+)
+async def post_orders(request: Request) -> JSONResponse:
+    ctx = get_ctx(request)
+    started = time.perf_counter()
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError("PayloadTooLarge", f"the body is over {MAX_BODY} bytes", 413)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError("MalformedRequest", "the body is not JSON") from None
+    if isinstance(body, list):
+        if len(body) > ctx.settings.max_batch_post:
+            raise ApiError(
+                "PayloadTooLarge", f"at most {ctx.settings.max_batch_post} orders per post", 413
+            )
+        # validated one by one, stored together: the inserts share one group commit
+        outcomes = await asyncio.gather(
+            *(_accept(ctx, item) for item in body), return_exceptions=True
+        )
+        results: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            if isinstance(outcome, ApiError):
+                results.append(outcome.body())
+                result = outcome.code
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                results.append({"uid": outcome[0], "created": outcome[1]})
+                result = "ok"
+            ctx.metrics.inc("crossbook_relayer_orders_total", "orders posted", result=result)
+        ctx.metrics.observe_ingest(time.perf_counter() - started)
+        return JSONResponse(results, status_code=200)
+    try:
+        uid, created = await _accept(ctx, body)
+    except ApiError as exc:
+        ctx.metrics.inc("crossbook_relayer_orders_total", "orders posted", result=exc.code)
+        raise
+    ctx.metrics.inc("crossbook_relayer_orders_total", "orders posted", result="ok")
+    ctx.metrics.observe_ingest(time.perf_counter() - started)
+    return JSONResponse({"uid": uid, "created": created}, status_code=201 if created else 200)
+
+
+async def _order(ctx: RelayerContext, uid: str) -> dict[str, Any]:
+    row = await run_in_threadpool(ctx.store.get_order, order_uid(uid))
+    if row is None:
+        raise ApiError("OrderNotFound", f"no order {uid}", 404)
+    return row
+
+
+@router.get("/{uid}", summary="An order with its status and executed amounts")
+async def get_order(uid: str, request: Request) -> dict[str, Any]:
+    return order_json(await _order(get_ctx(request), uid))
+
+
+@router.get("/{uid}/status", summary="An order's status and executed amounts")
+async def get_status(uid: str, request: Request) -> dict[str, Any]:
+    return status_json(await _order(get_ctx(request), uid))
+
+
+@router.delete(
+    "/{uid}",
+    summary="Cancel: body {signature} over EIP-712 OrderCancellation(bytes32 orderUid)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["signature"],
+                        "properties": {"signature": {"type": "string"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def cancel_order(uid: str, request: Request) -> dict[str, Any]:
+    ctx = get_ctx(request)
+    uid = order_uid(uid)
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise ApiError("MalformedRequest", "the body is not JSON") from None
+    if not isinstance(body, dict) or "signature" not in body:
+        raise ApiError("MalformedRequest", 'send {"signature": "0x..."}')
+    signature = _signature(body["signature"])
+    row = await _order(ctx, uid)
+    limit(ctx.owner_limiter, row["owner"], "owner")
+    digest = cancellation_digest(ctx.domain, bytes.fromhex(uid[2:]))
+    try:
+        signer = recover_signer(digest, signature)
+    except Exception as exc:
+        raise ApiError("InvalidSignature", str(exc)) from None
+    if signer != row["owner"]:
+        raise ApiError("WrongOwner", f"the cancellation is signed by {signer}, not the owner", 403)
+    if row["status"] == OrderStatus.CANCELLED:
+        return status_json(row)
+    if not await run_in_threadpool(ctx.store.cancel, uid):
+        row = await _order(ctx, uid)
+        raise ApiError(
+            "OrderNotCancellable",
+            f"the order is {row['status']}; an order in a batch on its way on chain can only "
+            "be cancelled on chain (Settlement.cancelOrder)",
+            409,
+        )
+    ctx.events.publish(
+        {"type": "order", "uid": uid, "market": row["market"], "status": OrderStatus.CANCELLED}
+    )
+    return status_json(await _order(ctx, uid))

@@ -1,0 +1,38 @@
+"""/health and /metrics (Prometheus text format)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from crossbook.relayer.api.common import get_ctx
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", summary="Liveness: the database answers and the worker runs")
+async def health(request: Request) -> JSONResponse:
+    ctx = get_ctx(request)
+    body: dict[str, Any] = {"status": "ok", "chainId": ctx.domain.chain_id}
+    try:
+        body["orders"] = await run_in_threadpool(ctx.store.status_counts)
+    except Exception as exc:  # the database is down: report it, do not crash
+        body.update(status="degraded", database=type(exc).__name__)
+    if ctx.worker is not None and not ctx.worker.healthy():
+        body["status"] = "degraded"
+        body["worker"] = "stopped"
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+async def metrics(request: Request) -> PlainTextResponse:
+    ctx = get_ctx(request)
+    counts = await run_in_threadpool(ctx.store.status_counts)
+    for status, count in counts.items():
+        ctx.metrics.set_gauge(f"crossbook_relayer_orders_{status}", count)
+    return PlainTextResponse(
+        ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,0 +1,64 @@
+"""Everything the API routers and the worker share, built once per relayer process."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from crossbook.order import Domain
+from crossbook.relayer.events import EventHub
+from crossbook.relayer.matching import Market
+from crossbook.relayer.metrics import Metrics
+from crossbook.relayer.ratelimit import RateLimiter
+from crossbook.relayer.settings import RelayerSettings
+from crossbook.relayer.store import OrderWriter, Store
+from crossbook.relayer.validation import OrderValidator
+
+
+class Worker(Protocol):
+    """The matcher + submitter loop the service runs beside the API."""
+
+    def start(self) -> None: ...
+    def stop(self, drain_timeout: float) -> None: ...
+    def healthy(self) -> bool: ...
+
+
+@dataclass
+class RelayerContext:
+    settings: RelayerSettings
+    domain: Domain
+    markets: list[Market]
+    symbols: dict[str, str]  # token address -> symbol
+    store: Store
+    validator: OrderValidator
+    metrics: Metrics = field(default_factory=Metrics)
+    events: EventHub = field(default_factory=EventHub)
+    worker: Worker | None = None
+    started_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.writer = OrderWriter(self.store)
+        self.ip_limiter = RateLimiter(s.rate_limit_ip_per_s, s.rate_limit_ip_burst)
+        self.owner_limiter = RateLimiter(s.rate_limit_owner_per_s, s.rate_limit_owner_burst)
+        self.markets_by_name = {m.name: m for m in self.markets}
+        self._open_counts: dict[str, tuple[float, int]] = {}
+
+    def open_count(self, owner: str) -> int:
+        """Open orders of `owner`, read from the store at most once a second per owner and
+        counted up locally in between (the cap is a spam guard, not an exact quota)."""
+        now = time.monotonic()
+        hit = self._open_counts.get(owner)
+        if hit is not None and now - hit[0] < 1.0:
+            return hit[1]
+        count = self.store.open_count(owner)
+        if len(self._open_counts) > 100_000:
+            self._open_counts.clear()
+        self._open_counts[owner] = (now, count)
+        return count
+
+    def count_new_order(self, owner: str) -> None:
+        hit = self._open_counts.get(owner)
+        if hit is not None:
+            self._open_counts[owner] = (hit[0], hit[1] + 1)

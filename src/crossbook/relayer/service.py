@@ -1,0 +1,122 @@
+"""Wiring: settings -> chain, manifest, database (migrated), validator, worker, app; and
+`run`, which serves the API with uvicorn beside the worker and shuts down gracefully
+(SIGTERM/SIGINT: stop accepting, drain in-flight batches, then exit)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from web3 import Web3
+
+from crossbook.artifacts import load_artifact
+from crossbook.manifest import read_manifest
+from crossbook.order import Domain
+from crossbook.relayer.api import create_app
+from crossbook.relayer.chain import Web3Chain
+from crossbook.relayer.context import RelayerContext
+from crossbook.relayer.db import create_db_engine, migrate
+from crossbook.relayer.lock import SubmitterLock
+from crossbook.relayer.matching import markets_for
+from crossbook.relayer.settings import RelayerSettings, load_relayer_key
+from crossbook.relayer.store import Store
+from crossbook.relayer.submitter import BatchWorker
+from crossbook.relayer.validation import OrderValidator
+
+log = logging.getLogger("crossbook.relayer")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (+ exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+@dataclass
+class Relayer:
+    settings: RelayerSettings
+    ctx: RelayerContext
+    app: FastAPI
+
+
+def build(settings: RelayerSettings) -> Relayer:
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    chain_id = settings.chain_id or int(w3.eth.chain_id)
+    key = load_relayer_key(settings, chain_id)  # refuses devnet keys on a real chain, early
+    tokens: list[tuple[str, str]]
+    if settings.settlement_address and settings.tokens:
+        settlement_address = settings.settlement_address
+        tokens = list(settings.tokens.items())
+    else:
+        manifest = read_manifest(chain_id, settings.manifest_dir)
+        settlement_address = settings.settlement_address or manifest.address("Settlement")
+        tokens = list(settings.tokens.items()) or [
+            (symbol, info.address) for symbol, info in manifest.tokens.items()
+        ]
+    tokens = [(s, Web3.to_checksum_address(a)) for s, a in tokens]
+    domain = Domain(chain_id=chain_id, verifying_contract=settlement_address)
+    engine = create_db_engine(settings.database_url)
+    migrate(engine)
+    store = Store(engine)
+    markets = markets_for(tokens)
+    chain = Web3Chain(w3, settlement_address, ttl=settings.balance_cache_s)
+    validator = OrderValidator(
+        domain, markets, chain,
+        min_valid_for_s=settings.min_valid_for_s, check_balances=settings.check_balances,
+    )  # fmt: skip
+    ctx = RelayerContext(
+        settings=settings,
+        domain=domain,
+        markets=markets,
+        symbols={a: s for s, a in tokens},
+        store=store,
+        validator=validator,
+    )
+    if settings.run_worker:
+        settlement = w3.eth.contract(
+            address=Web3.to_checksum_address(settlement_address),
+            abi=load_artifact("Settlement").abi,
+        )
+        ctx.worker = BatchWorker(
+            ctx, w3, settlement, key, SubmitterLock(engine, settings.lock_file)
+        )
+    log.info(
+        "relayer for chain %d, settlement %s, markets %s, database %s",
+        chain_id, settlement_address, [m.name for m in markets], engine.url.render_as_string(),
+    )  # fmt: skip
+    return Relayer(settings, ctx, create_app(ctx))
+
+
+def run(settings: RelayerSettings) -> None:
+    relayer = build(settings)
+    config = uvicorn.Config(
+        relayer.app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # keep our JSON logging
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_timeout_s) + 5,
+    )
+    uvicorn.Server(config).run()

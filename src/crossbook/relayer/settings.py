@@ -1,0 +1,132 @@
+"""Relayer settings from `CROSSBOOK_*` environment variables (or an env file).
+
+Defaults suit a local devnet. The relayer's signing key comes from a secret file, an
+eth-account/ape keystore file or (devnet only) the devnet relayer account; a well-known
+Anvil key is refused on any chain that is not a devnet.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crossbook.errors import CrossbookError
+
+#: Chain ids where the well-known Anvil/Hardhat keys may sign (local devnets only).
+DEVNET_CHAIN_IDS: Final = frozenset({31337, 1337})
+
+
+class RelayerConfigError(CrossbookError, ValueError):
+    """A relayer setting is missing or unsafe for the chain it points at."""
+
+
+class RelayerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSBOOK_", env_file=None, extra="ignore")
+
+    # -- chain
+    rpc_url: str = "http://127.0.0.1:8545"
+    chain_id: int | None = Field(default=None, description="read from the node when unset")
+    settlement_address: str | None = Field(
+        default=None, description="read from deployments/<chain-id>.json when unset"
+    )
+    manifest_dir: Path | None = None
+    #: token symbol=address pairs the relayer trades; empty: the manifest's token list
+    tokens: dict[str, str] = {}
+
+    # -- key (one of; devnet falls back to the devnet relayer account)
+    relayer_key_file: Path | None = None
+    relayer_keystore: Path | None = None
+    relayer_keystore_password_file: Path | None = None
+    relayer_key: SecretStr | None = None
+
+    # -- storage
+    database_url: str = "sqlite:///relayer.db"
+    lock_file: Path | None = Field(
+        default=None, description="SQLite single-submitter lock (default: <db>.submitter.lock)"
+    )
+
+    # -- API
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rate_limit_ip_per_s: float = 200.0
+    rate_limit_ip_burst: int = 400
+    rate_limit_owner_per_s: float = 50.0
+    rate_limit_owner_burst: int = 100
+    max_batch_post: int = 1000
+    max_open_orders_per_owner: int = 1000
+    min_valid_for_s: int = 60
+    check_balances: bool = True
+    balance_cache_s: float = 2.0
+
+    # -- matching and submitting
+    run_worker: bool = True
+    batch_interval_s: float = 2.0
+    batch_min_orders: int = 2
+    batch_max_fills: int = 200
+    confirmations: int = 1
+    stuck_after_s: float = 15.0
+    gas_bump_percent: int = 13
+    max_gas_price_wei: int = 500 * 10**9
+    receipt_poll_s: float = 0.2
+    drain_timeout_s: float = 30.0
+
+    def devnet(self, chain_id: int) -> bool:
+        return chain_id in DEVNET_CHAIN_IDS
+
+
+def well_known_keys() -> frozenset[bytes]:
+    """The Anvil/Hardhat keys of the public test mnemonic: anyone can sign with them."""
+    from crossbook.devnet.accounts import dev_accounts
+
+    return frozenset(a.private_key for a in dev_accounts(20))
+
+
+def _hex_key(text: str, source: str) -> bytes:
+    value = text.strip().removeprefix("0x").removeprefix("0X")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise RelayerConfigError(f"{source} does not hold a hex private key") from None
+    if len(raw) != 32:
+        raise RelayerConfigError(f"{source} holds {len(raw)} bytes; a private key is 32")
+    return raw
+
+
+def load_relayer_key(settings: RelayerSettings, chain_id: int) -> bytes:
+    """The relayer's private key; refuses a well-known devnet key on a non-devnet chain."""
+    key: bytes | None = None
+    if settings.relayer_key_file is not None:
+        key = _hex_key(settings.relayer_key_file.read_text(), str(settings.relayer_key_file))
+    elif settings.relayer_keystore is not None:
+        from eth_account import Account
+
+        if settings.relayer_keystore_password_file is None:
+            raise RelayerConfigError(
+                "CROSSBOOK_RELAYER_KEYSTORE needs CROSSBOOK_RELAYER_KEYSTORE_PASSWORD_FILE"
+            )
+        password = settings.relayer_keystore_password_file.read_text().rstrip("\n")
+        keystore = json.loads(settings.relayer_keystore.read_text())
+        key = bytes(Account.decrypt(keystore, password))
+    elif settings.relayer_key is not None:
+        key = _hex_key(settings.relayer_key.get_secret_value(), "CROSSBOOK_RELAYER_KEY")
+    elif settings.devnet(chain_id):
+        from crossbook.devnet.accounts import dev_accounts
+
+        key = dev_accounts()[-1].private_key  # the devnet's allow-listed relayer
+    if key is None:
+        raise RelayerConfigError(
+            f"no relayer key for chain {chain_id}: set CROSSBOOK_RELAYER_KEY_FILE (a file "
+            "holding the hex key) or CROSSBOOK_RELAYER_KEYSTORE (+ _PASSWORD_FILE), e.g. "
+            "an ape account's ~/.ape/accounts/<alias>.json"
+        )
+    if not settings.devnet(chain_id) and key in well_known_keys():
+        raise RelayerConfigError(
+            f"the relayer key is a well-known devnet key (public test mnemonic) and chain "
+            f"{chain_id} is not a devnet ({sorted(DEVNET_CHAIN_IDS)}): anyone could spend "
+            "from it; use a key of your own"
+        )
+    return key

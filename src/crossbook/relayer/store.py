@@ -1,0 +1,511 @@
+"""Durable order storage over SQLAlchemy Core (SQLite WAL or PostgreSQL).
+
+Every write commits before it returns, so an order the API acknowledged survives a crash.
+`insert_orders` is idempotent: `INSERT ... ON CONFLICT (uid) DO NOTHING RETURNING uid`, so
+the same order posted any number of times, concurrently or not, is stored once.
+`OrderWriter` groups concurrent inserts into one transaction (group commit): one fsync per
+group instead of one per order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, and_, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crossbook.order import Order
+from crossbook.relayer.db.models import (
+    BatchOrderRow,
+    BatchRow,
+    BatchStatus,
+    OrderRow,
+    OrderStatus,
+    TradeRow,
+)
+from crossbook.relayer.matching import BatchPlan, BookOrder
+
+orders_t = cast(Table, OrderRow.__table__)
+batches_t = cast(Table, BatchRow.__table__)
+batch_orders_t = cast(Table, BatchOrderRow.__table__)
+trades_t = cast(Table, TradeRow.__table__)
+
+Row = dict[str, Any]
+
+
+def order_row(order: Order, uid: str, signature: bytes, scheme: int, market: str, seq: int) -> Row:
+    return {
+        "uid": uid,
+        "owner": order.owner,
+        "receiver": order.receiver,
+        "sell_token": order.sell_token,
+        "buy_token": order.buy_token,
+        "sell_amount": str(order.sell_amount),
+        "buy_amount": str(order.buy_amount),
+        "fee_amount": str(order.fee_amount),
+        "valid_to": order.valid_to,
+        "nonce": str(order.nonce),
+        "flags": order.flags,
+        "signing_scheme": scheme,
+        "signature": signature,
+        "market": market,
+        "status": OrderStatus.OPEN,
+        "executed_sell": "0",
+        "executed_buy": "0",
+        "executed_fee": "0",
+        "failures": 0,
+        "reason": None,
+        "created_at": time.time(),
+        "seq": seq,
+    }
+
+
+def row_order(row: Row) -> Order:
+    return Order(
+        owner=row["owner"],
+        receiver=row["receiver"],
+        sell_token=row["sell_token"],
+        buy_token=row["buy_token"],
+        sell_amount=int(row["sell_amount"]),
+        buy_amount=int(row["buy_amount"]),
+        fee_amount=int(row["fee_amount"]),
+        valid_to=int(row["valid_to"]),
+        nonce=int(row["nonce"]),
+        flags=int(row["flags"]),
+    )
+
+
+def book_order(row: Row) -> BookOrder:
+    sell = int(row["sell_amount"])
+    return BookOrder(
+        uid=row["uid"],
+        sell_token=row["sell_token"],
+        buy_token=row["buy_token"],
+        sell_amount=sell,
+        buy_amount=int(row["buy_amount"]),
+        remaining=sell - int(row["executed_sell"]),
+        partially_fillable=bool(int(row["flags"]) & 1),
+        seq=int(row["seq"]),
+    )
+
+
+@dataclass(frozen=True)
+class ChainTrade:
+    """A decoded `Trade` event."""
+
+    tx_hash: str
+    log_index: int
+    block_number: int
+    order_uid: str
+    owner: str
+    sell_token: str
+    buy_token: str
+    sold: int
+    bought: int
+    fee: int
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect.name
+
+    # ------------------------------------------------------------ orders
+
+    def insert_orders(self, rows: Sequence[Row]) -> set[str]:
+        """Insert in one transaction; returns the uids that were new (the rest existed)."""
+        if not rows:
+            return set()
+        dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        stmt = (
+            dialect_insert(orders_t)
+            .on_conflict_do_nothing(index_elements=["uid"])
+            .returning(orders_t.c.uid)
+        )
+        # the same uid twice in one group: keep the first (ON CONFLICT sees only committed rows
+        # in PostgreSQL's multi-row insert, and would raise on an in-statement duplicate)
+        unique: dict[str, Row] = {}
+        for row in rows:
+            unique.setdefault(row["uid"], row)
+        with self.engine.begin() as conn:
+            result = conn.execute(stmt, list(unique.values()))
+            return {r[0] for r in result}
+
+    def get_order(self, uid: str) -> Row | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(orders_t).where(orders_t.c.uid == uid)).mappings().first()
+            return dict(row) if row else None
+
+    def get_orders(self, uids: Iterable[str]) -> list[Row]:
+        uids = list(uids)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(orders_t).where(orders_t.c.uid.in_(uids))).mappings()
+            return [dict(r) for r in rows]
+
+    def orders_of(
+        self, owner: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Row]:
+        query = select(orders_t).where(orders_t.c.owner == owner)
+        if status is not None:
+            query = query.where(orders_t.c.status == status)
+        query = query.order_by(orders_t.c.seq.desc()).limit(limit).offset(offset)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def open_count(self, owner: str) -> int:
+        query = select(func.count()).where(
+            and_(
+                orders_t.c.owner == owner,
+                orders_t.c.status.in_((OrderStatus.OPEN, OrderStatus.PENDING)),
+            )
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def open_orders(self, market: str | None = None) -> list[Row]:
+        query = select(orders_t).where(orders_t.c.status == OrderStatus.OPEN)
+        if market is not None:
+            query = query.where(orders_t.c.market == market)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(orders_t.c.seq)).mappings()]
+
+    def cancel(self, uid: str) -> bool:
+        """Open -> cancelled; False if the order is not open (in flight or final)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(orders_t)
+                .where(and_(orders_t.c.uid == uid, orders_t.c.status == OrderStatus.OPEN))
+                .values(status=OrderStatus.CANCELLED, reason="cancelled by its owner")
+            )
+            return result.rowcount == 1
+
+    def expire(self, now: int) -> list[str]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                update(orders_t)
+                .where(and_(orders_t.c.status == OrderStatus.OPEN, orders_t.c.valid_to < now))
+                .values(status=OrderStatus.EXPIRED, reason="validTo passed")
+                .returning(orders_t.c.uid)
+            )
+            return [r[0] for r in rows]
+
+    def status_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(orders_t.c.status, func.count()).group_by(orders_t.c.status))
+            return {str(status): int(count) for status, count in rows}
+
+    # ------------------------------------------------------------ batches
+
+    def create_batch(self, plan: BatchPlan, tokens: list[str], prices: list[int]) -> int | None:
+        """Persist a planned batch and move its orders open -> pending, atomically.
+
+        None if one of its orders is no longer open (cancelled meanwhile): nothing changes.
+        """
+        uids = [f.order.uid for f in plan.fills]
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(orders_t)
+                .where(and_(orders_t.c.uid.in_(uids), orders_t.c.status == OrderStatus.OPEN))
+                .values(status=OrderStatus.PENDING)
+            ).rowcount
+            if moved != len(uids):
+                conn.rollback()
+                return None
+            batch_id = conn.execute(
+                insert(batches_t)
+                .values(
+                    market=plan.market.name,
+                    status=BatchStatus.PLANNED,
+                    tokens=json.dumps(tokens),
+                    prices=json.dumps([str(p) for p in prices]),
+                    clearing_price=f"{plan.price_num}/{plan.price_den}",
+                    tx_hashes="[]",
+                    created_at=time.time(),
+                )
+                .returning(batches_t.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(batch_orders_t),
+                [
+                    {"batch_id": batch_id, "order_uid": f.order.uid,
+                     "executed_sell": str(f.executed_sell)}
+                    for f in plan.fills
+                ],
+            )  # fmt: skip
+            return int(batch_id)
+
+    def batch(self, batch_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(batches_t).where(batches_t.c.id == batch_id)).mappings().first()
+            )
+            if row is None:
+                return None
+            fills = conn.execute(
+                select(batch_orders_t).where(batch_orders_t.c.batch_id == batch_id)
+            ).mappings()
+            return {**dict(row), "fills": [dict(f) for f in fills]}
+
+    def active_batches(self) -> list[Row]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(batches_t)
+                .where(batches_t.c.status.in_(tuple(BatchStatus.ACTIVE)))
+                .order_by(batches_t.c.id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def batch_fills(self, batch_id: int) -> list[tuple[Row, int]]:
+        """(order row, executed sell) of every order in the batch."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(orders_t, batch_orders_t.c.executed_sell.label("batch_executed"))
+                .join(batch_orders_t, batch_orders_t.c.order_uid == orders_t.c.uid)
+                .where(batch_orders_t.c.batch_id == batch_id)
+                .order_by(orders_t.c.seq)
+            ).mappings()
+            return [(dict(r), int(r["batch_executed"])) for r in rows]
+
+    def update_batch(self, batch_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(batches_t).where(batches_t.c.id == batch_id).values(**values))
+
+    def replan_batch(
+        self,
+        batch_id: int,
+        plan: BatchPlan,
+        tokens: list[str],
+        prices: list[int],
+        dropped: dict[str, str],
+    ) -> None:
+        """Replace a planned batch's fills after simulation dropped orders.
+
+        Dropped orders become invalid (with the chain's reason); orders that were in the
+        batch but not in the new plan go back to open.
+        """
+        keep = {f.order.uid for f in plan.fills}
+        with self.engine.begin() as conn:
+            old = [
+                r[0]
+                for r in conn.execute(
+                    select(batch_orders_t.c.order_uid).where(batch_orders_t.c.batch_id == batch_id)
+                )
+            ]
+            for uid, reason in dropped.items():
+                conn.execute(
+                    update(orders_t)
+                    .where(orders_t.c.uid == uid)
+                    .values(status=OrderStatus.INVALID, reason=reason[:500])
+                )
+            back = [u for u in old if u not in keep and u not in dropped]
+            if back:
+                conn.execute(
+                    update(orders_t)
+                    .where(and_(orders_t.c.uid.in_(back), orders_t.c.status == OrderStatus.PENDING))
+                    .values(status=OrderStatus.OPEN)
+                )
+            conn.execute(delete(batch_orders_t).where(batch_orders_t.c.batch_id == batch_id))
+            if plan.fills:
+                conn.execute(
+                    insert(batch_orders_t),
+                    [
+                        {"batch_id": batch_id, "order_uid": f.order.uid,
+                         "executed_sell": str(f.executed_sell)}
+                        for f in plan.fills
+                    ],
+                )  # fmt: skip
+            conn.execute(
+                update(batches_t)
+                .where(batches_t.c.id == batch_id)
+                .values(
+                    tokens=json.dumps(tokens),
+                    prices=json.dumps([str(p) for p in prices]),
+                    clearing_price=f"{plan.price_num}/{plan.price_den}",
+                )
+            )
+
+    def fail_batch(
+        self, batch_id: int, reason: str, *, invalid: dict[str, str] | None = None,
+        max_failures: int = 3,
+    ) -> None:  # fmt: skip
+        """The batch did not settle: its orders go back to open (or invalid after repeated
+        failures, or when named in `invalid`)."""
+        invalid = invalid or {}
+        with self.engine.begin() as conn:
+            uids = [
+                r[0]
+                for r in conn.execute(
+                    select(batch_orders_t.c.order_uid).where(batch_orders_t.c.batch_id == batch_id)
+                )
+            ]
+            for uid, why in invalid.items():
+                conn.execute(
+                    update(orders_t)
+                    .where(orders_t.c.uid == uid)
+                    .values(status=OrderStatus.INVALID, reason=why[:500])
+                )
+            rest = [u for u in uids if u not in invalid]
+            if rest:
+                conn.execute(
+                    update(orders_t)
+                    .where(and_(orders_t.c.uid.in_(rest), orders_t.c.status == OrderStatus.PENDING))
+                    .values(failures=orders_t.c.failures + 1, status=OrderStatus.OPEN)
+                )
+                conn.execute(
+                    update(orders_t)
+                    .where(and_(orders_t.c.uid.in_(rest), orders_t.c.failures >= max_failures))
+                    .values(status=OrderStatus.INVALID, reason=f"batch failed: {reason}"[:500])
+                )
+            conn.execute(
+                update(batches_t)
+                .where(batches_t.c.id == batch_id)
+                .values(status=BatchStatus.FAILED, reason=reason[:1000])
+            )
+
+    def finalize_batch(
+        self, batch_id: int, tx_hash: str, block: int, gas_used: int, trades: list[ChainTrade]
+    ) -> None:
+        """The batch is confirmed: record its Trade events, the chain's word on every fill.
+
+        An order in the batch without a Trade event did not fill and goes back to open.
+        """
+        now = time.time()
+        with self.engine.begin() as conn:
+            rows = {
+                r["uid"]: dict(r)
+                for r in conn.execute(
+                    select(orders_t)
+                    .join(batch_orders_t, batch_orders_t.c.order_uid == orders_t.c.uid)
+                    .where(batch_orders_t.c.batch_id == batch_id)
+                ).mappings()
+            }
+            dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+            for t in trades:
+                inserted = conn.execute(
+                    dialect_insert(trades_t)
+                    .values(
+                        tx_hash=t.tx_hash,
+                        log_index=t.log_index,
+                        order_uid=t.order_uid,
+                        batch_id=batch_id,
+                        owner=t.owner,
+                        sell_token=t.sell_token,
+                        buy_token=t.buy_token,
+                        sold=str(t.sold),
+                        bought=str(t.bought),
+                        fee=str(t.fee),
+                        block_number=t.block_number,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["tx_hash", "log_index"])
+                ).rowcount
+                row = rows.get(t.order_uid)
+                if row is None or not inserted:
+                    continue  # not ours, or already reconciled
+                row["executed_sell"] = str(int(row["executed_sell"]) + t.sold)
+                row["executed_buy"] = str(int(row["executed_buy"]) + t.bought)
+                row["executed_fee"] = str(int(row["executed_fee"]) + t.fee)
+                row["_traded"] = True
+            for uid, row in rows.items():
+                if row["status"] != OrderStatus.PENDING:
+                    continue
+                full = int(row["executed_sell"]) >= int(row["sell_amount"])
+                fok = not (int(row["flags"]) & 1)
+                status = (
+                    OrderStatus.FILLED if full or (fok and row.get("_traded")) else OrderStatus.OPEN
+                )
+                conn.execute(
+                    update(orders_t)
+                    .where(orders_t.c.uid == uid)
+                    .values(
+                        status=status,
+                        executed_sell=row["executed_sell"],
+                        executed_buy=row["executed_buy"],
+                        executed_fee=row["executed_fee"],
+                    )
+                )
+            conn.execute(
+                update(batches_t)
+                .where(batches_t.c.id == batch_id)
+                .values(
+                    status=BatchStatus.FINAL,
+                    mined_tx=tx_hash,
+                    block_number=block,
+                    gas_used=gas_used,
+                )
+            )
+
+    # ------------------------------------------------------------ trades
+
+    def trades(
+        self, *, owner: str | None = None, order_uid: str | None = None, limit: int = 100
+    ) -> list[Row]:
+        query = select(trades_t)
+        if owner is not None:
+            query = query.where(trades_t.c.owner == owner)
+        if order_uid is not None:
+            query = query.where(trades_t.c.order_uid == order_uid)
+        query = query.order_by(trades_t.c.block_number.desc(), trades_t.c.log_index.desc())
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query.limit(limit)).mappings()]
+
+
+class OrderWriter:
+    """Group commit for the API: concurrent `insert` calls share one transaction.
+
+    Each caller awaits the commit of the group its row went into, so the API acknowledges an
+    order only once it is durable.
+    """
+
+    def __init__(self, store: Store, max_group: int = 2000) -> None:
+        self.store = store
+        self.max_group = max_group
+        self._queue: asyncio.Queue[tuple[Row, asyncio.Future[bool]]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(), name="order-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def insert(self, row: Row) -> bool:
+        """True if the order is new, False if it was already stored (idempotent)."""
+        if self._queue is None:
+            raise RuntimeError("OrderWriter.start() was not called")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put((row, future))
+        return await future
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < self.max_group and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            try:
+                new = await asyncio.to_thread(self.store.insert_orders, [r for r, _ in group])
+            except Exception as exc:
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            claimed: set[str] = set()
+            for row, future in group:
+                if future.done():
+                    continue
+                uid = row["uid"]
+                # the first caller of a uid inserted in this group gets True, the rest False
+                future.set_result(uid in new and uid not in claimed)
+                claimed.add(uid)

@@ -1,0 +1,471 @@
+"""The worker: cuts batches (matching), then settles them on chain (submitting).
+
+One thread, behind the single-submitter lock. Every step is persisted before it acts, so a
+restart picks up where the last process stopped and never settles an order twice:
+
+planned   -> simulate with eth_call; an order that makes it revert is dropped (the revert's
+             custom error names its uid) and the rest re-matched; then the transaction is
+             signed with our own nonce, stored (raw bytes and hash) and only then broadcast.
+submitted -> wait for a receipt; rebroadcast if the node lost it; after `stuck_after_s`
+             replace it at the same nonce with fees raised >= 12.5%.
+mined     -> wait for `confirmations` blocks, re-checking the block is still canonical (a
+             reorg sends the batch back to submitted); then the fills are read from the
+             receipt's Trade events, which is what the store records: the chain is the
+             source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+
+from eth_abi.abi import decode as abi_decode
+from eth_account import Account
+from eth_hash.auto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractLogicError, TransactionNotFound
+
+from crossbook.relayer.context import RelayerContext
+from crossbook.relayer.db.models import BatchStatus
+from crossbook.relayer.lock import SubmitterLock
+from crossbook.relayer.matching import BatchPlan, match_all, match_market
+from crossbook.relayer.store import ChainTrade, Row, book_order, row_order
+from crossbook.settlement import Fill, build_batch
+from crossbook.signing import SigningScheme
+
+log = logging.getLogger("crossbook.relayer.submitter")
+TRADE_TOPIC = "0x" + keccak(b"Trade(bytes32,address,address,address,uint256,uint256,uint256)").hex()
+
+
+def error_table(abi: Sequence[Any]) -> dict[bytes, tuple[str, list[str], list[str]]]:
+    """4-byte selector -> (error name, input types, input names) of a contract's errors."""
+    table = {}
+    for item in abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item["inputs"]]
+        selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
+        table[selector] = (item["name"], types, [i["name"] for i in item["inputs"]])
+    return table
+
+
+def revert_data(exc: Exception) -> bytes:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    return b""
+
+
+class BatchWorker:
+    def __init__(
+        self, ctx: RelayerContext, w3: Web3, settlement: Contract, key: bytes, lock: SubmitterLock
+    ) -> None:
+        self.ctx = ctx
+        self.w3 = w3
+        self.settlement = settlement
+        self.account = Account.from_key(key)
+        self.lock = lock
+        self.errors = error_table(settlement.abi)
+        self._stop = threading.Event()
+        self._draining = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_cut = 0.0
+        self.crashed: BaseException | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="batch-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, drain_timeout: float) -> None:
+        """Cut no new batch; let in-flight batches finish (up to the timeout); stop."""
+        self._draining.set()
+        deadline = time.monotonic() + drain_timeout
+        while time.monotonic() < deadline and self.lock.held and self._thread is not None:
+            if not self.ctx.store.active_batches() or not self._thread.is_alive():
+                break
+            time.sleep(0.1)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.lock.release()
+
+    def healthy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set() and not self.lock.try_acquire():
+                log.info("another submitter holds the lock; standing by")
+                self._stop.wait(1.0)
+            if self._stop.is_set():
+                return
+            log.info("submitter lock acquired; relayer account %s", self.account.address)
+            while not self._stop.is_set():
+                try:
+                    self.step()
+                except Exception:  # an RPC outage or a DB hiccup: log, back off, go on
+                    log.exception("worker step failed; retrying")
+                    self._stop.wait(1.0)
+                self._stop.wait(self.ctx.settings.receipt_poll_s)
+        except BaseException as exc:
+            self.crashed = exc
+            raise
+
+    # ------------------------------------------------------------ one step
+
+    def step(self) -> None:
+        store = self.ctx.store
+        expired = store.expire(int(time.time()))
+        for uid in expired:
+            self.ctx.events.publish({"type": "order", "uid": uid, "status": "expired"})
+        active = store.active_batches()
+        if active:
+            self.advance(active[0])  # one transaction in flight at a time: simple nonces
+            return
+        settings = self.ctx.settings
+        if self._draining.is_set():
+            return
+        if time.monotonic() - self._last_cut < settings.batch_interval_s:
+            return
+        self._last_cut = time.monotonic()
+        self.cut()
+
+    def cut(self) -> list[int]:
+        rows = self.ctx.store.open_orders()
+        if len(rows) < self.ctx.settings.batch_min_orders:
+            return []
+        plans = match_all(
+            self.ctx.markets, [book_order(r) for r in rows], self.ctx.settings.batch_max_fills
+        )
+        ids = []
+        for plan in plans:
+            tokens, prices = self._tokens_prices(plan)
+            batch_id = self.ctx.store.create_batch(plan, tokens, prices)
+            if batch_id is not None:
+                ids.append(batch_id)
+                log.info(
+                    "batch %d planned: %s, %d fills at %s/%s",
+                    batch_id, plan.market.name, len(plan.fills), plan.price_num, plan.price_den,
+                )  # fmt: skip
+                self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="planned")
+        return ids
+
+    @staticmethod
+    def _tokens_prices(plan: BatchPlan) -> tuple[list[str], list[int]]:
+        tokens = sorted(plan.clearing_prices, key=lambda a: int(a, 16))
+        return tokens, [plan.clearing_prices[t] for t in tokens]
+
+    def advance(self, batch: Row) -> None:
+        status = batch["status"]
+        if status == BatchStatus.PLANNED:
+            self.submit(batch)
+        elif status == BatchStatus.SUBMITTED:
+            self.watch(batch)
+        elif status == BatchStatus.MINED:
+            self.confirm(batch)
+
+    # ------------------------------------------------------------ planned -> submitted
+
+    def _fills(self, batch_id: int) -> tuple[list[Fill], dict[str, int]] | None:
+        batch = self.ctx.store.batch(batch_id)
+        assert batch is not None
+        tokens, prices = json.loads(batch["tokens"]), [int(p) for p in json.loads(batch["prices"])]
+        fills = [
+            Fill(row_order(row), bytes(row["signature"]), executed,
+                 SigningScheme(row["signing_scheme"]))
+            for row, executed in self.ctx.store.batch_fills(batch_id)
+        ]  # fmt: skip
+        if not fills:
+            return None
+        return fills, dict(zip(tokens, prices, strict=True))
+
+    def _culprits(self, data: bytes, fills: list[Fill]) -> dict[str, str]:
+        """uid -> reason for the orders a revert blames (decoded custom error)."""
+        by_uid = {"0x" + f.order.uid(self.ctx.domain).hex(): f for f in fills}
+        entry = self.errors.get(data[:4])
+        if entry is None:
+            return self._unfunded(fills, by_uid, "revert " + ("0x" + data.hex())[:74])
+        name, types, _names = entry
+        try:
+            args = abi_decode(types, data[4:])
+        except Exception:
+            return {}
+        if types and types[0] == "bytes32":
+            uid = "0x" + bytes(args[0]).hex()
+            if uid in by_uid:
+                return {uid: f"{name}{tuple(a.hex() if isinstance(a, bytes) else a for a in args)}"}
+        if name == "InsufficientInternalBalance":
+            owner, token = Web3.to_checksum_address(args[0]), Web3.to_checksum_address(args[1])
+            return {
+                u: name for u, f in by_uid.items()
+                if f.order.owner == owner and f.order.sell_token == token
+            }  # fmt: skip
+        return self._unfunded(fills, by_uid, name)
+
+    def _unfunded(self, fills: list[Fill], by_uid: dict[str, Fill], why: str) -> dict[str, str]:
+        """For reverts that name no order (a token transfer failed): fresh balance and
+        allowance reads, no cache, to find the owners who moved their funds away."""
+        blamed: dict[str, str] = {}
+        for uid, f in by_uid.items():
+            o = f.order
+            fee = o.fee_amount * f.executed_sell // o.sell_amount
+            need = f.executed_sell + fee
+            if o.sell_from_internal:
+                have = int(self.settlement.functions.balanceOf(o.owner, o.sell_token).call())
+                if have < need:
+                    blamed[uid] = f"{why}: internal balance {have} < {need}"
+                continue
+            token = self.w3.eth.contract(
+                address=Web3.to_checksum_address(o.sell_token),
+                abi=[
+                    {"name": "balanceOf", "type": "function", "stateMutability": "view",
+                     "inputs": [{"name": "a", "type": "address"}],
+                     "outputs": [{"name": "", "type": "uint256"}]},
+                    {"name": "allowance", "type": "function", "stateMutability": "view",
+                     "inputs": [{"name": "a", "type": "address"}, {"name": "b", "type": "address"}],
+                     "outputs": [{"name": "", "type": "uint256"}]},
+                ],
+            )  # fmt: skip
+            balance = int(token.functions.balanceOf(o.owner).call())
+            allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
+            if balance < need or allowance < need:
+                blamed[uid] = f"{why}: balance {balance}, allowance {allowance} < {need}"
+        return blamed
+
+    def submit(self, batch: Row) -> None:
+        store, batch_id = self.ctx.store, int(batch["id"])
+        for _attempt in range(20):
+            built = self._fills(batch_id)
+            if built is None:
+                store.fail_batch(batch_id, "every order was dropped by simulation")
+                return
+            fills, prices = built
+            settle_batch = build_batch(fills, prices)
+            call = self.settlement.functions.settle(*settle_batch.args())
+            try:
+                gas = call.estimate_gas({"from": self.account.address})
+                break
+            except ContractLogicError as exc:
+                dropped = self._culprits(revert_data(exc), fills)
+                if not dropped:
+                    store.fail_batch(batch_id, f"simulation reverted: {exc}"[:500])
+                    return
+                log.warning("batch %d: simulation dropped %s", batch_id, dropped)
+                self._replan(batch_id, fills, dropped)
+        else:
+            store.fail_batch(batch_id, "simulation kept reverting")
+            return
+        nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
+        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        priority = max(int(self.w3.eth.max_priority_fee), 10**9)
+        max_fee = min(2 * base_fee + priority, self.ctx.settings.max_gas_price_wei)
+        tx = call.build_transaction(
+            cast(
+                Any,
+                {
+                    "from": self.account.address,
+                    "nonce": nonce,
+                    "gas": int(gas * 1.25) + 50_000,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": min(priority, max_fee),
+                    "chainId": self.ctx.domain.chain_id,
+                },
+            )
+        )
+        self._sign_store_send(batch_id, tx, [], first=True)
+
+    def _replan(self, batch_id: int, fills: list[Fill], dropped: dict[str, str]) -> None:
+        rows = [row for row, _ in self.ctx.store.batch_fills(batch_id)]
+        remaining = [book_order(r) for r in rows if r["uid"] not in dropped]
+        market = next((m for m in self.ctx.markets if rows and m.name == rows[0]["market"]), None)
+        plan = (
+            match_market(market, remaining, self.ctx.settings.batch_max_fills)
+            if market is not None and remaining
+            else None
+        )
+        if plan is None:
+            self.ctx.store.fail_batch(batch_id, "nothing crosses after dropping", invalid=dropped)
+            return
+        tokens, prices = self._tokens_prices(plan)
+        self.ctx.store.replan_batch(batch_id, plan, tokens, prices, dropped)
+
+    def _sign_store_send(self, batch_id: int, tx: Any, hashes: list[str], *, first: bool) -> None:
+        signed = self.account.sign_transaction(tx)
+        raw = bytes(signed.raw_transaction)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        # persisted before it is broadcast: a crash right after sending still knows the tx
+        self.ctx.store.update_batch(
+            batch_id,
+            status=BatchStatus.SUBMITTED,
+            tx_nonce=int(tx["nonce"]),
+            tx_hashes=json.dumps([*hashes, tx_hash]),
+            raw_tx=raw,
+            max_fee=str(tx["maxFeePerGas"]),
+            priority_fee=str(tx["maxPriorityFeePerGas"]),
+            submitted_at=time.time(),
+        )
+        self._broadcast(raw)
+        log.info("batch %d %s: tx %s nonce %d", batch_id, "sent" if first else "bumped",
+                 tx_hash, tx["nonce"])  # fmt: skip
+        self.ctx.metrics.inc("crossbook_relayer_transactions_total", "settle txs",
+                             kind="first" if first else "bump")  # fmt: skip
+
+    def _broadcast(self, raw: bytes) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except Exception as exc:  # "already known", "nonce too low": the receipt check decides
+            log.info("broadcast: %s", exc)
+
+    # ------------------------------------------------------------ submitted -> mined
+
+    def watch(self, batch: Row) -> None:
+        batch_id = int(batch["id"])
+        hashes: list[str] = json.loads(batch["tx_hashes"])
+        for tx_hash in reversed(hashes):
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            except TransactionNotFound:
+                continue
+            if receipt is None:
+                continue
+            if receipt["status"] != 1:
+                self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}")
+                self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="failed")
+                return
+            self.ctx.store.update_batch(
+                batch_id,
+                status=BatchStatus.MINED,
+                mined_tx=tx_hash,
+                block_number=int(receipt["blockNumber"]),
+                gas_used=int(receipt["gasUsed"]),
+            )
+            return
+        nonce = int(batch["tx_nonce"])
+        if self.w3.eth.get_transaction_count(self.account.address, "latest") > nonce:
+            # our nonce went through in a tx we did not record: its orders go back to open,
+            # and the next simulation drops those the chain already filled
+            self.ctx.store.fail_batch(batch_id, f"nonce {nonce} used by an unrecorded tx")
+            return
+        if time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s:
+            self.bump(batch, hashes)
+            return
+        try:
+            self.w3.eth.get_transaction(HexBytes(hashes[-1]))
+        except TransactionNotFound:
+            self._broadcast(bytes(batch["raw_tx"]))  # the node lost it (restart, reorg)
+
+    def bump(self, batch: Row, hashes: list[str]) -> None:
+        """Replace the stuck tx at the same nonce; fees up by gas_bump_percent (>= 12.5%)."""
+        percent = max(self.ctx.settings.gas_bump_percent, 12.5)
+        old_prio, old_max = int(batch["priority_fee"]), int(batch["max_fee"])
+        priority = math.ceil(old_prio * (100 + percent) / 100)
+        base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        max_fee = max(math.ceil(old_max * (100 + percent) / 100), 2 * base_fee + priority)
+        if max_fee > self.ctx.settings.max_gas_price_wei:
+            log.warning("batch %d: bump would exceed max_gas_price_wei; waiting", batch["id"])
+            return
+        built = self._fills(int(batch["id"]))
+        if built is None:
+            return
+        fills, prices = built
+        call = self.settlement.functions.settle(*build_batch(fills, prices).args())
+        try:
+            gas = call.estimate_gas({"from": self.account.address})
+        except ContractLogicError as exc:  # e.g. the stuck tx's orders changed on chain
+            log.warning("batch %d: not bumping, simulation reverts: %s", batch["id"], exc)
+            return
+        new_tx = call.build_transaction(
+            cast(
+                Any,
+                {
+                    "from": self.account.address,
+                    "nonce": int(batch["tx_nonce"]),
+                    "gas": int(gas * 1.25) + 50_000,
+                    "maxFeePerGas": max_fee,
+                    "maxPriorityFeePerGas": priority,
+                    "chainId": self.ctx.domain.chain_id,
+                },
+            )
+        )
+        self._sign_store_send(int(batch["id"]), new_tx, hashes, first=False)
+
+    # ------------------------------------------------------------ mined -> final
+
+    def confirm(self, batch: Row) -> None:
+        batch_id, tx_hash = int(batch["id"]), str(batch["mined_tx"])
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            receipt = None
+        head = self.w3.eth.block_number
+        if receipt is None or int(receipt["blockNumber"]) > head:
+            log.warning("batch %d: tx %s left the chain (reorg); resubmitting", batch_id, tx_hash)
+            self.ctx.store.update_batch(batch_id, status=BatchStatus.SUBMITTED, mined_tx=None)
+            self._broadcast(bytes(batch["raw_tx"]))
+            return
+        block = self.w3.eth.get_block(int(receipt["blockNumber"]))
+        if bytes(block["hash"]) != bytes(receipt["blockHash"]):
+            self.ctx.store.update_batch(batch_id, status=BatchStatus.SUBMITTED, mined_tx=None)
+            return
+        if head - int(receipt["blockNumber"]) + 1 < self.ctx.settings.confirmations:
+            return
+        trades = self.trades_from_receipt(receipt)
+        self.ctx.store.finalize_batch(
+            batch_id, tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), trades
+        )
+        self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="final")
+        self.ctx.metrics.inc("crossbook_relayer_fills_total", "fills on chain", len(trades))
+        for t in trades:
+            self.ctx.events.publish(
+                {"type": "trade", "orderUid": t.order_uid, "owner": t.owner,
+                 "sellToken": t.sell_token, "buyToken": t.buy_token, "soldAmount": str(t.sold),
+                 "boughtAmount": str(t.bought), "txHash": t.tx_hash, "batchId": batch_id}
+            )  # fmt: skip
+        self.ctx.events.publish({"type": "batch", "id": batch_id, "status": "final",
+                                 "fills": len(trades), "txHash": tx_hash})  # fmt: skip
+        log.info("batch %d final: %d fills in block %d", batch_id, len(trades),
+                 receipt["blockNumber"])  # fmt: skip
+
+    def trades_from_receipt(self, receipt: Any) -> list[ChainTrade]:
+        trades = []
+        settlement = self.settlement.address.lower()
+        for entry in receipt["logs"]:
+            topics = entry["topics"]
+            if str(entry["address"]).lower() != settlement or not topics:
+                continue
+            if "0x" + bytes(topics[0]).hex() != TRADE_TOPIC:
+                continue
+            sell, buy, sold, bought, fee = abi_decode(
+                ["address", "address", "uint256", "uint256", "uint256"], bytes(entry["data"])
+            )
+            trades.append(
+                ChainTrade(
+                    tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+                    log_index=int(entry["logIndex"]),
+                    block_number=int(receipt["blockNumber"]),
+                    order_uid="0x" + bytes(topics[1]).hex(),
+                    owner=Web3.to_checksum_address(bytes(topics[2])[12:]),
+                    sell_token=Web3.to_checksum_address(sell),
+                    buy_token=Web3.to_checksum_address(buy),
+                    sold=int(sold),
+                    bought=int(bought),
+                    fee=int(fee),
+                )
+            )
+        return trades

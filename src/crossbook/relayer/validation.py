@@ -1,0 +1,186 @@
+"""Order validation before anything is stored; every failure is an `ApiError` with a typed,
+machine-readable code and an HTTP 4xx status (docs/relayer.md lists them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from crossbook.errors import CrossbookError, InvalidOrder, InvalidSignature
+from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order
+from crossbook.relayer.chain import ChainReader
+from crossbook.relayer.matching import Market
+from crossbook.signing import SigningScheme, recover_signer
+
+ORDER_KEYS: Final = tuple(k for k, _ in ORDER_EIP712_FIELDS)
+SCHEMES: Final = {
+    "eip712": SigningScheme.ECDSA,
+    "eip1271": SigningScheme.EIP1271,
+    "presign": SigningScheme.PRESIGN,
+}
+
+
+class ApiError(CrossbookError, ValueError):
+    """A request the relayer refuses: `code` is machine-readable, `status` the HTTP status."""
+
+    def __init__(
+        self, code: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.status = status
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, str]:
+        return {"errorType": self.code, "description": self.description}
+
+
+@dataclass(frozen=True)
+class ValidOrder:
+    order: Order
+    uid: bytes
+    uid_hex: str
+    signature: bytes
+    scheme: SigningScheme
+    market: Market
+
+
+def _is_zero(value: object) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool) and value == 0) or (
+        isinstance(value, str) and value.strip("0") == "" and value != ""
+    )
+
+
+def _signature(value: object) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ApiError("InvalidSignature", "signature must be a 0x-prefixed hex string")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError:
+        raise ApiError("InvalidSignature", "signature is not valid hex") from None
+
+
+class OrderValidator:
+    def __init__(
+        self,
+        domain: Domain,
+        markets: list[Market],
+        chain: ChainReader | None,
+        *,
+        min_valid_for_s: int = 60,
+        check_balances: bool = True,
+    ) -> None:
+        self.domain = domain
+        self.chain = chain
+        self.min_valid_for_s = min_valid_for_s
+        self.check_balances = check_balances and chain is not None
+        self.markets = {frozenset((m.base, m.quote)): m for m in markets}
+        self.tokens = {t for m in markets for t in (m.base, m.quote)}
+
+    # ------------------------------------------------------------ stateless checks
+
+    def parse(self, body: Any, now: float | None = None) -> ValidOrder:
+        """Shape, fields, limits and (ECDSA) signature: CPU only, no I/O."""
+        if not isinstance(body, Mapping):
+            raise ApiError(
+                "MalformedOrder",
+                "an order must be a JSON object with the order fields, signature and signingScheme",
+            )
+        unknown = sorted(str(k) for k in body if k not in ORDER_KEYS and k not in
+                         ("signature", "signingScheme"))  # fmt: skip
+        if unknown:
+            raise ApiError("MalformedOrder", f"unknown fields: {', '.join(unknown)[:200]}")
+        missing = [k for k in (*ORDER_KEYS, "signature") if k not in body]
+        if missing:
+            raise ApiError("MalformedOrder", f"missing fields: {', '.join(missing)}")
+        scheme_name = body.get("signingScheme", "eip712")
+        if not isinstance(scheme_name, str) or scheme_name not in SCHEMES:
+            raise ApiError(
+                "UnsupportedSigningScheme", "signingScheme must be eip712, eip1271 or presign"
+            )
+        scheme = SCHEMES[scheme_name]
+        if _is_zero(body["sellAmount"]) or _is_zero(body["buyAmount"]):
+            raise ApiError("ZeroAmount", "sellAmount and buyAmount must both be > 0")
+        sell, buy = body["sellToken"], body["buyToken"]
+        if isinstance(sell, str) and isinstance(buy, str) and sell.lower() == buy.lower():
+            raise ApiError("SameBuyAndSellToken", "sellToken and buyToken must differ")
+        try:
+            order = Order.from_json_dict({k: body[k] for k in ORDER_KEYS})
+        except InvalidOrder as exc:
+            raise ApiError("InvalidOrderField", str(exc)) from None
+        if order.sell_token not in self.tokens or order.buy_token not in self.tokens:
+            raise ApiError(
+                "UnsupportedToken",
+                f"this relayer trades {', '.join(sorted(self.tokens))}; see GET /v1/markets",
+            )
+        market = self.markets.get(frozenset((order.sell_token, order.buy_token)))
+        if market is None:
+            raise ApiError("UnsupportedToken", "no market for this token pair")
+        now = time.time() if now is None else now
+        if order.valid_to < now + self.min_valid_for_s:
+            raise ApiError(
+                "InsufficientValidTo",
+                f"validTo must be at least {self.min_valid_for_s} s in the future",
+            )
+        signature = _signature(body["signature"])
+        uid = order.uid(self.domain)
+        if scheme is SigningScheme.ECDSA:
+            try:
+                signer = recover_signer(uid, signature)
+            except InvalidSignature as exc:
+                raise ApiError("InvalidSignature", str(exc)) from None
+            if signer != order.owner:
+                raise ApiError(
+                    "WrongOwner",
+                    f"the signature recovers to {signer}, not the owner {order.owner}: sign "
+                    f"for chain {self.domain.chain_id} and settlement "
+                    f"{self.domain.verifying_contract}",
+                )
+        elif scheme is SigningScheme.PRESIGN and signature:
+            raise ApiError("InvalidSignature", "a pre-signed order's signature must be 0x")
+        return ValidOrder(order, uid, "0x" + uid.hex(), signature, scheme, market)
+
+    # ------------------------------------------------------------ chain checks
+
+    def check_chain(self, valid: ValidOrder) -> None:
+        """Signatures that need the chain (EIP-1271, pre-sign) and funds; blocking RPC."""
+        if self.chain is None:
+            return
+        order = valid.order
+        if valid.scheme is SigningScheme.EIP1271 and not self.chain.is_valid_1271(
+            order.owner, valid.uid, valid.signature
+        ):
+            raise ApiError(
+                "InvalidEip1271Signature",
+                f"{order.owner}.isValidSignature did not return 0x1626ba7e (or has no code)",
+            )
+        if valid.scheme is SigningScheme.PRESIGN and not self.chain.presigned(
+            order.owner, valid.uid
+        ):
+            raise ApiError(
+                "InvalidSignature",
+                "the owner has not called setPreSignature(uid, true) on the settlement contract",
+            )
+        if not self.check_balances:
+            return
+        needed = 1 if order.partially_fillable else order.sell_amount + order.fee_amount
+        if order.sell_from_internal:
+            if self.chain.internal_balance(order.owner, order.sell_token) < needed:
+                raise ApiError(
+                    "InsufficientBalance",
+                    f"internal balance of {order.sell_token} is below {needed}",
+                )
+            return
+        if self.chain.balance(order.owner, order.sell_token) < needed:
+            raise ApiError(
+                "InsufficientBalance", f"balance of {order.sell_token} is below {needed}"
+            )
+        if self.chain.allowance(order.owner, order.sell_token) < needed:
+            raise ApiError(
+                "InsufficientAllowance",
+                f"approve the settlement contract {self.domain.verifying_contract} for at least "
+                f"{needed} of {order.sell_token}",
+            )

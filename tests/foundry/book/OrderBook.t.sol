@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {OrderBook} from "../../../contracts/book/OrderBook.sol";
+import {IOrderBook} from "../../../contracts/interfaces/IOrderBook.sol";
+import {OrderId, OrderIdLib} from "../../../contracts/types/BookIds.sol";
+import {BookBase} from "./BookBase.sol";
+
+/// @notice Placing, taking, price-time priority, partial fills, cancel, claim, order kinds.
+contract OrderBookTest is BookBase {
+    // ------------------------------- place -------------------------------
+
+    function test_place_askEscrowsBaseAndRests() public {
+        uint256 before = weth.balanceOf(alice);
+        vm.expectEmit(address(book));
+        emit IOrderBook.OrderPlaced(OrderIdLib.encode(1, MID, 0), alice, ASK, MID, 50, 0, 0);
+        OrderId id = _place(alice, ASK, MID, 50);
+        assertEq(before - weth.balanceOf(alice), 50 * LOT);
+        assertEq(weth.balanceOf(address(book)), 50 * LOT);
+        (uint16 best, bool found) = book.bestAsk();
+        assertTrue(found);
+        assertEq(best, MID);
+        assertEq(book.levelLots(ASK, MID), 50);
+        IOrderBook.OrderInfo memory info = book.orderInfo(id);
+        assertEq(info.owner, alice);
+        assertEq(uint8(info.side), uint8(ASK));
+        assertEq(info.tick, MID);
+        assertEq(info.openLots, 50);
+        assertEq(info.claimableLots, 0);
+    }
+
+    function test_place_bidEscrowsQuote() public {
+        uint256 before = usdc.balanceOf(bob);
+        _place(bob, BID, MID - 10, 20);
+        assertEq(before - usdc.balanceOf(bob), 20 * _price(MID - 10));
+        (uint16 best,) = book.bestBid();
+        assertEq(best, MID - 10);
+    }
+
+    function test_place_revertsOnBadInput() public {
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InvalidTick.selector, 0));
+        book.place(ASK, 0, 50, GTC, 0, STEPS);
+        vm.expectRevert(IOrderBook.ZeroLots.selector);
+        book.place(ASK, MID, 0, GTC, 0, STEPS);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderTooSmall.selector, 9, MIN_LOTS));
+        book.place(ASK, MID, 9, GTC, 0, STEPS);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp)));
+        book.place(ASK, MID, 50, GTC, uint40(block.timestamp), STEPS);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp + 1)));
+        book.place(ASK, MID, 50, IOC, uint40(block.timestamp + 1), STEPS);
+        vm.expectRevert(IOrderBook.ZeroSteps.selector);
+        book.place(ASK, MID, 50, GTC, 0, 0);
+        vm.stopPrank();
+    }
+
+    // ------------------------------ priority -----------------------------
+
+    function test_take_bestPriceFirst() public {
+        _place(alice, ASK, MID + 2, 10);
+        _place(bob, ASK, MID, 10);
+        _place(carol, ASK, MID + 1, 10);
+        (uint64 filled, uint256 paid, uint256 received) = _take(taker, BID, MID + 1, 25);
+        assertEq(filled, 20); // MID + 2 is beyond the limit
+        assertEq(paid, 10 * _price(MID) + 10 * _price(MID + 1));
+        assertEq(received, 20 * LOT);
+        (uint16 best,) = book.bestAsk();
+        assertEq(best, MID + 2);
+    }
+
+    function test_take_fifoWithinLevel() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        OrderId b = _place(bob, ASK, MID, 10);
+        OrderId c = _place(carol, ASK, MID, 10);
+        _take(taker, BID, MID, 15);
+        assertEq(_claimable(a), 10);
+        assertEq(_claimable(b), 5);
+        assertEq(_open(b), 5);
+        assertEq(_claimable(c), 0);
+        assertEq(_open(c), 10);
+        assertEq(book.levelLots(ASK, MID), 15);
+    }
+
+    function test_take_sellsIntoBidsHighestFirst() public {
+        _place(alice, BID, MID - 2, 10);
+        _place(bob, BID, MID, 10);
+        uint256 before = usdc.balanceOf(taker);
+        vm.prank(taker);
+        (uint64 filled,, uint256 received) = book.take(ASK, MID - 2, 15, 15, STEPS, block.timestamp);
+        assertEq(filled, 15);
+        assertEq(received, 10 * _price(MID) + 5 * _price(MID - 2));
+        assertEq(usdc.balanceOf(taker) - before, received);
+    }
+
+    // ---------------------------- partial fills --------------------------
+
+    function test_claim_paysFilledPartAndKeepsRest() public {
+        OrderId a = _place(alice, ASK, MID, 30);
+        _take(taker, BID, MID, 12);
+        uint256 before = usdc.balanceOf(alice);
+        assertEq(_claim(a), 12);
+        assertEq(usdc.balanceOf(alice) - before, 12 * _price(MID));
+        assertEq(_claimable(a), 0);
+        assertEq(_open(a), 18);
+        _take(taker, BID, MID, 18);
+        assertEq(_claim(a), 18);
+        assertEq(usdc.balanceOf(alice) - before, 30 * _price(MID));
+        assertEq(book.orderInfo(a).owner, address(0)); // settled and deleted
+    }
+
+    function test_claim_nothingTwice() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        _take(taker, BID, MID, 10);
+        _claim(a);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToClaim.selector, a));
+        _claim(a);
+    }
+
+    function test_claim_bidReceivesBase() public {
+        OrderId b = _place(bob, BID, MID, 10);
+        _take(taker, ASK, MID, 10);
+        uint256 before = weth.balanceOf(bob);
+        _claim(b);
+        assertEq(weth.balanceOf(bob) - before, 10 * LOT);
+    }
+
+    // ------------------------------- cancel ------------------------------
+
+    function test_cancel_returnsExactlyUnfilledEscrow() public {
+        OrderId a = _place(alice, BID, MID, 40);
+        _take(taker, ASK, MID, 15);
+        uint256 before = usdc.balanceOf(alice);
+        assertEq(_cancel(alice, a, type(uint32).max), 25);
+        assertEq(usdc.balanceOf(alice) - before, 25 * _price(MID));
+        assertEq(_claimable(a), 15);
+        assertEq(_open(a), 0);
+        (, bool found) = book.bestBid();
+        assertFalse(found);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToCancel.selector, a));
+        book.cancel(a, 1, 0);
+        _claim(a);
+        assertEq(weth.balanceOf(alice), 1_000_000e18 + 15 * LOT);
+    }
+
+    function test_cancel_partialKeepsPriority() public {
+        OrderId a = _place(alice, ASK, MID, 40);
+        OrderId b = _place(bob, ASK, MID, 10);
+        uint256 before = weth.balanceOf(alice);
+        assertEq(_cancel(alice, a, 25), 25);
+        assertEq(weth.balanceOf(alice) - before, 25 * LOT);
+        assertEq(book.levelLots(ASK, MID), 25);
+        _take(taker, BID, MID, 20); // alice's 15 first, then 5 of bob's
+        assertEq(_claimable(a), 15);
+        assertEq(_open(a), 0);
+        assertEq(_claimable(b), 5);
+        assertEq(_open(b), 5);
+    }
+
+    function test_cancel_middleLeavesHoleTakerSkips() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        OrderId b = _place(bob, ASK, MID, 10);
+        OrderId c = _place(carol, ASK, MID, 10);
+        _cancel(bob, b, type(uint32).max);
+        assertEq(book.levelLots(ASK, MID), 20);
+        assertEq(book.orderInfo(b).owner, address(0));
+        (uint64 filled,,) = _take(taker, BID, MID, 15);
+        assertEq(filled, 15);
+        assertEq(_claimable(a), 10);
+        assertEq(_claimable(c), 5);
+        assertEq(_open(c), 5);
+    }
+
+    function test_cancel_tailShortensQueue() public {
+        _place(alice, ASK, MID, 10);
+        OrderId b = _place(bob, ASK, MID, 10);
+        _cancel(bob, b, type(uint32).max);
+        OrderId c = _place(carol, ASK, MID, 10);
+        _take(taker, BID, MID, 20);
+        assertEq(_claimable(c), 10);
+    }
+
+    function test_cancel_onlyOwnerBeforeExpiry() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NotOrderOwner.selector, bob, alice));
+        book.cancel(a, 10, 0);
+    }
+
+    function test_cancel_unknownOrder() public {
+        OrderId ghost = OrderIdLib.encode(1, MID, 7);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, ghost));
+        book.cancel(ghost, 1, 0);
+    }
+
+    function test_cancel_manyHolesThenTakeWholeLevel() public {
+        OrderId[] memory ids = new OrderId[](20);
+        for (uint256 i; i < 20; ++i) {
+            ids[i] = _place(i % 2 == 0 ? alice : bob, ASK, MID, 10);
+        }
+        for (uint256 i = 1; i < 19; i += 2) {
+            _cancel(bob, ids[i], type(uint32).max);
+        }
+        assertEq(book.levelLots(ASK, MID), 110);
+        (uint64 filled,,) = _take(taker, BID, MID, 1_000);
+        assertEq(filled, 110);
+        for (uint256 i; i < 20; i += 2) {
+            assertEq(_claimable(ids[i]), 10);
+        }
+        assertEq(_claimable(ids[19]), 10);
+    }
+
+    // -------------------------------- expiry -----------------------------
+
+    function test_expiry_anyoneReapsAfterExpiry() public {
+        vm.prank(alice);
+        (OrderId a,) = book.place(ASK, MID, 10, GTC, uint40(block.timestamp + 100), STEPS);
+        assertEq(book.orderInfo(a).expiry, block.timestamp + 100);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NotOrderOwner.selector, bob, alice));
+        book.cancel(a, 10, 0);
+        vm.warp(block.timestamp + 100);
+        uint256 before = weth.balanceOf(alice);
+        vm.prank(bob);
+        assertEq(book.cancel(a, 1, 0), 10); // a reaper cancels everything, refund to the owner
+        assertEq(weth.balanceOf(alice) - before, 10 * LOT);
+    }
+
+    // ----------------------------- order kinds ---------------------------
+
+    function test_postOnly_revertsWhenCrossing() public {
+        _place(alice, ASK, MID, 10);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID, MID));
+        book.place(BID, MID, 10, POST, 0, STEPS);
+        vm.prank(bob);
+        book.place(BID, MID - 1, 10, POST, 0, STEPS);
+        assertEq(book.levelLots(BID, MID - 1), 10);
+    }
+
+    function test_gtc_takesThenRests() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        vm.prank(bob);
+        (OrderId id, uint64 taken) = book.place(BID, MID + 5, 25, GTC, 0, STEPS);
+        assertEq(taken, 10);
+        assertEq(_claimable(a), 10);
+        assertEq(_open(id), 15);
+        (uint16 bid,) = book.bestBid();
+        assertEq(bid, MID + 5);
+        (, bool askLeft) = book.bestAsk();
+        assertFalse(askLeft);
+    }
+
+    function test_ioc_neverRests() public {
+        _place(alice, ASK, MID, 10);
+        uint256 before = usdc.balanceOf(bob);
+        vm.prank(bob);
+        (OrderId id, uint64 taken) = book.place(BID, MID, 25, IOC, 0, STEPS);
+        assertEq(taken, 10);
+        assertEq(OrderId.unwrap(id), 0);
+        assertEq(before - usdc.balanceOf(bob), 10 * _price(MID));
+        (, bool found) = book.bestBid();
+        assertFalse(found);
+    }
+
+    function test_fok_revertsUnlessWhollyFilled() public {
+        _place(alice, ASK, MID, 10);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientFill.selector, 10, 11));
+        book.place(BID, MID, 11, FOK, 0, STEPS);
+        vm.prank(bob);
+        (, uint64 taken) = book.place(BID, MID, 10, FOK, 0, STEPS);
+        assertEq(taken, 10);
+    }
+
+    function test_take_minLotsAndDeadline() public {
+        _place(alice, ASK, MID, 10);
+        vm.startPrank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientFill.selector, 10, 20));
+        book.take(BID, MID, 20, 20, STEPS, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.DeadlinePassed.selector, block.timestamp - 1));
+        book.take(BID, MID, 20, 0, STEPS, block.timestamp - 1);
+        vm.stopPrank();
+    }
+
+    function test_take_maxStepsBoundsLevels() public {
+        for (uint16 i; i < 5; ++i) {
+            _place(alice, ASK, MID + i, 10);
+        }
+        vm.prank(taker);
+        (uint64 filled,,) = book.take(BID, MID + 10, 50, 0, 3, block.timestamp);
+        assertEq(filled, 30);
+        (uint16 best,) = book.bestAsk();
+        assertEq(best, MID + 3);
+    }
+
+    function test_gtc_revertsIfCrossingLiquidityRemainsAfterSteps() public {
+        for (uint16 i; i < 3; ++i) {
+            _place(alice, ASK, MID + i, 10);
+        }
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.StepLimitReached.selector, MID + 2, 20));
+        book.place(BID, MID + 2, 50, GTC, 0, 2);
+    }
+
+    // -------------------------------- views ------------------------------
+
+    function test_depth_bestFirst() public {
+        _place(alice, ASK, MID + 3, 10);
+        _place(alice, ASK, MID + 1, 20);
+        _place(bob, ASK, MID + 1, 10);
+        _place(alice, ASK, MID + 600, 10); // another bitmap word
+        _place(bob, BID, MID - 1, 10);
+        _place(bob, BID, MID - 700, 30);
+        IOrderBook.LevelDepth[] memory asks = book.depth(ASK, 10);
+        assertEq(asks.length, 3);
+        assertEq(asks[0].tick, MID + 1);
+        assertEq(asks[0].lots, 30);
+        assertEq(asks[1].tick, MID + 3);
+        assertEq(asks[2].tick, MID + 600);
+        assertEq(asks[2].price, _price(MID + 600));
+        IOrderBook.LevelDepth[] memory bids = book.depth(BID, 1);
+        assertEq(bids.length, 1);
+        assertEq(bids[0].tick, MID - 1);
+        bids = book.depth(BID, 5);
+        assertEq(bids.length, 2);
+        assertEq(bids[1].tick, MID - 700);
+        assertEq(bids[1].lots, 30);
+    }
+
+    // ------------------------------- fuzz --------------------------------
+
+    /// @dev FIFO at one level against a simple model: fills go to orders in placement order.
+    function testFuzz_fifoMatchesModel(uint32[6] memory sizes, uint64 takeLots, uint8 cancelMask) public {
+        OrderId[6] memory ids;
+        uint256[6] memory live;
+        for (uint256 i; i < 6; ++i) {
+            live[i] = bound(sizes[i], MIN_LOTS, 1_000);
+            ids[i] = _place(i % 2 == 0 ? alice : bob, ASK, MID, uint32(live[i]));
+        }
+        for (uint256 i; i < 6; ++i) {
+            if (cancelMask >> i & 1 == 1) {
+                _cancel(i % 2 == 0 ? alice : bob, ids[i], type(uint32).max);
+                live[i] = 0;
+            }
+        }
+        uint256 total;
+        for (uint256 i; i < 6; ++i) {
+            total += live[i];
+        }
+        takeLots = uint64(bound(takeLots, 1, 7_000));
+        (uint64 filled,,) = _take(taker, BID, MID, takeLots);
+        assertEq(filled, takeLots < total ? takeLots : total);
+        uint256 left = filled;
+        for (uint256 i; i < 6; ++i) {
+            uint256 expect = left < live[i] ? left : live[i];
+            left -= expect;
+            assertEq(_claimable(ids[i]), expect, "fifo");
+            assertEq(_open(ids[i]), live[i] - expect, "open");
+        }
+    }
+}

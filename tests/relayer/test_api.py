@@ -1,0 +1,218 @@
+"""The HTTP API without a chain (a fake one): validation codes, idempotency under
+concurrency, cancellation, reads, rate limits, metrics, OpenAPI; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from crossbook.relayer.cancellation import sign_cancellation
+from crossbook.signing import sign_digest
+from tests.relayer.conftest import DAI, USDC, WETH, FakeChain, Wallet
+from tests.relayer.helpers import order_body, serve
+
+ALICE, BOB = Wallet("alice"), Wallet("bob")
+
+
+def sell_weth(domain: Any, wallet: Wallet = ALICE, **kw: Any) -> dict[str, Any]:
+    return order_body(domain, wallet.key, wallet.address, WETH, USDC, 10**18, 2000 * 10**6, **kw)
+
+
+def post(client: TestClient, body: Any) -> httpx.Response:
+    return client.post("/v1/orders", json=body)
+
+
+def error(response: httpx.Response) -> str:
+    assert 400 <= response.status_code < 500, response.text
+    return str(response.json()["errorType"])
+
+
+def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
+    app, ctx = app_ctx()
+    with TestClient(app) as client:
+        body = sell_weth(domain)
+        created = post(client, body)
+        assert created.status_code == 201
+        uid = created.json()["uid"]
+        assert ctx.store.get_order(uid) is not None  # durable before the reply
+        order = client.get(f"/v1/orders/{uid}").json()
+        assert order["status"] == "open" and order["sellAmount"] == str(10**18)
+        assert order["market"] == "WETH-USDC"
+        assert client.get(f"/v1/orders/{uid}/status").json()["status"] == "open"
+        mine = client.get(f"/v1/accounts/{ALICE.address}/orders").json()
+        assert [o["uid"] for o in mine] == [uid]
+        book = client.get("/v1/markets/WETH-USDC/book").json()
+        assert book["asks"][0]["baseAmount"] == str(10**18) and book["bids"] == []
+        assert {m["market"] for m in client.get("/v1/markets").json()} == {
+            "WETH-USDC", "WETH-DAI", "USDC-DAI"
+        }  # fmt: skip
+        assert client.get("/v1/trades").json() == []
+        assert client.get("/openapi.json").json()["paths"]["/v1/orders"]["post"]
+        assert client.get("/health").json()["status"] == "ok"
+        metrics = client.get("/metrics").text
+        assert 'crossbook_relayer_orders_total{result="ok"} 1' in metrics
+        assert "crossbook_relayer_order_ingest_seconds_count 1" in metrics
+
+
+def test_batch_form(app_ctx: Any, domain: Any) -> None:
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        good = sell_weth(domain)
+        bad = dict(sell_weth(domain), sellAmount="0")
+        reply = post(client, [good, bad, good])
+        assert reply.status_code == 200
+        first, second, third = reply.json()
+        assert first["created"] is True
+        assert second["errorType"] == "ZeroAmount"
+        assert third == {"uid": first["uid"], "created": False}
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda b, d: b.update(sellAmount="0"), "ZeroAmount"),
+        (lambda b, d: b.update(buyAmount=0), "ZeroAmount"),
+        (lambda b, d: b.update(buyToken=WETH.upper().replace("0X", "0x")), "SameBuyAndSellToken"),
+        (lambda b, d: b.update(validTo=int(time.time()) + 5), "InsufficientValidTo"),
+        (lambda b, d: b.update(signature="0x" + "00" * 65), "InvalidSignature"),
+        (lambda b, d: b.update(signature="0xzz"), "InvalidSignature"),
+        (lambda b, d: b.update(owner=BOB.address), "WrongOwner"),
+        (lambda b, d: b.update(buyToken="0x" + "99" * 20), "UnsupportedToken"),
+        (lambda b, d: b.update(flags=8), "InvalidOrderField"),
+        (lambda b, d: b.update(signingScheme="ethsign"), "UnsupportedSigningScheme"),
+        (lambda b, d: b.pop("nonce"), "MalformedOrder"),
+        (lambda b, d: b.update(extra=1), "MalformedOrder"),
+    ],
+)
+def test_validation_codes(app_ctx: Any, domain: Any, change: Any, code: str) -> None:
+    app, ctx = app_ctx()
+    body = sell_weth(domain)
+    change(body, domain)
+    with TestClient(app) as client:
+        assert error(post(client, body)) == code
+    assert ctx.store.status_counts() == {}  # nothing stored
+
+
+def test_wrong_owner_signature_from_another_key(app_ctx: Any, domain: Any) -> None:
+    app, _ = app_ctx()
+    body = sell_weth(domain)
+    from crossbook.order import Order
+
+    order = Order.from_json_dict({k: v for k, v in body.items() if k not in
+                                  ("signature", "signingScheme")})  # fmt: skip
+    body["signature"] = "0x" + sign_digest(order.uid(domain), BOB.key).hex()
+    with TestClient(app) as client:
+        assert error(post(client, body)) == "WrongOwner"
+
+
+def test_funds_and_1271(app_ctx: Any, domain: Any, fake_chain: FakeChain) -> None:
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        fake_chain.balances[(ALICE.address, WETH)] = 10
+        assert error(post(client, sell_weth(domain))) == "InsufficientBalance"
+        fake_chain.balances.clear()
+        fake_chain.allowances[(ALICE.address, WETH)] = 10
+        assert error(post(client, sell_weth(domain))) == "InsufficientAllowance"
+        fake_chain.allowances.clear()
+        body = sell_weth(domain)
+        body.update(signingScheme="eip1271", signature="0x1234")
+        assert error(post(client, body)) == "InvalidEip1271Signature"
+        fake_chain.wallets_1271[ALICE.address] = bytes.fromhex("1234")
+        assert post(client, body).status_code == 201
+
+
+def test_too_many_open_orders(app_ctx: Any, domain: Any) -> None:
+    app, _ = app_ctx(max_open_orders_per_owner=3)
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert post(client, sell_weth(domain)).status_code == 201
+        time.sleep(1.1)  # the open-order count is cached for a second
+        assert error(post(client, sell_weth(domain))) == "TooManyOpenOrders"
+        assert post(client, sell_weth(domain, wallet=BOB)).status_code == 201
+
+
+def test_same_order_posted_100_times_concurrently_is_stored_once(app_ctx: Any, domain: Any) -> None:
+    app, ctx = app_ctx()
+    body = sell_weth(domain)
+
+    async def hammer(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            return list(await asyncio.gather(*(client.post("/v1/orders", json=body)
+                                               for _ in range(100))))  # fmt: skip
+
+    with serve(app) as url:
+        replies = asyncio.run(hammer(url))
+    assert sorted(r.status_code for r in replies) == [200] * 99 + [201]
+    assert len({r.json()["uid"] for r in replies}) == 1
+    assert ctx.store.status_counts() == {"open": 1}
+
+
+def test_cancellation(app_ctx: Any, domain: Any) -> None:
+    app, ctx = app_ctx()
+    with TestClient(app) as client:
+        uid = post(client, sell_weth(domain)).json()["uid"]
+        raw_uid = bytes.fromhex(uid[2:])
+        by_bob = "0x" + sign_cancellation(domain, raw_uid, BOB.key).hex()
+        reply = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": by_bob})
+        assert reply.status_code == 403 and reply.json()["errorType"] == "WrongOwner"
+        by_alice = "0x" + sign_cancellation(domain, raw_uid, ALICE.key).hex()
+        reply = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": by_alice})
+        assert reply.status_code == 200 and reply.json()["status"] == "cancelled"
+        assert ctx.store.get_order(uid)["status"] == "cancelled"
+        assert client.get("/v1/markets/WETH-USDC/book").json()["asks"] == []
+        assert error(client.request("DELETE", "/v1/orders/0x12", json={})) == "InvalidOrderUid"
+
+
+def test_reposting_a_cancelled_order_is_a_duplicate(app_ctx: Any, domain: Any) -> None:
+    app, ctx = app_ctx()
+    body = sell_weth(domain)
+    with TestClient(app) as client:
+        uid = post(client, body).json()["uid"]
+        assert ctx.store.cancel(uid)
+        reply = post(client, body)
+        assert reply.status_code == 409 and reply.json()["errorType"] == "DuplicatedOrder"
+
+
+def test_rate_limits_per_ip_and_owner(app_ctx: Any, domain: Any) -> None:
+    app, _ = app_ctx(rate_limit_owner_per_s=1, rate_limit_owner_burst=2,
+                     rate_limit_ip_per_s=1000, rate_limit_ip_burst=1000)  # fmt: skip
+    with TestClient(app) as client:
+        codes = [post(client, sell_weth(domain)).status_code for _ in range(3)]
+        assert codes[:2] == [201, 201]
+        limited = post(client, sell_weth(domain))
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert post(client, sell_weth(domain, wallet=BOB)).status_code == 201  # other owner
+    app, _ = app_ctx(rate_limit_ip_per_s=0.5, rate_limit_ip_burst=3)
+    with TestClient(app) as client:
+        codes = [client.get("/v1/markets").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        assert client.get("/v1/markets").headers["Retry-After"] == "2"
+
+
+def test_unknown_things_are_4xx(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        assert error(client.get("/v1/orders/0x" + "00" * 32)) == "OrderNotFound"
+        assert error(client.get("/v1/markets/NOPE/book")) == "UnknownMarket"
+        assert error(client.get("/v1/batches/7")) == "BatchNotFound"
+        assert error(client.get("/v1/batches/x")) == "InvalidBatchId"
+        assert error(client.get("/v1/accounts/0x12/orders")) == "InvalidAddress"
+        assert error(client.get("/v1/nothing")) == "NotFound"
+        assert error(client.put("/v1/orders")) == "MethodNotAllowed"
+        assert error(client.post("/v1/orders", content=b"{not json")) == "MalformedRequest"
+        assert error(client.get("/v1/trades?limit=0")) == "MalformedRequest"
+
+
+def test_other_tokens(app_ctx: Any, domain: Any) -> None:
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        body = order_body(domain, ALICE.key, ALICE.address, DAI, USDC, 10**18, 10**6)
+        assert client.post("/v1/orders", json=body).json()
+        assert client.get(f"/v1/orders/{post(client, body).json()['uid']}").json()["market"] == (
+            "USDC-DAI"
+        )
