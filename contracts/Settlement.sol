@@ -10,6 +10,8 @@ import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 import {ISettlement} from "./interfaces/ISettlement.sol";
 import {OrderLib} from "./libraries/OrderLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
+import {BatchAccounting} from "./libraries/BatchAccounting.sol";
+import {LiquidityLegs} from "./libraries/LiquidityLegs.sol";
 import {TradeLib} from "./libraries/TradeLib.sol";
 
 /// @title Settlement
@@ -39,6 +41,10 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     mapping(bytes32 orderUid => uint256) public filledAmount;
     /// @inheritdoc ISettlement
     mapping(address owner => mapping(bytes32 orderUid => bool)) public preSignature;
+    /// @inheritdoc ISettlement
+    address public ammFactory;
+    /// @inheritdoc ISettlement
+    address public bookFactory;
     /// @dev Internal balances: owner => token => amount.
     mapping(address owner => mapping(address token => uint256)) internal _balances;
 
@@ -60,22 +66,25 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256[] calldata clearingPrices,
         TradeData[] calldata trades
     ) external nonReentrant {
-        if (!isRelayer[msg.sender]) revert NotRelayer(msg.sender);
-        if (paused) revert SettlementPaused();
-        uint256 accounts = _openBatch(tokens, clearingPrices);
-        uint256 count = trades.length;
-        uint256 bought = _alloc(count << 5);
-        // Pass 1: check every order, record its fill and pull its sold amount and fee.
-        for (uint256 i; i < count; ++i) {
-            _store(bought + (i << 5), _pull(TradeLib.at(trades, i), tokens, clearingPrices, accounts));
-        }
-        _checkWalletPulls(tokens, accounts);
-        _closeBatch(tokens, accounts);
-        // Pass 2: pay out; nothing leaves before everything came in and the books balance.
-        for (uint256 i; i < count; ++i) {
-            _push(TradeLib.at(trades, i), tokens, _load(bought + (i << 5)));
-        }
-        emit Settled(msg.sender, count);
+        (uint256 accounts, uint256 bought) = _pullAll(tokens, clearingPrices, trades);
+        _payAll(tokens, trades, accounts, bought);
+    }
+
+    /// @inheritdoc ISettlement
+    function settleWithLiquidity(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        TradeData[] calldata trades,
+        PoolLeg[] calldata poolLegs,
+        BookLeg[] calldata bookLegs
+    ) external nonReentrant {
+        (uint256 accounts, uint256 bought) = _pullAll(tokens, clearingPrices, trades);
+        // Reason: the legs call only pools and books our own factories created, and every
+        // entry point that touches balances holds the transient `nonReentrant` lock, so nothing
+        // can re-enter between the legs and the payouts (tested with reentrant tokens).
+        // slither-disable-next-line reentrancy-no-eth
+        _executeLegs(tokens, accounts, poolLegs, bookLegs);
+        _payAll(tokens, trades, accounts, bought);
     }
 
     // ------------------------- internal balances --------------------------
@@ -207,15 +216,68 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         emit PauseSet(msg.sender, false);
     }
 
+    /// @inheritdoc ISettlement
+    function setLiquiditySources(address ammFactory_, address bookFactory_) external onlyOwner {
+        if (ammFactory != address(0)) revert LiquiditySourcesAlreadySet();
+        if (ammFactory_ == address(0) || bookFactory_ == address(0)) revert ZeroAddress();
+        ammFactory = ammFactory_;
+        bookFactory = bookFactory_;
+        emit LiquiditySourcesSet(ammFactory_, bookFactory_);
+    }
+
     // ------------------------------ internal ------------------------------
 
-    // Per-batch accounting lives in memory, four words per token of the batch (indexed like
-    // `tokens`): what was pulled in (sold + fee, wallet and internal), what is paid out, the
-    // wallet part of the pulls, and our own balance before the first wallet pull.
-    uint256 private constant _PULLED = 0x00;
-    uint256 private constant _PUSHED = 0x20;
-    uint256 private constant _WALLET_PULLED = 0x40;
-    uint256 private constant _BALANCE_BEFORE = 0x60;
+    /// @dev Pass 1: checks every order, records its fill and pulls its sold amount and fee;
+    /// returns the batch accounting and the bought amount of every trade (memory words).
+    function _pullAll(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        TradeData[] calldata trades
+    ) internal returns (uint256 accounts, uint256 bought) {
+        if (!isRelayer[msg.sender]) revert NotRelayer(msg.sender);
+        if (paused) revert SettlementPaused();
+        accounts = _openBatch(tokens, clearingPrices);
+        uint256 count = trades.length;
+        bought = BatchAccounting.alloc(count << 5);
+        for (uint256 i; i < count; ++i) {
+            BatchAccounting.store(
+                bought + (i << 5), _pull(TradeLib.at(trades, i), tokens, clearingPrices, accounts)
+            );
+        }
+        _checkWalletPulls(tokens, accounts);
+    }
+
+    /// @dev Checks the books balance per token, then pass 2 pays out: nothing leaves before
+    /// everything came in.
+    function _payAll(
+        address[] calldata tokens,
+        TradeData[] calldata trades,
+        uint256 accounts,
+        uint256 bought
+    ) internal {
+        _closeBatch(tokens, accounts);
+        uint256 count = trades.length;
+        for (uint256 i; i < count; ++i) {
+            _push(TradeLib.at(trades, i), tokens, BatchAccounting.load(bought + (i << 5)));
+        }
+        emit Settled(msg.sender, count);
+    }
+
+    /// @dev Legs into our own pools, then books (see `LiquidityLegs`).
+    function _executeLegs(
+        address[] calldata tokens,
+        uint256 accounts,
+        PoolLeg[] calldata poolLegs,
+        BookLeg[] calldata bookLegs
+    ) internal {
+        uint256 legs = poolLegs.length + bookLegs.length;
+        if (legs > LiquidityLegs.MAX_LEGS) revert TooManyLegs(legs);
+        address amm = ammFactory;
+        address books = bookFactory;
+        if (amm == address(0)) revert LiquiditySourcesNotSet();
+        LiquidityLegs.executePoolLegs(poolLegs, tokens, accounts, amm);
+        LiquidityLegs.executeBookLegs(bookLegs, tokens, accounts, books);
+    }
 
     /// @dev Validates the batch header and allocates its zeroed accounting.
     function _openBatch(address[] calldata tokens, uint256[] calldata prices)
@@ -233,7 +295,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 if (tokens[k] == token) revert DuplicateToken(token);
             }
         }
-        accounts = _alloc(n << 7);
+        accounts = BatchAccounting.open(n);
     }
 
     /// @dev Pass 1 for the trade at `t`: checks the order, records the fill, takes sold + fee.
@@ -255,8 +317,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 executed = _checkAndRecordFill(t, uid, sellToken, buyToken);
 
         bought = _boughtAmount(t, uid, executed, _priceAt(prices, sellIndex), _priceAt(prices, buyIndex));
-        uint256 fee = _take(t, sellToken, accounts + (sellIndex << 7), executed);
-        _addAt(accounts + (buyIndex << 7) + _PUSHED, bought);
+        uint256 fee = _take(t, sellToken, BatchAccounting.account(accounts, sellIndex), executed);
+        BatchAccounting.add(BatchAccounting.account(accounts, buyIndex) + BatchAccounting.PUSHED, bought);
         emit Trade(
             uid, address(uint160(TradeLib.word(t, TradeLib.OWNER))), sellToken, buyToken,
             executed, bought, fee
@@ -297,16 +359,19 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         if (TradeLib.word(t, TradeLib.FLAGS) & OrderLib.SELL_FROM_INTERNAL != 0) {
             _debit(orderOwner, sellToken, amount);
         } else {
-            if (_load(account + _WALLET_PULLED) == 0) {
-                _store(account + _BALANCE_BEFORE, SafeTransferLib.balanceOf(sellToken, address(this)));
+            if (BatchAccounting.load(account + BatchAccounting.WALLET_PULLED) == 0) {
+                BatchAccounting.store(
+                    account + BatchAccounting.BALANCE_BEFORE,
+                    SafeTransferLib.balanceOf(sellToken, address(this))
+                );
             }
             // Reason: `orderOwner` is not arbitrary: it signed this order (verified before `_take`)
             // and the signature bounds `amount` by the signed sellAmount + feeAmount.
             // slither-disable-next-line arbitrary-send-erc20
             sellToken.safeTransferFrom(orderOwner, address(this), amount);
-            _addAt(account + _WALLET_PULLED, amount);
+            BatchAccounting.add(account + BatchAccounting.WALLET_PULLED, amount);
         }
-        _addAt(account + _PULLED, amount);
+        BatchAccounting.add(account + BatchAccounting.PULLED, amount);
     }
 
     /// @dev Every order check, the signature, then the fill record (before any token moves).
@@ -358,9 +423,13 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// @dev Reverts unless each token's wallet pulls all arrived (no fee-on-transfer, no rebase).
     function _checkWalletPulls(address[] calldata tokens, uint256 accounts) internal view {
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 account = accounts + (j << 7);
-            uint256 expected = _load(account + _WALLET_PULLED);
-            if (expected != 0) _checkArrived(tokens[j], _load(account + _BALANCE_BEFORE), expected);
+            uint256 account = BatchAccounting.account(accounts, j);
+            uint256 expected = BatchAccounting.load(account + BatchAccounting.WALLET_PULLED);
+            if (expected != 0) {
+                _checkArrived(
+                    tokens[j], BatchAccounting.load(account + BatchAccounting.BALANCE_BEFORE), expected
+                );
+            }
         }
     }
 
@@ -377,20 +446,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Per token: pays out at most what came in; the surplus goes to the fee recipient.
-    /// Runs before any payout, so a batch never touches tokens it did not take in.
+    /// @dev Per token: what leaves (payouts, leg inputs) is at most what came in (order inputs,
+    /// leg outputs); the surplus goes to the fee recipient. Runs before any payout, so a batch
+    /// never touches tokens it did not take in.
     function _closeBatch(address[] calldata tokens, uint256 accounts) internal {
         address recipient = feeRecipient;
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 account = accounts + (j << 7);
-            uint256 pulled = _load(account + _PULLED);
-            uint256 pushed = _load(account + _PUSHED);
-            if (pushed > pulled) revert TokenNotConserved(tokens[j], pulled, pushed);
-            if (pulled != pushed) {
+            uint256 account = BatchAccounting.account(accounts, j);
+            uint256 available = BatchAccounting.load(account + BatchAccounting.PULLED)
+                + BatchAccounting.load(account + BatchAccounting.LEG_OUT);
+            uint256 spent = BatchAccounting.load(account + BatchAccounting.PUSHED)
+                + BatchAccounting.load(account + BatchAccounting.LEG_IN);
+            if (spent > available) revert TokenNotConserved(tokens[j], available, spent);
+            if (available != spent) {
                 uint256 surplus;
                 unchecked {
-                    // `pulled > pushed` here.
-                    surplus = pulled - pushed;
+                    // `available > spent` here.
+                    surplus = available - spent;
                 }
                 _balances[recipient][tokens[j]] += surplus;
                 emit FeesCollected(recipient, tokens[j], surplus);
@@ -413,36 +485,6 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         assembly {
             price := calldataload(add(prices.offset, shl(5, i)))
         }
-    }
-
-    /// @dev `size` bytes of zeroed memory, never freed (a batch is one call).
-    function _alloc(uint256 size) private pure returns (uint256 p) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            p := mload(0x40)
-            mstore(0x40, add(p, size))
-            // Reading past the end of calldata yields zeros: a cheap memset.
-            calldatacopy(p, calldatasize(), size)
-        }
-    }
-
-    function _load(uint256 p) private pure returns (uint256 value) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            value := mload(p)
-        }
-    }
-
-    function _store(uint256 p, uint256 value) private pure {
-        /// @solidity memory-safe-assembly
-        assembly {
-            mstore(p, value)
-        }
-    }
-
-    /// @dev Checked `+=` on a memory word (sums of amounts never wrap silently).
-    function _addAt(uint256 p, uint256 amount) private pure {
-        _store(p, _load(p) + amount);
     }
 
     /// @dev Debits an internal balance, reverting typed when short.

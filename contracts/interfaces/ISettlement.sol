@@ -53,6 +53,35 @@ interface ISettlement {
         bytes signature;
     }
 
+    /// @notice The part of a batch that did not cross, sold into one of the protocol's own
+    /// pools: `amountIn` of `tokens[tokenInIndex]` for at least `minAmountOut` of
+    /// `tokens[tokenOutIndex]`, in the pool of that pair and `fee` tier created by the AMM
+    /// factory (never an arbitrary address or call).
+    struct PoolLeg {
+        uint8 tokenInIndex;
+        uint8 tokenOutIndex;
+        uint16 fee;
+        uint256 amountIn;
+        uint256 minAmountOut;
+    }
+
+    /// @notice The part of a batch that did not cross, taken from the protocol's own on-chain
+    /// book of market (`base`, `quote`, `tickSize`, `lotSize`, `minLots`) as created by the
+    /// book factory: a market order on `side` (0 buys base, 1 sells base) at ticks no worse
+    /// than `limitTick`, between `minTakeLots` and `maxLots` lots, at most `maxSteps` steps.
+    struct BookLeg {
+        address base;
+        address quote;
+        uint256 tickSize;
+        uint256 lotSize;
+        uint256 minLots;
+        uint8 side;
+        uint16 limitTick;
+        uint64 maxLots;
+        uint64 minTakeLots;
+        uint32 maxSteps;
+    }
+
     /// @notice What `orderStatus` reports, checked in this order.
     enum OrderStatus {
         /// @dev Fillable now (a signature is not checked by the view).
@@ -143,6 +172,23 @@ interface ISettlement {
     /// @notice The nonce floor only rises.
     error NonceFloorNotRaised(uint256 current, uint256 requested);
 
+    /// @notice Legs need the AMM and book factories, which the owner has not set.
+    error LiquiditySourcesNotSet();
+    /// @notice The AMM and book factories are set once, and already are.
+    error LiquiditySourcesAlreadySet();
+    /// @notice More legs than `MAX_LEGS` in one batch.
+    error TooManyLegs(uint256 count);
+    /// @notice The AMM factory has no pool of `tokenIn`/`tokenOut` at `fee`.
+    error UnknownPool(address tokenIn, address tokenOut, uint16 fee);
+    /// @notice The book factory has no book of `market`.
+    error UnknownBook(bytes32 market);
+    /// @notice A book leg's side is neither 0 (buy base) nor 1 (sell base).
+    error InvalidBookSide(uint8 side);
+    /// @notice A leg's token is not in the batch's token list.
+    error LegTokenNotInBatch(address token);
+    /// @notice Pool leg `index` would return `amountOut`, below its `minAmountOut`.
+    error LegAmountOutTooLow(uint256 index, uint256 amountOut, uint256 minAmountOut);
+
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
@@ -185,6 +231,16 @@ interface ISettlement {
     event FeeRecipientSet(address indexed feeRecipient);
     /// @notice `account` paused or unpaused `settle`.
     event PauseSet(address indexed account, bool paused);
+    /// @notice Legs may use pools of `ammFactory` and books of `bookFactory` from now on.
+    event LiquiditySourcesSet(address ammFactory, address bookFactory);
+    /// @notice A pool leg sold `amountIn` of `tokenIn` for `amountOut` of `tokenOut`.
+    event PoolLegExecuted(
+        address indexed pool, address tokenIn, address tokenOut, uint256 amountIn, uint256 amountOut
+    );
+    /// @notice A book leg took `lots` lots on `side`, paying `paid` and receiving `received`.
+    event BookLegExecuted(
+        address indexed book, uint8 side, uint64 lots, uint256 paid, uint256 received
+    );
 
     /*//////////////////////////////////////////////////////////////
                                SETTLEMENT
@@ -300,4 +356,26 @@ interface ISettlement {
 
     /// @notice Owner only: resume `settle`.
     function unpause() external;
+
+    /// @notice Like `settle`, and routes what did not cross into the protocol's own pools and
+    /// books (`poolLegs`, then `bookLegs`) after every order's tokens came in and before any
+    /// payout. Every order still gets at least its limit price at `clearingPrices`, and per
+    /// token what leaves (payouts and leg inputs) is at most what came in (order inputs and
+    /// leg outputs).
+    function settleWithLiquidity(
+        address[] calldata tokens,
+        uint256[] calldata clearingPrices,
+        TradeData[] calldata trades,
+        PoolLeg[] calldata poolLegs,
+        BookLeg[] calldata bookLegs
+    ) external;
+
+    /// @notice Owner only, once: the AMM factory and the book factory legs may use.
+    function setLiquiditySources(address ammFactory, address bookFactory) external;
+
+    /// @notice The AMM factory legs may use (zero until set).
+    function ammFactory() external view returns (address);
+
+    /// @notice The book factory legs may use (zero until set).
+    function bookFactory() external view returns (address);
 }

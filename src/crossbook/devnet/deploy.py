@@ -122,6 +122,21 @@ def deploy_suite(
     from crossbook.book.deploy import deploy_books  # the on-chain order book (issue 5)
 
     deploy_books(w3, manifest, deployer, roles.fee_recipient)
+    # the hybrid router over the AMM pools and the books (issue 5, item 6)
+    _, manifest.contracts["HybridRouter"] = deploy_contract(
+        w3,
+        "HybridRouter",
+        (manifest.address("Factory"), manifest.address("BookFactory")),
+        deployer,
+    )
+    # settlement legs may route a batch's residual into these pools and books
+    wait_ok(
+        w3,
+        settlement.functions.setLiquiditySources(
+            manifest.address("Factory"), manifest.address("BookFactory")
+        ).transact({"from": deployer}),
+        "setting the settlement's liquidity sources",
+    )
     write_manifest(manifest, manifest_dir)
     return manifest
 

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
+
+import {IBookFactory} from "../interfaces/IBookFactory.sol";
+import {IFactory} from "../interfaces/IFactory.sol";
+import {IOrderBook} from "../interfaces/IOrderBook.sol";
+import {IPool} from "../interfaces/IPool.sol";
+import {ISettlement} from "../interfaces/ISettlement.sol";
+import {MarketId} from "../types/BookIds.sol";
+import {BatchAccounting} from "./BatchAccounting.sol";
+import {PoolMath} from "./PoolMath.sol";
+
+/// @title LiquidityLegs
+/// @notice Routes the part of a batch that did not cross into the protocol's own pools and
+/// books. Only typed legs, never an arbitrary call: a pool is looked up in the AMM factory by
+/// token pair and fee tier, a book in the book factory by market parameters, so a leg can only
+/// reach contracts our factories created. Every amount that comes back is measured as a
+/// balance change, so a token that delivers less than it says is rejected.
+library LiquidityLegs {
+    using SafeTransferLib for address;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Most legs (pool + book) in one batch: bounds the work of a batch.
+    uint256 internal constant MAX_LEGS = 16;
+
+    /*//////////////////////////////////////////////////////////////
+                               FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Executes every pool leg, recording leg inputs and outputs in `accounts`.
+    function executePoolLegs(
+        ISettlement.PoolLeg[] calldata legs,
+        address[] calldata tokens,
+        uint256 accounts,
+        address factory
+    ) internal {
+        for (uint256 i; i < legs.length; ++i) {
+            ISettlement.PoolLeg calldata leg = legs[i];
+            uint256 inIndex = _checkIndex(leg.tokenInIndex, tokens.length);
+            uint256 outIndex = _checkIndex(leg.tokenOutIndex, tokens.length);
+            uint256 amountOut = _poolSwap(leg, i, tokens[inIndex], tokens[outIndex], factory);
+            _record(accounts, inIndex, leg.amountIn, outIndex, amountOut);
+        }
+    }
+
+    /// @notice Executes every book leg, recording leg inputs and outputs in `accounts`.
+    function executeBookLegs(
+        ISettlement.BookLeg[] calldata legs,
+        address[] calldata tokens,
+        uint256 accounts,
+        address factory
+    ) internal {
+        for (uint256 i; i < legs.length; ++i) {
+            ISettlement.BookLeg calldata leg = legs[i];
+            // side 0 (Bid) buys base paying quote; side 1 (Ask) sells base for quote
+            if (leg.side > 1) revert ISettlement.InvalidBookSide(leg.side);
+            uint256 baseIndex = _indexOf(tokens, leg.base);
+            uint256 quoteIndex = _indexOf(tokens, leg.quote);
+            (uint256 paidIndex, uint256 gotIndex) =
+                leg.side == 0 ? (quoteIndex, baseIndex) : (baseIndex, quoteIndex);
+            (uint256 paid, uint256 received) =
+                _bookTake(leg, _book(leg, factory), tokens[paidIndex], tokens[gotIndex]);
+            _record(accounts, paidIndex, paid, gotIndex, received);
+        }
+    }
+
+    /// @dev Sells `leg.amountIn` into the factory's pool; returns the measured output.
+    function _poolSwap(
+        ISettlement.PoolLeg calldata leg,
+        uint256 i,
+        address tokenIn,
+        address tokenOut,
+        address factory
+    ) private returns (uint256 amountOut) {
+        address pool = IFactory(factory).getPool(tokenIn, tokenOut, leg.fee);
+        if (pool == address(0)) revert ISettlement.UnknownPool(tokenIn, tokenOut, leg.fee);
+        // Reason: the third value is the pool's last timestamp, which a quote does not need.
+        // slither-disable-next-line unused-return
+        (uint256 reserve0, uint256 reserve1,) = IPool(pool).getReserves();
+        bool zeroForOne = tokenIn < tokenOut;
+        amountOut = zeroForOne
+            ? PoolMath.getAmountOut(leg.amountIn, reserve0, reserve1, leg.fee)
+            : PoolMath.getAmountOut(leg.amountIn, reserve1, reserve0, leg.fee);
+        if (amountOut < leg.minAmountOut) {
+            revert ISettlement.LegAmountOutTooLow(i, amountOut, leg.minAmountOut);
+        }
+        uint256 before = SafeTransferLib.balanceOf(tokenOut, address(this));
+        tokenIn.safeTransfer(pool, leg.amountIn);
+        if (zeroForOne) IPool(pool).swap(0, amountOut, address(this));
+        else IPool(pool).swap(amountOut, 0, address(this));
+        _checkReceived(tokenOut, before, amountOut);
+        emit ISettlement.PoolLegExecuted(pool, tokenIn, tokenOut, leg.amountIn, amountOut);
+    }
+
+    /// @dev A market order on `book`; returns what was paid and received, both measured.
+    function _bookTake(
+        ISettlement.BookLeg calldata leg,
+        address book,
+        address paidToken,
+        address gotToken
+    ) private returns (uint256 paid, uint256 received) {
+        uint256 paidBefore = SafeTransferLib.balanceOf(paidToken, address(this));
+        uint256 gotBefore = SafeTransferLib.balanceOf(gotToken, address(this));
+        // The book pulls what it charges; the allowance lives only for this call.
+        paidToken.safeApproveWithRetry(book, type(uint256).max);
+        uint64 lots;
+        (lots, paid, received) = IOrderBook(book).take(
+            IOrderBook.Side(leg.side), leg.limitTick, leg.maxLots, leg.minTakeLots, leg.maxSteps,
+            block.timestamp
+        );
+        paidToken.safeApprove(book, 0);
+        uint256 spent;
+        unchecked {
+            // Wrapping on purpose: a balance that grew wraps to a huge number, never `paid`.
+            spent = paidBefore - SafeTransferLib.balanceOf(paidToken, address(this));
+        }
+        if (spent != paid) revert ISettlement.FeeOnTransferToken(paidToken);
+        _checkReceived(gotToken, gotBefore, received);
+        emit ISettlement.BookLegExecuted(book, leg.side, lots, paid, received);
+    }
+
+    /// @dev Leg input `amountIn` of token `inIndex`, output `amountOut` of token `outIndex`.
+    function _record(
+        uint256 accounts,
+        uint256 inIndex,
+        uint256 amountIn,
+        uint256 outIndex,
+        uint256 amountOut
+    ) private pure {
+        BatchAccounting.add(
+            BatchAccounting.account(accounts, inIndex) + BatchAccounting.LEG_IN, amountIn
+        );
+        BatchAccounting.add(
+            BatchAccounting.account(accounts, outIndex) + BatchAccounting.LEG_OUT, amountOut
+        );
+    }
+
+    /// @dev The factory's book of the leg's market; reverts `UnknownBook` if there is none.
+    function _book(ISettlement.BookLeg calldata leg, address factory) private view returns (address book) {
+        MarketId market = IBookFactory(factory).marketId(
+            leg.base, leg.quote, leg.tickSize, leg.lotSize, leg.minLots
+        );
+        book = IBookFactory(factory).bookOf(market);
+        if (book == address(0)) revert ISettlement.UnknownBook(MarketId.unwrap(market));
+    }
+
+    function _checkIndex(uint256 index, uint256 length) private pure returns (uint256) {
+        if (index >= length) revert ISettlement.TokenIndexOutOfRange(index);
+        return index;
+    }
+
+    /// @dev Linear: batches name few tokens (at most 256).
+    function _indexOf(address[] calldata tokens, address token) private pure returns (uint256) {
+        for (uint256 j; j < tokens.length; ++j) {
+            if (tokens[j] == token) return j;
+        }
+        revert ISettlement.LegTokenNotInBatch(token);
+    }
+
+    /// @dev Reverts `FeeOnTransferToken` unless our balance of `token` grew by exactly `amount`.
+    function _checkReceived(address token, uint256 before, uint256 amount) private view {
+        uint256 arrived;
+        unchecked {
+            // Wrapping on purpose: a balance that shrank wraps to a huge number, never `amount`.
+            arrived = SafeTransferLib.balanceOf(token, address(this)) - before;
+        }
+        if (arrived != amount) revert ISettlement.FeeOnTransferToken(token);
+    }
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {SettlementBase} from "./SettlementBase.sol";
+import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
+import {IOrderBook} from "../../../contracts/interfaces/IOrderBook.sol";
+import {Factory} from "../../../contracts/amm/Factory.sol";
+import {Pool} from "../../../contracts/amm/Pool.sol";
+import {BookFactory} from "../../../contracts/book/BookFactory.sol";
+import {OrderBook} from "../../../contracts/book/OrderBook.sol";
+import {MockERC20} from "../../../contracts/test/MockERC20.sol";
+import {Settlement} from "../../../contracts/Settlement.sol";
+
+/// @notice Legs into our own pools and books: the residual of a batch that did not cross.
+contract SettlementLegsTest is SettlementBase {
+    uint16 internal constant FEE = 30;
+    uint256 internal constant TICK_SIZE = 1e15; // tick 1,000 = 1 B per A
+    uint256 internal constant LOT = 1e18;
+
+    Factory internal amm;
+    Pool internal pool;
+    BookFactory internal books;
+    OrderBook internal book;
+    address internal carol = makeAddr("carol");
+
+    function setUp() public override {
+        super.setUp();
+        amm = new Factory(admin);
+        pool = Pool(amm.createPool(address(tokenA), address(tokenB), FEE));
+        tokenA.mint(address(pool), 1_000e18);
+        tokenB.mint(address(pool), 1_000e18);
+        pool.mint(admin);
+        books = new BookFactory(admin, fees, 0, 0);
+        book = OrderBook(books.createBook(address(tokenA), address(tokenB), TICK_SIZE, LOT, 1));
+        vm.prank(admin);
+        settlement.setLiquiditySources(address(amm), address(books));
+    }
+
+    // ------------------------------- helpers -------------------------------
+
+    function _amountOut(uint256 amountIn, uint256 reserveIn, uint256 reserveOut) internal pure returns (uint256) {
+        uint256 inWithFee = amountIn * (10_000 - FEE);
+        return inWithFee * reserveOut / (reserveIn * 10_000 + inWithFee);
+    }
+
+    function _poolLeg(uint8 inIndex, uint8 outIndex, uint16 fee, uint256 amountIn, uint256 minOut)
+        internal
+        pure
+        returns (ISettlement.PoolLeg[] memory legs)
+    {
+        legs = new ISettlement.PoolLeg[](1);
+        legs[0] = ISettlement.PoolLeg(inIndex, outIndex, fee, amountIn, minOut);
+    }
+
+    function _noPoolLegs() internal pure returns (ISettlement.PoolLeg[] memory) {
+        return new ISettlement.PoolLeg[](0);
+    }
+
+    function _noBookLegs() internal pure returns (ISettlement.BookLeg[] memory) {
+        return new ISettlement.BookLeg[](0);
+    }
+
+    function _bookLeg(uint8 side, uint16 limitTick, uint64 lots)
+        internal
+        view
+        returns (ISettlement.BookLeg[] memory legs)
+    {
+        legs = new ISettlement.BookLeg[](1);
+        legs[0] = ISettlement.BookLeg(
+            address(tokenA), address(tokenB), TICK_SIZE, LOT, 1, side, limitTick, lots, lots, 16
+        );
+    }
+
+    function _settleLegs(
+        uint256[] memory prices,
+        ISettlement.TradeData[] memory trades,
+        ISettlement.PoolLeg[] memory poolLegs,
+        ISettlement.BookLeg[] memory bookLegs
+    ) internal {
+        vm.prank(relayer);
+        settlement.settleWithLiquidity(_tokensAB(), prices, trades, poolLegs, bookLegs);
+    }
+
+    /// @dev Alice sells 10 A for at least 9 B, with nobody on the other side.
+    function _aliceResidual() internal view returns (ISettlement.TradeData[] memory) {
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0);
+        return _one(_signedTrade(a, alicePk, 10e18));
+    }
+
+    // -------------------------------- pools --------------------------------
+
+    function test_settleWithLiquidity_poolLegFillsTheResidual() public {
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        uint256 bBefore = tokenB.balanceOf(alice);
+        // uniform price: 10 A buy exactly what the pool returns
+        _settleLegs(_prices(out, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
+        assertEq(tokenB.balanceOf(alice) - bBefore, out);
+        assertGe(out, 9e18); // at least the limit price
+        (uint112 r0, uint112 r1,) = pool.getReserves();
+        (uint256 rA, uint256 rB) = address(tokenA) < address(tokenB) ? (r0, r1) : (r1, r0);
+        assertEq(rA, 1_010e18);
+        assertEq(rB, 1_000e18 - out);
+        assertEq(tokenA.balanceOf(address(settlement)), 0); // nothing left behind
+    }
+
+    function test_settleWithLiquidity_payingMoreThanTheLegReturnedReverts() public {
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), out, out + 1)
+        );
+        _settleLegs(_prices(out + 1, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_legSlippage() public {
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.LegAmountOutTooLow.selector, 0, out, out + 1));
+        _settleLegs(_prices(out, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out + 1), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_limitPriceStillChecked() public {
+        // the pool would return 9.87 B, but the clearing prices give Alice 8.9 B
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        ISettlement.TradeData[] memory trades = _aliceResidual();
+        bytes32 uid = settlement.orderUid(_order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0));
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, uid, 10e18, 89e17));
+        _settleLegs(_prices(89e17, 10e18), trades, _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_unknownPoolTier() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.UnknownPool.selector, address(tokenA), address(tokenB), uint16(100))
+        );
+        _settleLegs(_prices(1, 1), _aliceResidual(), _poolLeg(0, 1, 100, 10e18, 0), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_legCannotSpendTokensTheBatchDidNotTakeIn() public {
+        // Alice's 10 A came in; a leg selling 20 A would spend other users' A
+        tokenA.mint(address(settlement), 50e18); // e.g. internal balances held by the contract
+        uint256 out = _amountOut(20e18, 1_000e18, 1_000e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 10e18, 20e18)
+        );
+        _settleLegs(_prices(out, 20e18), _aliceResidual(), _poolLeg(0, 1, FEE, 20e18, out), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_tooManyLegs() public {
+        ISettlement.PoolLeg[] memory legs = new ISettlement.PoolLeg[](17);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TooManyLegs.selector, 17));
+        _settleLegs(_prices(1, 1), _aliceResidual(), legs, _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_notRelayer() public {
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, alice));
+        vm.prank(alice);
+        settlement.settleWithLiquidity(_tokensAB(), _prices(1, 1), _aliceResidual(), _noPoolLegs(), _noBookLegs());
+    }
+
+    // -------------------------------- books --------------------------------
+
+    function test_settleWithLiquidity_bookLegTakesRestingAsks() public {
+        // Carol rests 5 lots of A at 1 B each; Bob's signed order sells 5 B for at least 4.9 A
+        MockERC20(address(tokenA)).mint(carol, 5e18);
+        vm.startPrank(carol);
+        tokenA.approve(address(book), type(uint256).max);
+        book.place(IOrderBook.Side.Ask, 1_000, 5, IOrderBook.OrderKind.GoodTillCancelled, 0, 16);
+        vm.stopPrank();
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 5e18, 49e17, 0, 3, 0);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        _settleLegs(_prices(1, 1), _one(_signedTrade(b, bobPk, 5e18)), _noPoolLegs(), _bookLeg(0, 1_000, 5));
+        assertEq(tokenA.balanceOf(bob) - aBefore, 5e18);
+        assertEq(tokenB.allowance(address(settlement), address(book)), 0); // approval not left behind
+    }
+
+    function test_settleWithLiquidity_unknownBook() public {
+        ISettlement.BookLeg[] memory legs = _bookLeg(0, 1_000, 5);
+        legs[0].lotSize = 2e18;
+        bytes32 market = keccak256(abi.encode(address(tokenA), address(tokenB), TICK_SIZE, 2e18, uint256(1)));
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.UnknownBook.selector, market));
+        _settleLegs(_prices(1, 1), _aliceResidual(), _noPoolLegs(), legs);
+    }
+
+    function test_settleWithLiquidity_invalidBookSide() public {
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidBookSide.selector, uint8(2)));
+        _settleLegs(_prices(1, 1), _aliceResidual(), _noPoolLegs(), _bookLeg(2, 1_000, 5));
+    }
+
+    // ------------------------------ admin ----------------------------------
+
+    function test_setLiquiditySources_onceAndOnlyOwner() public {
+        vm.expectRevert(ISettlement.LiquiditySourcesAlreadySet.selector);
+        vm.prank(admin);
+        settlement.setLiquiditySources(address(amm), address(books));
+    }
+
+    function test_settleWithLiquidity_sourcesNotSet() public {
+        Settlement fresh = new Settlement(admin, fees);
+        vm.prank(admin);
+        fresh.setRelayer(relayer, true);
+        vm.expectRevert(ISettlement.LiquiditySourcesNotSet.selector);
+        vm.prank(relayer);
+        fresh.settleWithLiquidity(
+            _tokensAB(), _prices(1, 1), new ISettlement.TradeData[](0), _poolLeg(0, 1, FEE, 1, 0), _noBookLegs()
+        );
+    }
+}
