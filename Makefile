@@ -55,10 +55,14 @@ lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
 	$(BIN)/mypy
 	FOUNDRY_OUT=.forge/slither-out FOUNDRY_CACHE_PATH=.forge/slither-cache $(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
 
+# Gas is measured on a full, fresh compile: with via-IR, the bytecode of a contract depends on
+# the whole compilation unit, so an incremental compile can differ from CI's clean one.
 bench: build  ## re-measure gas scenarios on Anvil and print a table against snapshots/gas.json
+	$(BIN)/ape compile --force
 	$(BIN)/crossbook bench gas
 
-bench-update: build  ## re-measure and write snapshots/gas.json
+bench-update: build  ## re-measure (fresh full compile) and write snapshots/gas.json
+	$(BIN)/ape compile --force
 	$(BIN)/crossbook bench gas --update
 
 clean:  ## remove build outputs (not the toolchain)
