@@ -14,8 +14,8 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from crossbook.deploy import (
     DETERMINISTIC_DEPLOYER,
-    create2_address,
     deploy_calldata,
+    plan_addresses,
     suite_plan,
 )
 from crossbook.devnet.accounts import dev_accounts
@@ -23,6 +23,7 @@ from crossbook.errors import DeploymentError
 from crossbook.manifest import (
     DeployedContract,
     ManifestError,
+    TokenInfo,
     new_manifest,
     read_manifest,
     write_manifest,
@@ -38,14 +39,31 @@ def _existing_manifest(chain_id: int):
         return new_manifest(chain_id)
 
 
+def _token_info(spec: str) -> TokenInfo:
+    symbol, sep, address = spec.partition("=")
+    if not sep or not symbol or not address.startswith("0x") or len(address) != 42:
+        raise click.BadParameter(f"{spec!r} is not SYMBOL=0xADDRESS", param_hint="--token")
+    if not chain.provider.get_code(address):
+        raise click.BadParameter(f"no contract at {address} on this chain", param_hint="--token")
+    erc20 = Contract(address, contract_type=project.MockERC20.contract_type)
+    return TokenInfo(address=erc20.address, symbol=symbol, decimals=int(erc20.decimals()))
+
+
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
 @click.option("--fee-recipient", help="Receives batch surplus and fees (default: the account).")
 @click.option("--guardian", help="May pause settlement (default: the account).")
 @click.option("--relayer", "relayers", multiple=True, help="Allow-listed relayer (repeatable).")
 @click.option("--owner", help="Final owner; proposed with two-step transfer (default: account).")
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    metavar="SYMBOL=ADDRESS",
+    help="Record an existing ERC-20 in the manifest (repeatable); the relayer trades them.",
+)
 @click.option("--yes", is_flag=True, help="Broadcast without asking.")
-def cli(account, fee_recipient, guardian, relayers, owner, yes):
+def cli(account, fee_recipient, guardian, relayers, owner, tokens, yes):
     """Deploy the crossbook suite and set its roles."""
     chain_id = chain.chain_id
     deployer = account.address
@@ -63,13 +81,15 @@ def cli(account, fee_recipient, guardian, relayers, owner, yes):
     guardian = guardian or deployer
     owner = owner or deployer
 
+    containers = {p.name: getattr(project, p.name) for p in suite_plan(deployer, fee_recipient)}
     plan = []
-    for planned in suite_plan(deployer, fee_recipient):
-        container = getattr(project, planned.name)
-        initcode = planned.initcode(container.contract_type.deployment_bytecode.bytecode)
-        address = create2_address(initcode)
+    for planned, initcode, address in plan_addresses(
+        suite_plan(deployer, fee_recipient),
+        lambda name: containers[name].contract_type.deployment_bytecode.bytecode,
+    ):
         exists = bool(chain.provider.get_code(address))
-        plan.append((planned, container, initcode, address, exists))
+        plan.append((planned, containers[planned.name], initcode, address, exists))
+    token_infos = [_token_info(spec) for spec in tokens]
 
     click.echo(f"chain {chain_id}, deployer {deployer}")
     for planned, _, _, address, exists in plan:
@@ -79,6 +99,8 @@ def cli(account, fee_recipient, guardian, relayers, owner, yes):
         f"  roles: fee recipient {fee_recipient}, guardian {guardian}, owner {owner}, "
         f"relayers {', '.join(relayers) or '(none)'}"
     )
+    for info in token_infos:
+        click.echo(f"  token {info.symbol:<6} {info.address}  ({info.decimals} decimals)")
     if not yes and not click.confirm("broadcast these transactions?", default=False):
         raise click.Abort()
     if yes and hasattr(account, "set_autosign"):
@@ -113,6 +135,15 @@ def cli(account, fee_recipient, guardian, relayers, owner, yes):
             click.echo(f"ownership proposed to {owner}: it must call acceptOwnership()")
     else:
         click.echo(f"Settlement is owned by {settlement.owner()}: roles left unchanged")
+    for planned, container, _, address, _ in plan[1:]:
+        if "pendingOwner" not in container.contract_type.view_methods:
+            continue  # not ownable (the Router)
+        ownable = Contract(address, contract_type=container.contract_type)
+        if owner != deployer and ownable.owner() == deployer and ownable.pendingOwner() != owner:
+            ownable.transferOwnership(owner, sender=account)
+            click.echo(f"{planned.name}: ownership proposed to {owner}")
+    for info in token_infos:
+        manifest.tokens[info.symbol] = info
     manifest.roles = {
         "owner": owner,
         "guardian": guardian,

@@ -29,3 +29,7 @@ def create_token(project, deployer):
         return project.MockERC20.deploy(f"{symbol} token", symbol, decimals, sender=deployer)
 
     return create
+
+
+# A chain with the suite deployed and a real relayer, for tests/client and tests/cli.
+from tests.stacks import devnet_stack, testnet_stack  # noqa: E402, F401

@@ -217,3 +217,14 @@ main.add_command(pool)
 from crossbook.cli_book import book  # noqa: E402
 
 main.add_command(book)
+from crossbook.cli_wallet import approve, balance, deploy, deposit, order, withdraw  # noqa: E402
+
+main.add_command(order)
+main.add_command(balance)
+main.add_command(approve)
+main.add_command(deposit)
+main.add_command(withdraw)
+main.add_command(deploy)
+from crossbook.cli_router import swap  # noqa: E402
+
+main.add_command(swap)

@@ -19,12 +19,14 @@ def relayer() -> None:
 @click.option("--port", type=int, default=None, help="Overrides CROSSBOOK_PORT.")
 @click.option("--database-url", default=None, help="Overrides CROSSBOOK_DATABASE_URL.")
 @click.option("--rpc-url", default=None, help="Overrides CROSSBOOK_RPC_URL.")
+@click.option("--workers", type=int, default=None, help="Overrides CROSSBOOK_WORKERS.")
 @click.option("--log-level", default="INFO", show_default=True)
 def run_cmd(
     host: str | None,
     port: int | None,
     database_url: str | None,
     rpc_url: str | None,
+    workers: int | None,
     log_level: str,
 ) -> None:
     """Serve the API and run the matcher and submitter until SIGTERM/Ctrl-C."""
@@ -35,7 +37,8 @@ def run_cmd(
     overrides = {
         k: v
         for k, v in {
-            "host": host, "port": port, "database_url": database_url, "rpc_url": rpc_url
+            "host": host, "port": port, "database_url": database_url, "rpc_url": rpc_url,
+            "workers": workers,
         }.items()
         if v is not None
     }  # fmt: skip
@@ -51,8 +54,32 @@ def run_cmd(
 @click.option("--rate-orders", type=int, default=5_000, show_default=True,
               help="Orders sent at 1,000/s for the latency figure.")  # fmt: skip
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
-def bench_cmd(orders: int, rate_orders: int, database_url: str | None) -> None:
-    """Ingest orders/s over HTTP, p99 latency at 1,000 orders/s, matching events/s."""
-    from crossbook.bench.relayer import run_bench
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="API processes of the relayer under test.")  # fmt: skip
+@click.option("--rounds", type=int, default=1, show_default=True,
+              help="Repeat the ingest figures with fresh orders to see the spread.")  # fmt: skip
+@click.option(
+    "--e2e", is_flag=True, help="Instead: fills settled per second on Anvil with 1-second blocks."
+)
+@click.option("--seconds", type=int, default=20, show_default=True, help="--e2e window.")
+@click.option(
+    "--fills-per-batch",
+    type=int,
+    default=None,
+    help="--e2e batch size (default: 95% of a block at the snapshot's gas per fill).",
+)
+def bench_cmd(
+    orders: int, rate_orders: int, database_url: str | None, workers: int, rounds: int,
+    e2e: bool, seconds: int, fills_per_batch: int | None,
+) -> None:  # fmt: skip
+    """Ingest orders/s over HTTP, p99 latency at 1,000 orders/s, matching events/s; or,
+    with --e2e, fills settled per second against the block-gas bound."""
+    from crossbook.bench.relayer import run_bench, run_e2e_bench
 
-    run_bench(click.echo, orders=orders, rate_orders=rate_orders, database_url=database_url)
+    if e2e:
+        run_e2e_bench(click.echo, seconds=seconds, fills_per_batch=fills_per_batch,
+                      block_time=1)  # fmt: skip
+        return
+
+    run_bench(click.echo, orders=orders, rate_orders=rate_orders, database_url=database_url,
+              workers=workers, rounds=rounds)  # fmt: skip

@@ -9,6 +9,7 @@ deployment is idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,13 @@ SALT = keccak(b"crossbook/v1")
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A constructor argument that is the address of an earlier contract of the plan."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class PlannedContract:
     """One contract of the suite: its name, constructor types and arguments."""
 
@@ -28,9 +36,13 @@ class PlannedContract:
     constructor_types: tuple[str, ...]
     constructor_args: tuple[Any, ...]
 
-    def initcode(self, bytecode: str | bytes) -> bytes:
+    def initcode(self, bytecode: str | bytes, addresses: Mapping[str, str] | None = None) -> bytes:
+        """Bytecode plus the encoded arguments; a `Ref` becomes `addresses[ref.name]`."""
         code = bytes.fromhex(bytecode[2:]) if isinstance(bytecode, str) else bytes(bytecode)
-        return code + encode(list(self.constructor_types), list(self.constructor_args))
+        args = [
+            (addresses or {})[a.name] if isinstance(a, Ref) else a for a in self.constructor_args
+        ]
+        return code + encode(list(self.constructor_types), args)
 
 
 def create2_address(initcode: bytes, salt: bytes = SALT) -> str:
@@ -43,8 +55,34 @@ def deploy_calldata(initcode: bytes, salt: bytes = SALT) -> bytes:
     return salt + initcode
 
 
+#: Fees of the on-chain books the BookFactory creates: 0.05% taker, 0.01% maker rebate (ppm).
+BOOK_TAKER_FEE_PPM = 500
+BOOK_MAKER_FEE_PPM = -100
+
+
 def suite_plan(owner: str, fee_recipient: str) -> list[PlannedContract]:
-    """The exchange contracts in deployment order (grows as components land)."""
+    """The exchange contracts in deployment order (Settlement first; grows as components land).
+    The Router's factory is the planned Factory's CREATE2 address (`Ref`)."""
     return [
         PlannedContract("Settlement", ("address", "address"), (owner, fee_recipient)),
+        PlannedContract("Factory", ("address",), (owner,)),
+        PlannedContract("Router", ("address",), (Ref("Factory"),)),
+        PlannedContract(
+            "BookFactory",
+            ("address", "address", "uint24", "int24"),
+            (owner, fee_recipient, BOOK_TAKER_FEE_PPM, BOOK_MAKER_FEE_PPM),
+        ),
     ]
+
+
+def plan_addresses(
+    plan: list[PlannedContract], bytecode_of: Callable[[str], str | bytes]
+) -> list[tuple[PlannedContract, bytes, str]]:
+    """(contract, init code, CREATE2 address) for each planned contract, resolving `Ref`s."""
+    addresses: dict[str, str] = {}
+    out = []
+    for planned in plan:
+        initcode = planned.initcode(bytecode_of(planned.name), addresses)
+        addresses[planned.name] = create2_address(initcode)
+        out.append((planned, initcode, addresses[planned.name]))
+    return out

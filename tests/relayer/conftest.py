@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from crossbook.order import Domain
 from crossbook.relayer.api import create_app
+from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db import create_db_engine, migrate
 from crossbook.relayer.matching import markets_for
@@ -45,12 +46,18 @@ class FakeChain:
         self.allowances: dict[tuple[str, str], int] = {}
         self.default = 10**30
         self.wallets_1271: dict[str, bytes] = {}
+        self.down = False  # the node is unreachable: nothing cached, every read fails
+
+    def _read(self, table: dict[tuple[str, str], int], owner: str, token: str) -> int:
+        if self.down:
+            raise ChainReadError("connection refused (FakeChain.down)")
+        return table.get((owner, token), self.default)
 
     def balance(self, owner: str, token: str) -> int:
-        return self.balances.get((owner, token), self.default)
+        return self._read(self.balances, owner, token)
 
     def allowance(self, owner: str, token: str) -> int:
-        return self.allowances.get((owner, token), self.default)
+        return self._read(self.allowances, owner, token)
 
     def internal_balance(self, owner: str, token: str) -> int:
         return 0
@@ -60,6 +67,12 @@ class FakeChain:
 
     def presigned(self, owner: str, uid: bytes) -> bool:
         return False
+
+    def peek(self, kind: str, owner: str, token: str) -> int | None:
+        if self.down:
+            return None
+        read = {"balance": self.balance, "allowance": self.allowance}.get(kind)
+        return read(owner, token) if read is not None else self.internal_balance(owner, token)
 
 
 def _fresh_postgres(dsn: str) -> Iterator[str]:

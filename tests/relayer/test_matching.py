@@ -146,3 +146,42 @@ def test_crossing_books_produce_fills() -> None:
         plan = match_market(MARKET, book, 200)
         traded += plan is not None
     assert traded >= 45
+
+
+def _reference_priority(orders: list[BookOrder], descending: bool) -> list[BookOrder]:
+    """Exact price-time priority by Fractions over the whole book: what `_best_by_price`
+    must equal on every prefix it returns."""
+    sign = -1 if descending else 1
+
+    def price(o: BookOrder) -> Fraction:
+        return (
+            Fraction(o.sell_amount, o.buy_amount)
+            if descending
+            else Fraction(o.buy_amount, o.sell_amount)
+        )
+
+    return sorted(orders, key=lambda o: (sign * price(o), o.seq, o.uid))
+
+
+# amounts near 2**60 make distinct exact prices whose float quotients collide
+_amount = st.one_of(st.integers(1, 50), st.integers(2**60, 2**60 + 40))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(_amount, _amount, st.integers(0, 5)), min_size=1, max_size=40),
+    st.integers(1, 45),
+    st.booleans(),
+)
+def test_best_by_price_equals_an_exact_full_sort(
+    rows: list[tuple[int, int, int]], limit: int, descending: bool
+) -> None:
+    from crossbook.relayer.matching import _ask_price, _best_by_price, _bid_price
+
+    orders = [
+        (bid if descending else ask)(f"u{i}", sell, buy, seq)
+        for i, (sell, buy, seq) in enumerate(rows)
+    ]
+    price = _bid_price if descending else _ask_price
+    got = _best_by_price(orders, price, descending, limit)
+    assert [o.uid for o in got] == [o.uid for o in _reference_priority(orders, descending)][:limit]

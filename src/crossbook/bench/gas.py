@@ -92,6 +92,7 @@ def _load_scenario_modules() -> None:
         "crossbook.bench.gas_settlement",
         "crossbook.bench.gas_book",
         "crossbook.bench.gas_amm",
+        "crossbook.bench.gas_router",
     ):
         try:
             importlib.import_module(module)

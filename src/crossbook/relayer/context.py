@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from starlette.concurrency import run_in_threadpool
 
 from crossbook.order import Domain
 from crossbook.relayer.events import EventHub
@@ -44,14 +47,35 @@ class RelayerContext:
         self.owner_limiter = RateLimiter(s.rate_limit_owner_per_s, s.rate_limit_owner_burst)
         self.markets_by_name = {m.name: m for m in self.markets}
         self._open_counts: dict[str, tuple[float, int]] = {}
+        self._count_reads: dict[str, asyncio.Future[int]] = {}
+
+    def cached_open_count(self, owner: str) -> int | None:
+        """`open_count` if it was read less than a second ago (no I/O), else None."""
+        hit = self._open_counts.get(owner)
+        if hit is not None and time.monotonic() - hit[0] < 1.0:
+            return hit[1]
+        return None
+
+    async def open_count_async(self, owner: str) -> int:
+        """`open_count` for the event loop: cached, else one read per owner at a time in a
+        thread (concurrent posts of one owner share it rather than each scanning the store)."""
+        cached = self.cached_open_count(owner)
+        if cached is not None:
+            return cached
+        read = self._count_reads.get(owner)
+        if read is None:
+            read = asyncio.ensure_future(run_in_threadpool(self.open_count, owner))
+            self._count_reads[owner] = read
+            read.add_done_callback(lambda _: self._count_reads.pop(owner, None))
+        return await asyncio.shield(read)
 
     def open_count(self, owner: str) -> int:
         """Open orders of `owner`, read from the store at most once a second per owner and
         counted up locally in between (the cap is a spam guard, not an exact quota)."""
+        cached = self.cached_open_count(owner)
+        if cached is not None:
+            return cached
         now = time.monotonic()
-        hit = self._open_counts.get(owner)
-        if hit is not None and now - hit[0] < 1.0:
-            return hit[1]
         count = self.store.open_count(owner)
         if len(self._open_counts) > 100_000:
             self._open_counts.clear()

@@ -15,6 +15,7 @@ every plan is checked before it is returned:
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -89,36 +90,43 @@ def _bid_price(o: BookOrder) -> tuple[int, int]:  # quote per base a bid pays at
     return o.sell_amount, o.buy_amount
 
 
-def _sorted_by_price(
-    orders: list[BookOrder], price: Callable[[BookOrder], tuple[int, int]], descending: bool
+def _best_by_price(
+    orders: list[BookOrder],
+    price: Callable[[BookOrder], tuple[int, int]],
+    descending: bool,
+    limit: int,
 ) -> list[BookOrder]:
-    """Exact price-time priority without building a Fraction per order.
+    """The first `limit` orders in exact price-time priority, without a Fraction per order
+    and without sorting the whole book (a batch can only use the best `max_fills`).
 
     int / int true division is correctly rounded, so float order never contradicts the exact
     order; only runs of equal floats need an exact look, and those are re-sorted exactly.
     """
     sign = -1.0 if descending else 1.0
-
-    def key(o: BookOrder) -> tuple[float, int, str]:
+    keyed = []
+    for i, o in enumerate(orders):
         n, d = price(o)
-        return sign * (n / d), o.seq, o.uid
-
-    result = sorted(orders, key=key)
-    i = 0
-    while i < len(result) - 1:
-        n0, d0 = price(result[i])
+        keyed.append((sign * (n / d), o.seq, o.uid, i))  # i: no BookOrder is ever compared
+    if len(keyed) > limit > 0:
+        edge = heapq.nsmallest(limit, keyed)[-1][0]
+        # keep the whole run of equal floats at the edge: which of them make the cut is
+        # decided by the exact order inside the run
+        keyed = [k for k in keyed if k[0] <= edge]
+    keyed.sort()
+    result = [orders[k[3]] for k in keyed]
+    i, count = 0, len(keyed)
+    while i < count - 1:
         j = i + 1
-        exact_tie = True
-        while j < len(result) and key(result[j])[0] == key(result[i])[0]:
-            n1, d1 = price(result[j])
-            exact_tie = exact_tie and n1 * d0 == n0 * d1
+        while j < count and keyed[j][0] == keyed[i][0]:
             j += 1
-        if j - i > 1 and not exact_tie:
-            run = result[i:j]
-            run.sort(key=lambda o: (Fraction(*price(o)) * int(sign), o.seq, o.uid))
-            result[i:j] = run
+        if j - i > 1:
+            n0, d0 = price(result[i])
+            if any(n1 * d0 != n0 * d1 for n1, d1 in map(price, result[i + 1 : j])):
+                run = result[i:j]
+                run.sort(key=lambda o: (Fraction(*price(o)) * int(sign), o.seq, o.uid))
+                result[i:j] = run
         i = j
-    return result
+    return result[:limit]
 
 
 # ---------------------------------------------------------------- clearing
@@ -180,28 +188,29 @@ def _cumulative(amounts: Iterable[int]) -> list[int]:
 
 def match_market(market: Market, orders: Iterable[BookOrder], max_fills: int) -> BatchPlan | None:
     """The batch for one market, or None when nothing crosses."""
-    asks = [
-        o
-        for o in orders
-        if o.remaining > 0 and ((o.sell_token, o.buy_token) == (market.base, market.quote))
-    ]
-    bids = [
-        o
-        for o in orders
-        if o.remaining > 0 and ((o.sell_token, o.buy_token) == (market.quote, market.base))
-    ]
+    base, quote = market.base, market.quote
+    asks: list[BookOrder] = []
+    bids: list[BookOrder] = []
+    for o in orders:
+        if o.remaining <= 0:
+            continue
+        if o.sell_token == base and o.buy_token == quote:
+            asks.append(o)
+        elif o.sell_token == quote and o.buy_token == base:
+            bids.append(o)
     if not asks or not bids:
         return None
-    asks = _sorted_by_price(asks, _ask_price, descending=False)
-    bids = _sorted_by_price(bids, _bid_price, descending=True)
+    # at most max_fills orders can fill: half of them bids, the rest asks, best first
+    half = max(1, max_fills // 2)
+    asks = _best_by_price(asks, _ask_price, descending=False, limit=max(1, max_fills - half))
+    bids = _best_by_price(bids, _bid_price, descending=True, limit=half)
     best_bid = Fraction(*_bid_price(bids[0]))
     best_ask = Fraction(*_ask_price(asks[0]))
     if best_ask > best_bid:
         return None
-    # only the crossing region matters, and at most max_fills orders can fill
-    half = max(1, max_fills // 2)
+    # only the crossing region matters
     asks = [o for o in asks[: max_fills - half] if Fraction(*_ask_price(o)) <= best_bid]
-    bids = [o for o in bids[:half] if Fraction(*_bid_price(o)) >= best_ask]
+    bids = [o for o in bids if Fraction(*_bid_price(o)) >= best_ask]
 
     ask_prices = [Fraction(*_ask_price(o)) for o in asks]
     neg_bid_prices = [-Fraction(*_bid_price(o)) for o in bids]

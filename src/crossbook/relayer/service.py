@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,9 @@ def build(settings: RelayerSettings) -> Relayer:
 
 
 def run(settings: RelayerSettings) -> None:
+    if settings.workers > 1:
+        _run_workers(settings)
+        return
     relayer = build(settings)
     config = uvicorn.Config(
         relayer.app,
@@ -120,3 +124,45 @@ def run(settings: RelayerSettings) -> None:
         timeout_graceful_shutdown=int(settings.drain_timeout_s) + 5,
     )
     uvicorn.Server(config).run()
+
+
+_WORKER_SETTINGS_ENV = "CROSSBOOK_WORKER_SETTINGS_JSON"
+_WORKER_LOG_LEVEL_ENV = "CROSSBOOK_WORKER_LOG_LEVEL"
+
+
+def _settings_json(settings: RelayerSettings) -> str:
+    values = settings.model_dump()
+    if settings.relayer_key is not None:  # model_dump keeps SecretStr; JSON would mask it
+        values["relayer_key"] = settings.relayer_key.get_secret_value()
+    return json.dumps(values, default=str)
+
+
+def _run_workers(settings: RelayerSettings) -> None:
+    """`settings.workers` uvicorn processes on one socket. The checks that can fail (node,
+    key, schema) run once here, before any worker starts, so a misconfiguration is one clear
+    error instead of N crashing children; the workers build their own relayer (engines,
+    web3 sessions and threads must not cross a fork)."""
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    load_relayer_key(settings, settings.chain_id or int(w3.eth.chain_id))
+    engine = create_db_engine(settings.database_url)
+    migrate(engine)
+    engine.dispose()
+    os.environ[_WORKER_SETTINGS_ENV] = _settings_json(settings)
+    os.environ[_WORKER_LOG_LEVEL_ENV] = str(logging.getLogger().level)
+    uvicorn.run(
+        "crossbook.relayer.service:worker_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_timeout_s) + 5,
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one uvicorn worker process (`CROSSBOOK_WORKERS` > 1)."""
+    configure_logging(int(os.environ.get(_WORKER_LOG_LEVEL_ENV, logging.INFO)))
+    settings = RelayerSettings.model_validate(json.loads(os.environ[_WORKER_SETTINGS_ENV]))
+    return build(settings).app

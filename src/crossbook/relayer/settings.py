@@ -52,6 +52,9 @@ class RelayerSettings(BaseSettings):
     # -- API
     host: str = "127.0.0.1"
     port: int = 8080
+    #: API processes on one port (uvicorn workers). Each runs the API and stands by for the
+    #: submitter lock; see docs/relayer.md for what stays per process.
+    workers: int = Field(default=1, ge=1, le=64)
     rate_limit_ip_per_s: float = 200.0
     rate_limit_ip_burst: int = 400
     rate_limit_owner_per_s: float = 50.0

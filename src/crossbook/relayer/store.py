@@ -332,10 +332,11 @@ class Store:
 
     def fail_batch(
         self, batch_id: int, reason: str, *, invalid: dict[str, str] | None = None,
-        max_failures: int = 3,
+        max_failures: int = 3, penalise: bool = True,
     ) -> None:  # fmt: skip
         """The batch did not settle: its orders go back to open (or invalid after repeated
-        failures, or when named in `invalid`)."""
+        failures, or when named in `invalid`). `penalise=False`: the culprits are all in
+        `invalid`, so the others' failure counts stay as they were."""
         invalid = invalid or {}
         with self.engine.begin() as conn:
             uids = [
@@ -355,11 +356,17 @@ class Store:
                 conn.execute(
                     update(orders_t)
                     .where(and_(orders_t.c.uid.in_(rest), orders_t.c.status == OrderStatus.PENDING))
-                    .values(failures=orders_t.c.failures + 1, status=OrderStatus.OPEN)
+                    .values(failures=orders_t.c.failures + int(penalise), status=OrderStatus.OPEN)
                 )
                 conn.execute(
                     update(orders_t)
-                    .where(and_(orders_t.c.uid.in_(rest), orders_t.c.failures >= max_failures))
+                    .where(
+                        and_(
+                            orders_t.c.uid.in_(rest),
+                            orders_t.c.status == OrderStatus.OPEN,
+                            orders_t.c.failures >= max_failures,
+                        )
+                    )
                     .values(status=OrderStatus.INVALID, reason=f"batch failed: {reason}"[:500])
                 )
             conn.execute(

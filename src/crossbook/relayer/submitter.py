@@ -25,13 +25,17 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_hash.auto import keccak
+from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound
+from web3.types import RPCEndpoint
 
+from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import BatchStatus
 from crossbook.relayer.lock import SubmitterLock
@@ -41,6 +45,7 @@ from crossbook.settlement import Fill, build_batch
 from crossbook.signing import SigningScheme
 
 log = logging.getLogger("crossbook.relayer.submitter")
+UNRECORDED_TX_GRACE_S = 10.0
 TRADE_TOPIC = "0x" + keccak(b"Trade(bytes32,address,address,address,uint256,uint256,uint256)").hex()
 
 
@@ -80,10 +85,14 @@ class BatchWorker:
         self.account = Account.from_key(key)
         self.lock = lock
         self.errors = error_table(settlement.abi)
+        settle_abi = next(i for i in settlement.abi if i.get("name") == "settle")
+        self._settle_types = get_abi_input_types(settle_abi)
+        self._settle_selector = function_abi_to_4byte_selector(settle_abi)
         self._stop = threading.Event()
         self._draining = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_cut = 0.0
+        self._nonce_used_at: dict[int, float] = {}  # batch id -> when its nonce was seen used
         self.crashed: BaseException | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -256,10 +265,9 @@ class BatchWorker:
                 store.fail_batch(batch_id, "every order was dropped by simulation")
                 return
             fills, prices = built
-            settle_batch = build_batch(fills, prices)
-            call = self.settlement.functions.settle(*settle_batch.args())
+            call = self._settle_call(fills, prices)
             try:
-                gas = call.estimate_gas({"from": self.account.address})
+                gas = int(self.w3.eth.estimate_gas(cast(Any, call)))
                 break
             except ContractLogicError as exc:
                 dropped = self._culprits(revert_data(exc), fills)
@@ -267,7 +275,8 @@ class BatchWorker:
                     store.fail_batch(batch_id, f"simulation reverted: {exc}"[:500])
                     return
                 log.warning("batch %d: simulation dropped %s", batch_id, dropped)
-                self._replan(batch_id, fills, dropped)
+                if not self._replan(batch_id, fills, dropped):
+                    return  # nothing left to settle: the batch failed, its orders reopened
         else:
             store.fail_batch(batch_id, "simulation kept reverting")
             return
@@ -275,22 +284,38 @@ class BatchWorker:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
         priority = max(int(self.w3.eth.max_priority_fee), 10**9)
         max_fee = min(2 * base_fee + priority, self.ctx.settings.max_gas_price_wei)
-        tx = call.build_transaction(
-            cast(
-                Any,
-                {
-                    "from": self.account.address,
-                    "nonce": nonce,
-                    "gas": int(gas * 1.25) + 50_000,
-                    "maxFeePerGas": max_fee,
-                    "maxPriorityFeePerGas": min(priority, max_fee),
-                    "chainId": self.ctx.domain.chain_id,
-                },
-            )
-        )
+        tx = self._transaction(call, nonce, gas, max_fee, min(priority, max_fee))
         self._sign_store_send(batch_id, tx, [], first=True)
 
-    def _replan(self, batch_id: int, fills: list[Fill], dropped: dict[str, str]) -> None:
+    def _settle_call(self, fills: list[Fill], prices: dict[str, int]) -> dict[str, Any]:
+        """`settle` calldata, ABI-encoded once with eth-abi: web3's contract-function path
+        re-encodes on every estimate and build and was most of the submitter's time for
+        batches of hundreds of fills."""
+        data = self._settle_selector + abi_encode(
+            self._settle_types, build_batch(fills, prices).args()
+        )
+        return {"from": self.account.address, "to": self.settlement.address,
+                "data": "0x" + data.hex()}  # fmt: skip
+
+    def _transaction(
+        self, call: dict[str, Any], nonce: int, gas: int, max_fee: int, priority: int
+    ) -> dict[str, Any]:
+        return {
+            "to": call["to"], "data": call["data"], "value": 0, "type": 2, "nonce": nonce,
+            "gas": self._gas_limit(gas), "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority, "chainId": self.ctx.domain.chain_id,
+        }  # fmt: skip
+
+    def _gas_limit(self, estimate: int) -> int:
+        """A margin over the estimate, but never above the block gas limit: `settle` uses the
+        gas it was estimated with (no state-dependent loops), and a margin that pushed the
+        limit past the block's would keep a batch sized to fill a block out of every block."""
+        block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+        return max(estimate, min(int(estimate * 1.25) + 50_000, block_limit))
+
+    def _replan(self, batch_id: int, fills: list[Fill], dropped: dict[str, str]) -> bool:
+        """Re-match the batch without `dropped`; False if nothing crosses any more (the
+        batch is then failed, with `dropped` invalid and the rest open again)."""
         rows = [row for row, _ in self.ctx.store.batch_fills(batch_id)]
         remaining = [book_order(r) for r in rows if r["uid"] not in dropped]
         market = next((m for m in self.ctx.markets if rows and m.name == rows[0]["market"]), None)
@@ -300,10 +325,13 @@ class BatchWorker:
             else None
         )
         if plan is None:
-            self.ctx.store.fail_batch(batch_id, "nothing crosses after dropping", invalid=dropped)
-            return
+            self.ctx.store.fail_batch(
+                batch_id, "nothing crosses after dropping", invalid=dropped, penalise=False
+            )
+            return False
         tokens, prices = self._tokens_prices(plan)
         self.ctx.store.replan_batch(batch_id, plan, tokens, prices, dropped)
+        return True
 
     def _sign_store_send(self, batch_id: int, tx: Any, hashes: list[str], *, first: bool) -> None:
         signed = self.account.sign_transaction(tx)
@@ -337,14 +365,18 @@ class BatchWorker:
     def watch(self, batch: Row) -> None:
         batch_id = int(batch["id"])
         hashes: list[str] = json.loads(batch["tx_hashes"])
+        nonce = int(batch["tx_nonce"])
+        # read before the receipts: a tx of ours mined after this read is found below, so a
+        # used nonce with no receipt of ours really was an unrecorded tx (read after them, a
+        # block landing in between made a settled batch look lost and reopened its orders)
+        nonce_used = self.w3.eth.get_transaction_count(self.account.address, "latest") > nonce
         for tx_hash in reversed(hashes):
-            try:
-                receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-            except TransactionNotFound:
-                continue
+            receipt = self._receipt(tx_hash)
             if receipt is None:
                 continue
+            self._nonce_used_at.pop(batch_id, None)
             if receipt["status"] != 1:
+                log.warning("batch %d: settle reverted in tx %s", batch_id, tx_hash)
                 self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}")
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="failed")
                 return
@@ -356,10 +388,15 @@ class BatchWorker:
                 gas_used=int(receipt["gasUsed"]),
             )
             return
-        nonce = int(batch["tx_nonce"])
-        if self.w3.eth.get_transaction_count(self.account.address, "latest") > nonce:
-            # our nonce went through in a tx we did not record: its orders go back to open,
-            # and the next simulation drops those the chain already filled
+        if nonce_used:
+            # Anvil can report the new nonce a moment before the receipt of the tx that used
+            # it: only a nonce used with no receipt of ours for a while was an unrecorded tx
+            # (its orders go back to open; the next simulation drops those the chain filled)
+            since = self._nonce_used_at.setdefault(batch_id, time.monotonic())
+            if time.monotonic() - since < UNRECORDED_TX_GRACE_S:
+                return
+            self._nonce_used_at.pop(batch_id, None)
+            log.warning("batch %d: nonce %d used by a tx we did not record", batch_id, nonce)
             self.ctx.store.fail_batch(batch_id, f"nonce {nonce} used by an unrecorded tx")
             return
         if time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s:
@@ -384,35 +421,20 @@ class BatchWorker:
         if built is None:
             return
         fills, prices = built
-        call = self.settlement.functions.settle(*build_batch(fills, prices).args())
+        call = self._settle_call(fills, prices)
         try:
-            gas = call.estimate_gas({"from": self.account.address})
+            gas = int(self.w3.eth.estimate_gas(cast(Any, call)))
         except ContractLogicError as exc:  # e.g. the stuck tx's orders changed on chain
             log.warning("batch %d: not bumping, simulation reverts: %s", batch["id"], exc)
             return
-        new_tx = call.build_transaction(
-            cast(
-                Any,
-                {
-                    "from": self.account.address,
-                    "nonce": int(batch["tx_nonce"]),
-                    "gas": int(gas * 1.25) + 50_000,
-                    "maxFeePerGas": max_fee,
-                    "maxPriorityFeePerGas": priority,
-                    "chainId": self.ctx.domain.chain_id,
-                },
-            )
-        )
+        new_tx = self._transaction(call, int(batch["tx_nonce"]), gas, max_fee, priority)
         self._sign_store_send(int(batch["id"]), new_tx, hashes, first=False)
 
     # ------------------------------------------------------------ mined -> final
 
     def confirm(self, batch: Row) -> None:
         batch_id, tx_hash = int(batch["id"]), str(batch["mined_tx"])
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            receipt = None
+        receipt = self._receipt(tx_hash)
         head = self.w3.eth.block_number
         if receipt is None or int(receipt["blockNumber"]) > head:
             log.warning("batch %d: tx %s left the chain (reorg); resubmitting", batch_id, tx_hash)
@@ -441,6 +463,32 @@ class BatchWorker:
                                  "fills": len(trades), "txHash": tx_hash})  # fmt: skip
         log.info("batch %d final: %d fills in block %d", batch_id, len(trades),
                  receipt["blockNumber"])  # fmt: skip
+
+    def _receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt with the fields we read, from the raw RPC reply: web3's receipt
+        formatters took longer than the rest of a batch for receipts of hundreds of logs."""
+        reply = self.w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [tx_hash])
+        if "error" in reply:
+            raise ChainReadError(f"eth_getTransactionReceipt failed: {reply['error']}")
+        raw = reply.get("result")
+        if not raw:
+            return None
+        return {
+            "status": int(raw["status"], 16),
+            "blockNumber": int(raw["blockNumber"], 16),
+            "blockHash": bytes.fromhex(raw["blockHash"][2:]),
+            "gasUsed": int(raw["gasUsed"], 16),
+            "transactionHash": bytes.fromhex(raw["transactionHash"][2:]),
+            "logs": [
+                {
+                    "address": entry["address"],
+                    "topics": [bytes.fromhex(t[2:]) for t in entry["topics"]],
+                    "data": bytes.fromhex(entry["data"][2:]),
+                    "logIndex": int(entry["logIndex"], 16),
+                }
+                for entry in raw["logs"]
+            ],
+        }
 
     def trades_from_receipt(self, receipt: Any) -> list[ChainTrade]:
         trades = []

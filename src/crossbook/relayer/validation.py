@@ -4,13 +4,13 @@ machine-readable code and an HTTP 4xx status (docs/relayer.md lists them)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from crossbook.errors import CrossbookError, InvalidOrder, InvalidSignature
 from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order
-from crossbook.relayer.chain import ChainReader
+from crossbook.relayer.chain import ChainReader, ChainReadError
 from crossbook.relayer.matching import Market
 from crossbook.signing import SigningScheme, recover_signer
 
@@ -145,42 +145,86 @@ class OrderValidator:
 
     # ------------------------------------------------------------ chain checks
 
+    def needs_chain(self, valid: ValidOrder) -> bool:
+        return self.chain is not None and (
+            self.check_balances or valid.scheme is not SigningScheme.ECDSA
+        )
+
+    def check_cached(self, valid: ValidOrder) -> bool:
+        """Decide the chain checks from cached reads alone, with no I/O: True when they
+        passed, False when a read is needed (call `check_chain` off the event loop).
+        Raises `ApiError` when cached values already refuse the order."""
+        chain = self.chain
+        if chain is None:
+            return True
+        if valid.scheme is not SigningScheme.ECDSA:
+            return False  # EIP-1271 and pre-signatures are read every time
+        return not self.check_balances or self._check_funds(valid.order, chain.peek)
+
     def check_chain(self, valid: ValidOrder) -> None:
         """Signatures that need the chain (EIP-1271, pre-sign) and funds; blocking RPC."""
-        if self.chain is None:
+        chain = self.chain
+        if chain is None:
             return
+        try:
+            self._check_chain(valid, chain)
+        except ChainReadError as exc:
+            raise ApiError(
+                "ChainUnavailable",
+                f"the relayer cannot read the chain right now ({exc}); retry shortly",
+                503,
+                {"Retry-After": "1"},
+            ) from None
+
+    def _check_chain(self, valid: ValidOrder, chain: ChainReader) -> None:
         order = valid.order
-        if valid.scheme is SigningScheme.EIP1271 and not self.chain.is_valid_1271(
+        if valid.scheme is SigningScheme.EIP1271 and not chain.is_valid_1271(
             order.owner, valid.uid, valid.signature
         ):
             raise ApiError(
                 "InvalidEip1271Signature",
                 f"{order.owner}.isValidSignature did not return 0x1626ba7e (or has no code)",
             )
-        if valid.scheme is SigningScheme.PRESIGN and not self.chain.presigned(
-            order.owner, valid.uid
-        ):
+        if valid.scheme is SigningScheme.PRESIGN and not chain.presigned(order.owner, valid.uid):
             raise ApiError(
                 "InvalidSignature",
                 "the owner has not called setPreSignature(uid, true) on the settlement contract",
             )
-        if not self.check_balances:
-            return
+        if self.check_balances:
+            readers: dict[str, Callable[[str, str], int]] = {
+                "balance": chain.balance,
+                "allowance": chain.allowance,
+                "internal": chain.internal_balance,
+            }
+            self._check_funds(order, lambda kind, owner, token: readers[kind](owner, token))
+
+    def _check_funds(self, order: Order, read: Callable[[str, str, str], int | None]) -> bool:
+        """False if `read` could not say (None); raises ApiError if the funds fall short."""
         needed = 1 if order.partially_fillable else order.sell_amount + order.fee_amount
         if order.sell_from_internal:
-            if self.chain.internal_balance(order.owner, order.sell_token) < needed:
+            internal = read("internal", order.owner, order.sell_token)
+            if internal is None:
+                return False
+            if internal < needed:
                 raise ApiError(
                     "InsufficientBalance",
                     f"internal balance of {order.sell_token} is below {needed}",
                 )
-            return
-        if self.chain.balance(order.owner, order.sell_token) < needed:
+            return True
+        balance = read("balance", order.owner, order.sell_token)
+        if balance is None:
+            return False
+        if balance < needed:
             raise ApiError(
                 "InsufficientBalance", f"balance of {order.sell_token} is below {needed}"
             )
-        if self.chain.allowance(order.owner, order.sell_token) < needed:
+        allowance = read("allowance", order.owner, order.sell_token)
+        if allowance is None:
+            return False
+        if allowance < needed:
             raise ApiError(
                 "InsufficientAllowance",
                 f"approve the settlement contract {self.domain.verifying_contract} for at least "
                 f"{needed} of {order.sell_token}",
             )
+        return True

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from crossbook.relayer.api import accounts, batches, markets, orders, stream, system, trades
+from crossbook.relayer.api.ingest import IngestLane
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.validation import ApiError
 
@@ -82,4 +83,5 @@ def create_app(ctx: RelayerContext) -> FastAPI:
 
     for module in (orders, accounts, markets, trades, batches, stream, system):
         app.include_router(module.router)
+    app.add_middleware(IngestLane, ctx=ctx)
     return app

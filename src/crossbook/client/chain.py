@@ -1,0 +1,417 @@
+"""On-chain side of a wallet: tokens and amounts, balances, approvals (EIP-2612 permit where
+the token has it), internal-balance deposit/withdraw and on-chain cancellation.
+
+Every transaction is simulated first (`eth_call`), so a would-be revert raises
+`TransactionFailed` naming the contract's custom error and nothing is broadcast.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any, Final
+
+from eth_hash.auto import keccak
+from eth_utils.address import is_address, to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+
+from crossbook.artifacts import load_artifact
+from crossbook.client.errors import (
+    InsufficientBalance,
+    InvalidAmount,
+    NodeUnreachable,
+    PermitUnsupported,
+    SignerError,
+    TransactionFailed,
+    UnknownToken,
+    WrongNetwork,
+)
+from crossbook.client.signers import Signer, TransactionSigner
+from crossbook.manifest import Manifest
+from crossbook.order import Domain, Order
+
+log = logging.getLogger(__name__)
+MAX_UINT: Final = 2**256 - 1
+PERMIT_TYPE: Final = [
+    {"name": "owner", "type": "address"},
+    {"name": "spender", "type": "address"},
+    {"name": "value", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+_DOMAIN_TYPE: Final = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
+@dataclass(frozen=True)
+class Token:
+    address: str
+    symbol: str
+    decimals: int
+
+    def to_units(self, amount: str | Decimal | int, *, allow_zero: bool = False) -> int:
+        """'1.5' -> 1.5 * 10**decimals base units; more decimals than the token has is an error."""
+        try:
+            value = Decimal(str(amount).strip().replace("_", ""))
+        except (InvalidOperation, ValueError):
+            raise InvalidAmount(
+                f"{amount!r} is not a number (an amount of {self.symbol})"
+            ) from None
+        if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+            raise InvalidAmount(f"the amount of {self.symbol} must be positive, got {amount}")
+        units = value.scaleb(self.decimals)
+        if units != units.to_integral_value():
+            raise InvalidAmount(
+                f"{amount} {self.symbol} has more than {self.decimals} decimals, the token's "
+                "precision"
+            )
+        return int(units)
+
+    def from_units(self, amount: int) -> Decimal:
+        return Decimal(amount).scaleb(-self.decimals)
+
+    def format(self, amount: int) -> str:
+        """Base units as a plain decimal string without trailing zeros: 1500000 USDC -> '1.5'."""
+        text = f"{self.from_units(amount):f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class PermitSignature:
+    """An EIP-2612 permit signed by `owner`; anyone may submit it with `ChainClient.permit`."""
+
+    token: str
+    owner: str
+    spender: str
+    value: int
+    nonce: int
+    deadline: int
+    signature: bytes
+
+    @property
+    def vrs(self) -> tuple[int, bytes, bytes]:
+        return self.signature[64], self.signature[:32], self.signature[32:64]
+
+
+def connect_web3(rpc_url: str, timeout: float = 60.0) -> tuple[Web3, int]:
+    """A web3 for `rpc_url` and the node's chain id; `NodeUnreachable` if nothing answers."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    try:
+        chain_id = int(w3.eth.chain_id)
+    except Exception:
+        raise NodeUnreachable(
+            f"no Ethereum node answers at {rpc_url}: start one (`crossbook devnet up`) or "
+            "pass --rpc-url / CROSSBOOK_RPC_URL"
+        ) from None
+    return w3, chain_id
+
+
+class ChainClient:
+    """The deployment recorded in `manifest`, on the node behind `w3`."""
+
+    def __init__(self, w3: Web3, manifest: Manifest, *, check_code: bool = True) -> None:
+        self.w3 = w3
+        self.manifest = manifest
+        self.chain_id = manifest.chain_id
+        self.settlement: Contract = self._contract("Settlement", manifest.address("Settlement"))
+        if check_code and not w3.eth.get_code(self.settlement.address):
+            raise WrongNetwork(
+                f"the manifest for chain {manifest.chain_id} puts Settlement at "
+                f"{self.settlement.address}, but the node has no code there: the manifest is "
+                "stale (a restarted devnet?) or the node is another network; redeploy or point "
+                "--rpc-url / --manifest-dir at the matching pair"
+            )
+        self.domain = Domain(chain_id=manifest.chain_id, verifying_contract=self.settlement.address)
+        self._tokens: dict[str, Token] = {}
+
+    def _contract(self, name: str, address: str) -> Contract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=self._abi(name))
+
+    def _permit_contract(self, address: str) -> Contract:
+        return self.w3.eth.contract(address=to_checksum_address(address), abi=_PERMIT_ABI)
+
+    @staticmethod
+    def _abi(name: str) -> list[dict[str, Any]]:
+        return load_artifact(name).abi
+
+    # -- tokens --------------------------------------------------------------------------------
+    def token(self, ref: str) -> Token:
+        """A token by manifest symbol (any case) or 0x address (read from the chain)."""
+        key = ref.strip().lower()
+        if key in self._tokens:
+            return self._tokens[key]
+        for symbol, info in self.manifest.tokens.items():
+            if key in (symbol.lower(), info.address.lower()):
+                token = Token(to_checksum_address(info.address), symbol, info.decimals)
+                self._tokens[key] = token
+                return token
+        if is_address(ref):
+            erc20 = self._contract("MockERC20", ref)
+            try:
+                token = Token(
+                    to_checksum_address(ref),
+                    str(erc20.functions.symbol().call()),
+                    int(erc20.functions.decimals().call()),
+                )
+            except Exception:
+                raise UnknownToken(
+                    f"{ref} does not answer symbol()/decimals() like an ERC-20 on chain "
+                    f"{self.chain_id}"
+                ) from None
+            self._tokens[key] = token
+            return token
+        known = ", ".join(sorted(self.manifest.tokens)) or "none"
+        raise UnknownToken(
+            f"unknown token {ref!r} on chain {self.chain_id}: use one of {known} "
+            "(from the deployment manifest) or a 0x address"
+        )
+
+    def tokens(self) -> list[Token]:
+        return [self.token(symbol) for symbol in self.manifest.tokens]
+
+    def erc20(self, token: Token) -> Contract:
+        return self._contract("MockERC20", token.address)
+
+    # -- reads ---------------------------------------------------------------------------------
+    def wallet_balance(self, owner: str, token: Token) -> int:
+        return int(self.erc20(token).functions.balanceOf(owner).call())
+
+    def internal_balance(self, owner: str, token: Token) -> int:
+        return int(self.settlement.functions.balanceOf(owner, token.address).call())
+
+    def allowance(self, owner: str, token: Token, spender: str | None = None) -> int:
+        spender = spender or self.settlement.address
+        return int(self.erc20(token).functions.allowance(owner, spender).call())
+
+    def native_balance(self, owner: str) -> int:
+        return int(self.w3.eth.get_balance(to_checksum_address(owner)))
+
+    def nonce_floor(self, owner: str) -> int:
+        return int(self.settlement.functions.nonceFloor(owner).call())
+
+    def fresh_nonce(self, owner: str) -> int:
+        """An unused order nonce: above the owner's floor, a random bitmap slot."""
+        return self.nonce_floor(owner) + secrets.randbits(64)
+
+    def order_status(self, order: Order) -> tuple[str, int]:
+        """The contract's view: (Open|Filled|Cancelled|Expired|Invalid|NonceSpent, remaining)."""
+        names = ("Open", "Filled", "Cancelled", "Expired", "Invalid", "NonceSpent")
+        status, remaining = self.settlement.functions.orderStatus(_order_tuple(order)).call()
+        return names[int(status)], int(remaining)
+
+    def block_timestamp(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    # -- transactions --------------------------------------------------------------------------
+    def send(self, signer: Signer, fn: ContractFunction, what: str) -> dict[str, Any]:
+        """Simulate, sign with `signer`, broadcast, wait; the receipt. Reverts are typed."""
+        if not isinstance(signer, TransactionSigner):
+            raise SignerError(
+                f"{what} is a transaction and {type(signer).__name__} signs messages only: use "
+                "a key (LocalSigner: --key-file, --account, CROSSBOOK_PRIVATE_KEY)"
+            )
+        sender = to_checksum_address(signer.address)
+        try:
+            fn.call({"from": sender})
+            tx = fn.build_transaction(
+                {
+                    "from": sender,
+                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
+                    "chainId": self.chain_id,
+                }
+            )
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise TransactionFailed(f"{what} would revert: {self.decode_revert(exc)}") from None
+        if self.native_balance(sender) == 0 and int(tx.get("maxFeePerGas", 1) or 0) > 0:
+            raise TransactionFailed(
+                f"{what}: {sender} has no ether for gas on chain {self.chain_id}; fund it first"
+            )
+        raw = signer.sign_transaction(dict(tx))
+        tx_hash = self.w3.eth.send_raw_transaction(raw)
+        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"{what} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
+        log.info("%s: tx 0x%s in block %d", what, bytes(tx_hash).hex(), receipt["blockNumber"])
+        return receipt
+
+    @cached_property
+    def _error_names(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name in ("Settlement", "MockERC20"):
+            for item in self._abi(name):
+                if item.get("type") == "error":
+                    types = ",".join(str(arg["type"]) for arg in item.get("inputs", []))
+                    out[keccak(f"{item['name']}({types})".encode())[:4].hex()] = item["name"]
+        return out
+
+    def decode_revert(self, exc: Exception) -> str:
+        data = getattr(exc, "data", None)
+        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
+            name = self._error_names.get(data[2:10].lower())
+            if name:
+                return f"{name} (0x{data[2:]})"
+        return str(exc)
+
+    def approve(
+        self, signer: Signer, token: Token, amount: int = MAX_UINT, spender: str | None = None
+    ) -> dict[str, Any]:
+        """`token.approve(spender or Settlement, amount)`."""
+        spender = to_checksum_address(spender or self.settlement.address)
+        fn = self.erc20(token).functions.approve(spender, amount)
+        return self.send(signer, fn, f"approve {token.symbol}")
+
+    # -- EIP-2612 ------------------------------------------------------------------------------
+    def permit_domain(self, token: Token) -> dict[str, Any] | None:
+        """The token's EIP-2612 domain if it has `permit` with a domain we can rebuild (name from
+        `name()`, version "1" or "2"); None otherwise. Checked against `DOMAIN_SEPARATOR()`."""
+        erc20 = self._permit_contract(token.address)
+        try:
+            separator = bytes(erc20.functions.DOMAIN_SEPARATOR().call())
+            erc20.functions.nonces(token.address).call()
+            name = str(erc20.functions.name().call())
+        except Exception:
+            return None
+        for version in ("1", "2"):
+            domain = {
+                "name": name,
+                "version": version,
+                "chainId": self.chain_id,
+                "verifyingContract": token.address,
+            }
+            if _domain_separator(domain) == separator:
+                return domain
+        return None
+
+    def sign_permit(
+        self,
+        signer: Signer,
+        token: Token,
+        value: int = MAX_UINT,
+        *,
+        spender: str | None = None,
+        deadline: int | None = None,
+    ) -> PermitSignature:
+        """Sign an EIP-2612 permit (no transaction, no gas): `spender` (default Settlement) may
+        then spend `value` of the signer's `token` once anyone submits it."""
+        domain = self.permit_domain(token)
+        if domain is None:
+            raise PermitUnsupported(
+                f"{token.symbol} ({token.address}) has no EIP-2612 permit we can sign: use "
+                "approve (a transaction) instead"
+            )
+        owner = to_checksum_address(signer.address)
+        spender = to_checksum_address(spender or self.settlement.address)
+        erc20 = self._permit_contract(token.address)
+        nonce = int(erc20.functions.nonces(owner).call())
+        deadline = deadline if deadline is not None else self.block_timestamp() + 3600
+        typed = {
+            "types": {"EIP712Domain": _DOMAIN_TYPE, "Permit": PERMIT_TYPE},
+            "primaryType": "Permit",
+            "domain": domain,
+            "message": {
+                "owner": owner,
+                "spender": spender,
+                "value": value,
+                "nonce": nonce,
+                "deadline": deadline,
+            },
+        }
+        signature = signer.sign_typed_data(typed)
+        return PermitSignature(token.address, owner, spender, value, nonce, deadline, signature)
+
+    def permit(self, submitter: Signer, permit: PermitSignature) -> dict[str, Any]:
+        """Submit a signed permit; `submitter` pays the gas (it may be the owner or anyone)."""
+        erc20 = self._permit_contract(permit.token)
+        v, r, s = permit.vrs
+        fn = erc20.functions.permit(
+            permit.owner, permit.spender, permit.value, permit.deadline, v, r, s
+        )
+        return self.send(submitter, fn, "permit")
+
+    # -- internal balances and cancellation ------------------------------------------------------
+    def deposit(self, signer: Signer, token: Token, amount: int) -> dict[str, Any]:
+        """Move `amount` from the signer's wallet into its internal balance (approves first if
+        the allowance is short)."""
+        owner = to_checksum_address(signer.address)
+        held = self.wallet_balance(owner, token)
+        if held < amount:
+            raise InsufficientBalance(
+                f"{owner} holds {token.format(held)} {token.symbol}, cannot deposit "
+                f"{token.format(amount)}"
+            )
+        if self.allowance(owner, token) < amount:
+            self.approve(signer, token)
+        fn = self.settlement.functions.deposit(token.address, amount)
+        return self.send(signer, fn, f"deposit {token.symbol}")
+
+    def withdraw(
+        self, signer: Signer, token: Token, amount: int, to: str | None = None
+    ) -> dict[str, Any]:
+        owner = to_checksum_address(signer.address)
+        held = self.internal_balance(owner, token)
+        if held < amount:
+            raise InsufficientBalance(
+                f"{owner}'s internal balance is {token.format(held)} {token.symbol}, cannot "
+                f"withdraw {token.format(amount)}"
+            )
+        fn = self.settlement.functions.withdraw(
+            token.address, amount, to_checksum_address(to or owner)
+        )
+        return self.send(signer, fn, f"withdraw {token.symbol}")
+
+    def cancel_order(self, signer: Signer, order: Order) -> dict[str, Any]:
+        """`Settlement.cancelOrder(order)`: final on chain, even for an order in flight."""
+        if to_checksum_address(signer.address) != order.owner:
+            raise SignerError(
+                f"only the owner {order.owner} can cancel this order on chain, not {signer.address}"
+            )
+        fn = self.settlement.functions.cancelOrder(_order_tuple(order))
+        return self.send(signer, fn, "cancelOrder")
+
+
+def _order_tuple(order: Order) -> tuple[Any, ...]:
+    return (
+        order.owner, order.receiver, order.sell_token, order.buy_token, order.sell_amount,
+        order.buy_amount, order.fee_amount, order.valid_to, order.nonce, order.flags,
+    )  # fmt: skip
+
+
+def _domain_separator(domain: dict[str, Any]) -> bytes:
+    type_hash = keccak(
+        b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    )
+    return keccak(
+        type_hash
+        + keccak(str(domain["name"]).encode())
+        + keccak(str(domain["version"]).encode())
+        + int(domain["chainId"]).to_bytes(32, "big")
+        + bytes(12)
+        + bytes.fromhex(str(domain["verifyingContract"])[2:])
+    )
+
+
+_PERMIT_ABI: Final[list[dict[str, Any]]] = [
+    {"type": "function", "name": "DOMAIN_SEPARATOR", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "bytes32"}]},
+    {"type": "function", "name": "nonces", "stateMutability": "view",
+     "inputs": [{"name": "owner", "type": "address"}],
+     "outputs": [{"name": "", "type": "uint256"}]},
+    {"type": "function", "name": "name", "stateMutability": "view", "inputs": [],
+     "outputs": [{"name": "", "type": "string"}]},
+    {"type": "function", "name": "permit", "stateMutability": "nonpayable",
+     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"}, {"name": "deadline", "type": "uint256"},
+                {"name": "v", "type": "uint8"}, {"name": "r", "type": "bytes32"},
+                {"name": "s", "type": "bytes32"}],
+     "outputs": []},
+]  # fmt: skip

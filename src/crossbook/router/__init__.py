@@ -1,0 +1,19 @@
+"""The hybrid router (issue 5, item 6): split a swap between an order book and a pool."""
+
+from crossbook.router.split import (
+    BookSnapshot,
+    Level,
+    PoolSnapshot,
+    Split,
+    quote_exact_in,
+    quote_exact_out,
+)
+
+__all__ = [
+    "BookSnapshot",
+    "Level",
+    "PoolSnapshot",
+    "Split",
+    "quote_exact_in",
+    "quote_exact_out",
+]

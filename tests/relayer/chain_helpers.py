@@ -1,0 +1,158 @@
+"""Helpers of the relayer tests that drive a real chain: an approved devnet, the relayer in a
+thread, the chain's Trade events, a TCP proxy that can cut the RPC connection, polling."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crossbook.bench.gas import token_contract
+from crossbook.devnet import AnvilConfig, Devnet
+from crossbook.devnet.deploy import wait_ok
+from crossbook.order import Domain
+from crossbook.relayer.settings import RelayerSettings
+from crossbook.relayer.submitter import TRADE_TOPIC
+from tests.relayer.helpers import free_port, order_body
+
+T = TypeVar("T")
+WALLETS = slice(1, 8)  # dev accounts 1..7 trade; 0 deploys, 8 guards, 9 relays
+
+
+@contextlib.contextmanager
+def approved_devnet(manifest_dir: Path, config: AnvilConfig | None = None) -> Iterator[Devnet]:
+    """A devnet whose trading wallets approved the settlement contract for WETH and USDC."""
+    with Devnet.launch(config, manifest_dir=manifest_dir) as dn:
+        settlement = dn.manifest.address("Settlement")
+        for account in dn.accounts[WALLETS]:
+            for symbol in ("WETH", "USDC"):
+                token = token_contract(dn, symbol)
+                wait_ok(dn.w3, token.functions.approve(settlement, 2**256 - 1).transact(
+                    {"from": account.address}), "approve")  # fmt: skip
+        yield dn
+
+
+def domain_of(dn: Devnet) -> Domain:
+    return Domain(
+        chain_id=dn.manifest.chain_id, verifying_contract=dn.manifest.address("Settlement")
+    )
+
+
+def ask_body(dn: Devnet, wallet: int, **kw: Any) -> dict[str, Any]:
+    """Sell 0.1 WETH for at least 199 USDC (fill-or-kill unless partial=True)."""
+    a = dn.accounts[wallet]
+    weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
+    return order_body(domain_of(dn), a.private_key, a.address, weth, usdc, 10**17, 199 * 10**6,
+                      **kw)  # fmt: skip
+
+
+def bid_body(dn: Devnet, wallet: int, **kw: Any) -> dict[str, Any]:
+    """Pay 200 USDC for at least 0.099 WETH."""
+    a = dn.accounts[wallet]
+    weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
+    return order_body(domain_of(dn), a.private_key, a.address, usdc, weth, 200 * 10**6,
+                      99 * 10**15, **kw)  # fmt: skip
+
+
+def trades_on_chain(dn: Devnet, from_block: int = 0) -> dict[str, list[int]]:
+    """uid -> the sold amount of each of its Trade events on the canonical chain."""
+    logs = dn.w3.eth.get_logs({
+        "address": dn.manifest.address("Settlement"), "fromBlock": from_block,
+        "toBlock": "latest", "topics": [TRADE_TOPIC]})  # fmt: skip
+    out: dict[str, list[int]] = {}
+    for log in logs:
+        uid = "0x" + bytes(log["topics"][1]).hex()
+        out.setdefault(uid, []).append(int.from_bytes(bytes(log["data"])[64:96], "big"))
+    return out
+
+
+def relayer_settings(dn: Devnet, db: str, **kw: Any) -> RelayerSettings:
+    values: dict[str, Any] = {
+        "rpc_url": dn.node.rpc_url, "manifest_dir": dn.manifest_dir, "database_url": db,
+        "batch_interval_s": 0.2, "receipt_poll_s": 0.05, "rate_limit_ip_per_s": 0,
+        "rate_limit_owner_per_s": 0,
+    }  # fmt: skip
+    values.update(kw)
+    return RelayerSettings(**values)
+
+
+def wait_for(check: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class TcpProxy:
+    """127.0.0.1:<port> forwarded to a target port. `cut()` closes every connection and the
+    listener (clients get "connection refused", as when the node is down); `restore()`
+    listens again on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            doomed = [*self._sockets, *([self._listener] if self._listener else [])]
+            self._sockets.clear()
+            self._listener = None
+        for sock in doomed:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                if self._listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
+                self._sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
