@@ -9,29 +9,14 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from crossbook.errors import CrossbookError, DevnetError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _friendly_errors(fn: F) -> F:
-    """A user mistake prints one clear line and exits 1, never a stack trace."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CrossbookError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-
-    return wrapper  # type: ignore[return-value]
+from crossbook.cli_common import friendly_errors
+from crossbook.errors import DevnetError
 
 
 @click.group()
@@ -98,7 +83,7 @@ def _print_devnet(dn: Any) -> None:
 @click.option(
     "--detach", is_flag=True, help="Leave the devnet running; stop it with `devnet down`."
 )
-@_friendly_errors
+@friendly_errors
 def devnet_up(
     mining: str, block_time: float, port: int | None, chain_id: int, detach: bool
 ) -> None:
@@ -138,7 +123,7 @@ def devnet_up(
 
 
 @devnet.command("down")
-@_friendly_errors
+@friendly_errors
 def devnet_down() -> None:
     """Stop a devnet started with `devnet up --detach`."""
     state = _state_file()
@@ -161,9 +146,9 @@ def devnet_down() -> None:
 
 # -- demo --------------------------------------------------------------------------------------
 @main.command()
-@_friendly_errors
+@friendly_errors
 def demo() -> None:
-    """The main job: a devnet with the suite deployed and sample wallets trading; a summary."""
+    """The main job: devnet, suite, relayer and sample wallets trading for a while; a summary."""
     from crossbook.demo import run_demo
 
     with _sigterm_as_exit():
@@ -178,7 +163,7 @@ def bench() -> None:
 
 @bench.command("gas-profile")
 @click.argument("scenario", type=click.Choice(["settle-wallet", "settle-internal"]))
-@_friendly_errors
+@friendly_errors
 def bench_gas_profile(scenario: str) -> None:
     """Split the gas of a settle scenario's measured batch by opcode class (step traces)."""
     from crossbook.bench.gas_profile import format_profile, profile_settlement
@@ -191,7 +176,7 @@ def bench_gas_profile(scenario: str) -> None:
 @click.argument("scenarios", nargs=-1)
 @click.option("--update", is_flag=True, help="Write the figures to snapshots/gas.json.")
 @click.option("--check", is_flag=True, help="Exit 1 if any figure differs from the snapshot.")
-@_friendly_errors
+@friendly_errors
 def bench_gas(scenarios: tuple[str, ...], update: bool, check: bool) -> None:
     """Measure gas scenarios on a fresh Anvil and print them against snapshots/gas.json."""
     from crossbook.bench import gas

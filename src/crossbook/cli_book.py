@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
-from web3 import Web3
 
-from crossbook.errors import CrossbookError, DevnetError
-
-
-def _rpc_url(explicit: str | None) -> str:
-    """--rpc-url, else a detached devnet's (`crossbook devnet up --detach`), else localhost."""
-    if explicit:
-        return explicit
-    from crossbook.paths import project_root
-
-    state = project_root() / ".devnet" / "state.json"
-    if state.is_file():
-        return str(json.loads(Path(state).read_text())["rpc_url"])
-    return "http://127.0.0.1:8545"
+from crossbook.cli_common import connect_node
+from crossbook.errors import CrossbookError
 
 
 @click.group()
@@ -39,10 +24,8 @@ def book_show(market: str, levels: int, rpc_url: str | None, from_events: bool) 
     from crossbook.manifest import read_manifest
 
     try:
-        w3 = Web3(Web3.HTTPProvider(_rpc_url(rpc_url), request_kwargs={"timeout": 30}))
-        if not w3.is_connected():
-            raise DevnetError(f"no node at {_rpc_url(rpc_url)}; pass --rpc-url or start a devnet")
-        client = BookClient.from_manifest(w3, read_manifest(w3.eth.chain_id), market)
+        w3, chain_id = connect_node(rpc_url, timeout=30)
+        client = BookClient.from_manifest(w3, read_manifest(chain_id), market)
         if from_events:
             depth = depth_from_events(client.contract).top(levels)
         else:

@@ -9,55 +9,19 @@ JSON object. A user mistake or a would-be revert prints one line and exits 1.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from crossbook.errors import CrossbookError
-
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_RPC = "http://127.0.0.1:8545"
-
-
-def _friendly(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CrossbookError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _rpc_default() -> str:
-    from crossbook.paths import project_root
-
-    state = project_root() / ".devnet" / "state.json"
-    if state.is_file():
-        return str(json.loads(state.read_text()).get("rpc_url", DEFAULT_RPC))
-    return DEFAULT_RPC
+from crossbook.cli_common import connect_node, friendly_errors
 
 
 def _connect(rpc_url: str | None) -> Any:
-    from web3 import Web3
-
     from crossbook.amm.client import AmmClient
-    from crossbook.errors import DevnetError
     from crossbook.manifest import read_manifest
 
-    url = rpc_url or _rpc_default()
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception:
-        raise DevnetError(
-            f"no Ethereum node answers at {url}; "
-            "start one (`crossbook devnet up`) or pass --rpc-url"
-        ) from None
+    w3, chain_id = connect_node(rpc_url)
     return AmmClient(w3, read_manifest(chain_id))
 
 
@@ -121,7 +85,7 @@ def pool() -> None:
 @from_option
 @rpc_option
 @json_option
-@_friendly
+@friendly_errors
 def pool_create(
     token_a: str, token_b: str, fee: int, sender: str, rpc_url: str | None, as_json: bool
 ) -> None:
@@ -142,7 +106,7 @@ def pool_create(
 @from_option
 @rpc_option
 @json_option
-@_friendly
+@friendly_errors
 def pool_add(
     token_a: str,
     token_b: str,
@@ -179,7 +143,7 @@ def pool_add(
 @from_option
 @rpc_option
 @json_option
-@_friendly
+@friendly_errors
 def pool_remove(
     token_a: str,
     token_b: str,
@@ -223,7 +187,7 @@ def pool_remove(
 @from_option
 @rpc_option
 @json_option
-@_friendly
+@friendly_errors
 def pool_swap(
     token_in: str,
     token_out: str,
@@ -260,7 +224,7 @@ def pool_swap(
 @fee_option
 @rpc_option
 @json_option
-@_friendly
+@friendly_errors
 def pool_quote(
     token_in: str,
     token_out: str,

@@ -13,26 +13,16 @@ from typing import Any
 
 import click
 
-from crossbook.cli_pool import _emit, _friendly, _rpc_default, _sender
+from crossbook.cli_common import connect_node, friendly_errors
+from crossbook.cli_pool import _emit, _sender
 from crossbook.router.split import MAX_LEVELS, Split
 
 
 def _connect(rpc_url: str | None, market: str, fee: int) -> Any:
-    from web3 import Web3
-
-    from crossbook.errors import DevnetError
     from crossbook.manifest import read_manifest
     from crossbook.router.client import HybridClient
 
-    url = rpc_url or _rpc_default()
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception:
-        raise DevnetError(
-            f"no Ethereum node answers at {url}; "
-            "start one (`crossbook devnet up`) or pass --rpc-url"
-        ) from None
+    w3, chain_id = connect_node(rpc_url)
     return HybridClient.from_manifest(w3, read_manifest(chain_id), market, fee)
 
 
@@ -92,7 +82,7 @@ def _describe(client: Any, split: Split, buy_base: bool) -> dict[str, Any]:
     "--rpc-url", envvar="CROSSBOOK_RPC_URL", default=None, help="Node RPC (default: the devnet)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@_friendly
+@friendly_errors
 def swap(
     side: str,
     amount: str,

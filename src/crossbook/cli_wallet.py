@@ -23,42 +23,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from crossbook.cli_common import default_rpc_url, friendly_errors
 from crossbook.errors import CrossbookError
 
 if TYPE_CHECKING:
     from crossbook.client import Signer, Token, Wallet
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_RPC = "http://127.0.0.1:8545"
 MAX_UINT = 2**256 - 1
-
-
-def _friendly(fn: F) -> F:
-    """A user mistake prints one clear line and exits 1, never a stack trace."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CrossbookError as exc:
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-        except OSError as exc:  # a node that went away mid-command, an unwritable file
-            raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _rpc_default() -> str:
-    """A detached devnet's RPC (`crossbook devnet up --detach`), else localhost:8545."""
-    from crossbook.paths import project_root
-
-    try:
-        state = project_root() / ".devnet" / "state.json"
-        if state.is_file():
-            return str(json.loads(state.read_text()).get("rpc_url", DEFAULT_RPC))
-    except (CrossbookError, OSError, ValueError):
-        pass
-    return DEFAULT_RPC
 
 
 # ---------------------------------------------------------------- shared options
@@ -152,7 +124,7 @@ def _wallet(
     assert signer is not None
     return Wallet.connect(
         signer,
-        rpc_url=conn.rpc_url or _rpc_default(),
+        rpc_url=conn.rpc_url or default_rpc_url(),
         relayer_url=conn.relayer_url if relayer else None,
         manifest_dir=conn.manifest_dir,
         expected_chain_id=conn.chain_id,
@@ -226,7 +198,7 @@ def order() -> None:
               "file ('-': stdout) instead of signing; then `order submit`.")  # fmt: skip
 @click.option("--owner", default=None, help="With --export and no key: the signing address.")
 @connection_options
-@_friendly
+@friendly_errors
 def order_place(
     conn: Conn,
     sell_amount: str,
@@ -291,7 +263,7 @@ def order_place(
 @click.argument("typed_data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--signature", required=True, help="The 0x... signature eth_signTypedData_v4 gave.")
 @connection_options
-@_friendly
+@friendly_errors
 def order_submit(conn: Conn, typed_data_file: Path, signature: str) -> None:
     """Post an order exported with `order place --export`, signed elsewhere."""
     from crossbook.client.errors import WrongNetwork
@@ -334,7 +306,7 @@ def order_submit(conn: Conn, typed_data_file: Path, signature: str) -> None:
     help="Settlement.cancelOrder (a transaction; final even for an order in flight).",
 )
 @connection_options
-@_friendly
+@friendly_errors
 def order_cancel(conn: Conn, uid: str, on_chain: bool) -> None:
     """Cancel order UID: signed off-chain at the relayer (default) or on chain."""
     with _wallet(conn) as wallet:
@@ -361,7 +333,7 @@ def order_cancel(conn: Conn, uid: str, on_chain: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--address", default=None, help="Whose orders (default: the key's address).")
 @connection_options
-@_friendly
+@friendly_errors
 def order_list(conn: Conn, status_filter: str | None, limit: int, address: str | None) -> None:
     """Your orders at the relayer, newest first."""
     with _wallet(conn, address=address) as wallet:
@@ -384,7 +356,7 @@ def order_list(conn: Conn, status_filter: str | None, limit: int, address: str |
 @click.option("--wait", is_flag=True, help="Follow (event stream) until the order is final.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120.0, show_default=True)
 @connection_options
-@_friendly
+@friendly_errors
 def order_status(conn: Conn, uid: str, wait: bool, timeout: float) -> None:
     """The status and executed amounts of order UID."""
     with _wallet(conn, key=False, address="0x" + "00" * 19 + "01") as wallet:
@@ -408,7 +380,7 @@ def order_status(conn: Conn, uid: str, wait: bool, timeout: float) -> None:
 @click.argument("token_out")
 @click.option("--fee", "fee_bps", type=int, default=30, show_default=True, help="AMM fee tier.")
 @connection_options
-@_friendly
+@friendly_errors
 def order_quote(conn: Conn, amount: str, token_in: str, token_out: str, fee_bps: int) -> None:
     """What selling AMOUNT of TOKEN_IN buys of TOKEN_OUT: relayer book and AMM pool."""
     from crossbook.client import Quote
@@ -447,7 +419,7 @@ def order_quote(conn: Conn, amount: str, token_in: str, token_out: str, fee_bps:
 @click.argument("tokens", nargs=-1)
 @click.option("--address", default=None, help="Whose balances (default: the key's address).")
 @connection_options
-@_friendly
+@friendly_errors
 def balance(conn: Conn, tokens: tuple[str, ...], address: str | None) -> None:
     """Wallet and internal balances and Settlement allowance, per token (default: all)."""
     with _wallet(conn, address=address, relayer=False) as wallet:
@@ -476,7 +448,7 @@ def balance(conn: Conn, tokens: tuple[str, ...], address: str | None) -> None:
 @click.argument("amount", required=False)
 @click.option("--permit", is_flag=True, help="Sign an EIP-2612 permit instead of approve().")
 @connection_options
-@_friendly
+@friendly_errors
 def approve(conn: Conn, token: str, amount: str | None, permit: bool) -> None:
     """Let the settlement contract spend AMOUNT of TOKEN (default: unlimited)."""
     with _wallet(conn, relayer=False) as wallet:
@@ -497,7 +469,7 @@ def approve(conn: Conn, token: str, amount: str | None, permit: bool) -> None:
 @click.argument("token")
 @click.argument("amount")
 @connection_options
-@_friendly
+@friendly_errors
 def deposit(conn: Conn, token: str, amount: str) -> None:
     """Move AMOUNT of TOKEN from your wallet into your internal balance."""
     with _wallet(conn, relayer=False) as wallet:
@@ -518,7 +490,7 @@ def deposit(conn: Conn, token: str, amount: str) -> None:
 @click.argument("amount")
 @click.option("--to", "to", default=None, help="Recipient (default: you).")
 @connection_options
-@_friendly
+@friendly_errors
 def withdraw(conn: Conn, token: str, amount: str, to: str | None) -> None:
     """Send AMOUNT of TOKEN from your internal balance to your wallet (or --to)."""
     with _wallet(conn, relayer=False) as wallet:
