@@ -66,7 +66,7 @@ def run_cmd(
     "--fills-per-batch",
     type=int,
     default=None,
-    help="--e2e batch size (default: 95% of a block at the snapshot's gas per fill).",
+    help="--e2e batch size (default: the relayer's own sizing to 90% of a block's gas).",
 )
 def bench_cmd(
     orders: int, rate_orders: int, database_url: str | None, workers: int, rounds: int,

@@ -319,7 +319,6 @@ def run_e2e_bench(
     block gas limit / gas per fill. The relayer runs as its own process with its worker;
     enough crossing orders are posted up front for every block of the window, and the window
     starts once they are all in, so the figure is the settling pipeline alone."""
-    from crossbook.bench.gas import read_snapshot
     from crossbook.devnet import AnvilConfig, MiningMode
 
     config = AnvilConfig(mining=MiningMode.AUTO)
@@ -332,12 +331,12 @@ def run_e2e_bench(
                         .transact({"from": wallet.address}), "approve")  # fmt: skip
         dn.node.set_mining(MiningMode.INTERVAL, block_time)
         gas_limit = int(dn.w3.eth.get_block("latest")["gasLimit"])
-        if fills_per_batch is None:
-            per_fill = read_snapshot().get("settle_100_orders_per_fill_wallet", 40_000)
-            fills_per_batch = int(gas_limit * 0.95 / per_fill) // 2 * 2
-        pairs = fills_per_batch // 2 * (seconds // block_time + 4)
-        echo(f"e2e: {block_time}-s blocks, block gas limit {gas_limit:,}, batches of up to "
-             f"{fills_per_batch} fills; signing {2 * pairs:,} orders ...")  # fmt: skip
+        # enough orders for every block of the window even at a cheap 15k gas per fill; the
+        # relayer sizes its batches to its gas budget itself unless told a fill count
+        pairs = int(gas_limit / 15_000 / 2) * (seconds // block_time + 4)
+        echo(f"e2e: {block_time}-s blocks, block gas limit {gas_limit:,}, batches of "
+             f"{fills_per_batch or 'up to the gas budget of'} fills; signing {2 * pairs:,} "
+             "orders ...")  # fmt: skip
         bodies = _pair_bodies(dn, pairs)
         port = 19_000 + os.getpid() % 1000
         env = dict(os.environ)
@@ -345,7 +344,8 @@ def run_e2e_bench(
             "CROSSBOOK_RPC_URL": dn.node.rpc_url,
             "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir or Path("deployments")),
             "CROSSBOOK_DATABASE_URL": f"sqlite:///{tmp}/e2e.db", "CROSSBOOK_PORT": str(port),
-            "CROSSBOOK_BATCH_INTERVAL_S": "0", "CROSSBOOK_BATCH_MAX_FILLS": str(fills_per_batch),
+            "CROSSBOOK_BATCH_INTERVAL_S": "0",
+            "CROSSBOOK_BATCH_MAX_FILLS": str(fills_per_batch or 100_000),
             "CROSSBOOK_RECEIPT_POLL_S": "0.02", "CROSSBOOK_CONFIRMATIONS": "1",
             "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0", "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
             "CROSSBOOK_MAX_OPEN_ORDERS_PER_OWNER": str(10**9),

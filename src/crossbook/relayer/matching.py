@@ -235,15 +235,15 @@ def match_market(market: Market, orders: Iterable[BookOrder], max_fills: int) ->
     eligible_asks = asks[: bisect_right(ask_prices, price)]
     eligible_bids = bids[: bisect_right(neg_bid_prices, -price)]
     cap_base = min(ask_cum[len(eligible_asks)], bid_cum[len(eligible_bids)] * den // num)
-    attempts = [
-        _clear(market, eligible_asks, eligible_bids, cap_base, num, den),
-        # Strict priority can starve the batch: a better-priced partial order takes the room
-        # a fill-or-kill order needed, and then the other side cannot fill whole. Fill-or-kill
-        # orders first (each kind still in priority order):
-        _clear(market, _fok_first(eligible_asks), _fok_first(eligible_bids), cap_base, num, den),
-        # Two fill-or-kill orders only both fill at the price their amounts balance at:
-        _balanced(market, asks, bids),
-    ]
+    attempts = [_clear(market, eligible_asks, eligible_bids, cap_base, num, den)]
+    # Strict priority can starve the batch: a better-priced partial order takes the room a
+    # fill-or-kill order needed, and then the other side cannot fill whole. Fill-or-kill
+    # orders first (each kind still in priority order), unless that is the same order:
+    fok_asks, fok_bids = _fok_first(eligible_asks), _fok_first(eligible_bids)
+    if fok_asks != eligible_asks or fok_bids != eligible_bids:
+        attempts.append(_clear(market, fok_asks, fok_bids, cap_base, num, den))
+    # Two fill-or-kill orders only both fill at the price their amounts balance at:
+    attempts.append(_balanced(market, asks, bids))
     plans = [p for p in attempts if p is not None]
     if not plans:
         return None

@@ -70,6 +70,10 @@ class RelayerSettings(BaseSettings):
     batch_interval_s: float = 2.0
     batch_min_orders: int = 2
     batch_max_fills: int = 200
+    #: gas one settle transaction may use; unset: 90% of the block gas limit
+    batch_max_gas: int | None = Field(default=None, ge=100_000)
+    #: batches on their way at once (submitted, not yet final), at consecutive nonces
+    max_inflight_batches: int = Field(default=3, ge=1, le=16)
     confirmations: int = 1
     stuck_after_s: float = 15.0
     gas_bump_percent: int = 13

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossbook.order import Order
@@ -174,6 +174,31 @@ class Store:
             query = query.where(orders_t.c.market == market)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query.order_by(orders_t.c.seq)).mappings()]
+
+    def open_book_orders(self, cache: dict[str, BookOrder]) -> list[BookOrder]:
+        """Every open order as the matcher sees it, in arrival order. `cache` (uid ->
+        BookOrder, kept by the caller between calls) spares re-reading and re-building the
+        orders that did not change: only uid, seq and executed amount are read for all."""
+        query = (
+            select(orders_t.c.uid, orders_t.c.executed_sell)
+            .where(orders_t.c.status == OrderStatus.OPEN)
+            .order_by(orders_t.c.seq)
+        )
+        with self.engine.connect() as conn:
+            current = [(str(u), int(e)) for u, e in conn.execute(query)]
+            stale = [
+                u for u, executed in current
+                if (o := cache.get(u)) is None or o.remaining != o.sell_amount - executed
+            ]  # fmt: skip
+            for i in range(0, len(stale), 500):
+                for row in conn.execute(
+                    select(orders_t).where(orders_t.c.uid.in_(stale[i : i + 500]))
+                ).mappings():
+                    cache[row["uid"]] = book_order(dict(row))
+        live = {u for u, _ in current}
+        for uid in [u for u in cache if u not in live]:
+            del cache[uid]
+        return [cache[u] for u, _ in current if u in cache]
 
     def cancel(self, uid: str) -> bool:
         """Open -> cancelled; False if the order is not open (in flight or final)."""
@@ -392,33 +417,42 @@ class Store:
                     .where(batch_orders_t.c.batch_id == batch_id)
                 ).mappings()
             }
-            dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-            for t in trades:
-                inserted = conn.execute(
-                    dialect_insert(trades_t)
-                    .values(
-                        tx_hash=t.tx_hash,
-                        log_index=t.log_index,
-                        order_uid=t.order_uid,
-                        batch_id=batch_id,
-                        owner=t.owner,
-                        sell_token=t.sell_token,
-                        buy_token=t.buy_token,
-                        sold=str(t.sold),
-                        bought=str(t.bought),
-                        fee=str(t.fee),
-                        block_number=t.block_number,
-                        created_at=now,
+            # one statement per table, not per fill: a batch holds up to a block of fills
+            known = {
+                (str(h), int(i))
+                for h, i in conn.execute(
+                    select(trades_t.c.tx_hash, trades_t.c.log_index).where(
+                        trades_t.c.tx_hash.in_(sorted({t.tx_hash for t in trades}))
                     )
-                    .on_conflict_do_nothing(index_elements=["tx_hash", "log_index"])
-                ).rowcount
+                )
+            }
+            fresh = [t for t in trades if (t.tx_hash, t.log_index) not in known]
+            if fresh:
+                dialect_insert = (
+                    postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+                )
+                conn.execute(
+                    dialect_insert(trades_t).on_conflict_do_nothing(
+                        index_elements=["tx_hash", "log_index"]
+                    ),
+                    [
+                        {"tx_hash": t.tx_hash, "log_index": t.log_index,
+                         "order_uid": t.order_uid, "batch_id": batch_id, "owner": t.owner,
+                         "sell_token": t.sell_token, "buy_token": t.buy_token,
+                         "sold": str(t.sold), "bought": str(t.bought), "fee": str(t.fee),
+                         "block_number": t.block_number, "created_at": now}
+                        for t in fresh
+                    ],
+                )  # fmt: skip
+            for t in fresh:
                 row = rows.get(t.order_uid)
-                if row is None or not inserted:
-                    continue  # not ours, or already reconciled
+                if row is None:
+                    continue  # not ours
                 row["executed_sell"] = str(int(row["executed_sell"]) + t.sold)
                 row["executed_buy"] = str(int(row["executed_buy"]) + t.bought)
                 row["executed_fee"] = str(int(row["executed_fee"]) + t.fee)
                 row["_traded"] = True
+            changes = []
             for uid, row in rows.items():
                 if row["status"] != OrderStatus.PENDING:
                     continue
@@ -427,15 +461,21 @@ class Store:
                 status = (
                     OrderStatus.FILLED if full or (fok and row.get("_traded")) else OrderStatus.OPEN
                 )
+                changes.append(
+                    {"b_uid": uid, "b_status": status, "b_sell": row["executed_sell"],
+                     "b_buy": row["executed_buy"], "b_fee": row["executed_fee"]}
+                )  # fmt: skip
+            if changes:
                 conn.execute(
                     update(orders_t)
-                    .where(orders_t.c.uid == uid)
+                    .where(orders_t.c.uid == bindparam("b_uid"))
                     .values(
-                        status=status,
-                        executed_sell=row["executed_sell"],
-                        executed_buy=row["executed_buy"],
-                        executed_fee=row["executed_fee"],
-                    )
+                        status=bindparam("b_status"),
+                        executed_sell=bindparam("b_sell"),
+                        executed_buy=bindparam("b_buy"),
+                        executed_fee=bindparam("b_fee"),
+                    ),
+                    changes,
                 )
             conn.execute(
                 update(batches_t)

@@ -1,11 +1,17 @@
 """The worker: cuts batches (matching), then settles them on chain (submitting).
 
 One thread, behind the single-submitter lock. Every step is persisted before it acts, so a
-restart picks up where the last process stopped and never settles an order twice:
+restart picks up where the last process stopped and never settles an order twice. Up to
+`max_inflight_batches` batches are on their way at once, each with its own transaction at
+consecutive nonces (their orders are disjoint), so a new batch is built while the last one
+waits for its block; a batch is sized to `batch_max_gas` from the gas per fill measured by
+the last simulation:
 
-planned   -> simulate with eth_call; an order that makes it revert is dropped (the revert's
-             custom error names its uid) and the rest re-matched; then the transaction is
-             signed with our own nonce, stored (raw bytes and hash) and only then broadcast.
+planned   -> simulate (one execution, against the pending state, so it sees the batches
+             still in flight); an order that makes it revert is dropped (the revert's
+             custom error names its uid) and the rest re-matched; a batch over the gas
+             budget is trimmed; then the transaction is signed with our own nonce, stored
+             (raw bytes and hash) and only then broadcast.
 submitted -> wait for a receipt; rebroadcast if the node lost it; after `stuck_after_s`
              replace it at the same nonce with fees raised >= 12.5%.
 mined     -> wait for `confirmations` blocks, re-checking the block is still canonical (a
@@ -16,6 +22,7 @@ mined     -> wait for `confirmations` blocks, re-checking the block is still can
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -25,7 +32,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_hash.auto import keccak
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
@@ -35,17 +41,20 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import RPCEndpoint
 
+from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import BatchStatus
 from crossbook.relayer.lock import SubmitterLock
-from crossbook.relayer.matching import BatchPlan, match_all, match_market
+from crossbook.relayer.matching import BatchPlan, BookOrder, match_all, match_market
 from crossbook.relayer.store import ChainTrade, Row, book_order, row_order
 from crossbook.settlement import Fill, build_batch
 from crossbook.signing import SigningScheme
 
 log = logging.getLogger("crossbook.relayer.submitter")
 UNRECORDED_TX_GRACE_S = 10.0
+#: Gas per fill assumed until a simulation has measured it (a fill from a cold wallet).
+INITIAL_GAS_PER_FILL = 45_000
 TRADE_TOPIC = "0x" + keccak(b"Trade(bytes32,address,address,address,uint256,uint256,uint256)").hex()
 
 
@@ -59,6 +68,22 @@ def error_table(abi: Sequence[Any]) -> dict[bytes, tuple[str, list[str], list[st
         selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
         table[selector] = (item["name"], types, [i["name"] for i in item["inputs"]])
     return table
+
+
+@functools.lru_cache(maxsize=65_536)
+def checksum(raw: bytes) -> str:
+    """EIP-55 form of a 20-byte address (cached: a batch repeats owners and tokens)."""
+    return Web3.to_checksum_address(raw)
+
+
+def decode_trade_data(data: bytes) -> tuple[str, str, int, int, int]:
+    """The data words of a `Trade` event: (sellToken, buyToken, sold, bought, fee)."""
+    if len(data) != 160 or any(data[0:12]) or any(data[32:44]):
+        raise ChainReadError(f"malformed Trade event data: {len(data)} bytes, 0x{data.hex()[:80]}")
+    return (
+        checksum(data[12:32]), checksum(data[44:64]), int.from_bytes(data[64:96], "big"),
+        int.from_bytes(data[96:128], "big"), int.from_bytes(data[128:160], "big"),
+    )  # fmt: skip
 
 
 def revert_data(exc: Exception) -> bytes:
@@ -86,13 +111,18 @@ class BatchWorker:
         self.lock = lock
         self.errors = error_table(settlement.abi)
         settle_abi = next(i for i in settlement.abi if i.get("name") == "settle")
-        self._settle_types = get_abi_input_types(settle_abi)
+        self._settle_encoder = Encoder(get_abi_input_types(settle_abi))
         self._settle_selector = function_abi_to_4byte_selector(settle_abi)
         self._stop = threading.Event()
         self._draining = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_cut = 0.0
         self._nonce_used_at: dict[int, float] = {}  # batch id -> when its nonce was seen used
+        self._watched_at: dict[int, int] = {}  # batch id -> head block of its last receipt check
+        self._gas_per_fill = float(INITIAL_GAS_PER_FILL)  # from the last simulation
+        self._block_gas_limit: int | None = None
+        self._open_orders: dict[str, BookOrder] = {}  # the matcher's view, see open_book_orders
+        self._access_list_rpc = True  # False once the node says it lacks eth_createAccessList
         self.crashed: BaseException | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -143,25 +173,42 @@ class BatchWorker:
         expired = store.expire(int(time.time()))
         for uid in expired:
             self.ctx.events.publish({"type": "order", "uid": uid, "status": "expired"})
-        active = store.active_batches()
-        if active:
-            self.advance(active[0])  # one transaction in flight at a time: simple nonces
-            return
+        head = int(self.w3.eth.block_number)
+        for batch in store.active_batches():  # oldest first: nonces go out in order
+            self.advance(batch, head)
         settings = self.ctx.settings
         if self._draining.is_set():
+            return
+        if len(store.active_batches()) >= settings.max_inflight_batches:
             return
         if time.monotonic() - self._last_cut < settings.batch_interval_s:
             return
         self._last_cut = time.monotonic()
-        self.cut()
+        for batch_id in self.cut():
+            planned = store.batch(batch_id)
+            if planned is not None:
+                self.advance(planned, head)  # submit now: the next block may have room
+
+    def gas_budget(self) -> int:
+        """The most gas one settle transaction may use: `batch_max_gas`, else 90% of the
+        block gas limit."""
+        if self.ctx.settings.batch_max_gas is not None:
+            return self.ctx.settings.batch_max_gas
+        if self._block_gas_limit is None:
+            self._block_gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+        return self._block_gas_limit * 9 // 10
+
+    def max_fills(self) -> int:
+        """Fills per batch: `batch_max_fills`, and no more than the gas budget holds at the
+        gas per fill the last simulation measured."""
+        by_gas = int((self.gas_budget() - 50_000) / self._gas_per_fill * 0.98)
+        return max(2, min(self.ctx.settings.batch_max_fills, by_gas))
 
     def cut(self) -> list[int]:
-        rows = self.ctx.store.open_orders()
-        if len(rows) < self.ctx.settings.batch_min_orders:
+        orders = self.ctx.store.open_book_orders(self._open_orders)
+        if len(orders) < self.ctx.settings.batch_min_orders:
             return []
-        plans = match_all(
-            self.ctx.markets, [book_order(r) for r in rows], self.ctx.settings.batch_max_fills
-        )
+        plans = match_all(self.ctx.markets, orders, self.max_fills())
         ids = []
         for plan in plans:
             tokens, prices = self._tokens_prices(plan)
@@ -180,12 +227,15 @@ class BatchWorker:
         tokens = sorted(plan.clearing_prices, key=lambda a: int(a, 16))
         return tokens, [plan.clearing_prices[t] for t in tokens]
 
-    def advance(self, batch: Row) -> None:
+    def advance(self, batch: Row, head: int) -> None:
         status = batch["status"]
         if status == BatchStatus.PLANNED:
             self.submit(batch)
         elif status == BatchStatus.SUBMITTED:
-            self.watch(batch)
+            if self.watch(batch, head) and self.ctx.settings.confirmations <= 1:
+                mined = self.ctx.store.batch(int(batch["id"]))
+                if mined is not None and mined["status"] == BatchStatus.MINED:
+                    self.confirm(mined)
         elif status == BatchStatus.MINED:
             self.confirm(batch)
 
@@ -267,8 +317,7 @@ class BatchWorker:
             fills, prices = built
             call = self._settle_call(fills, prices)
             try:
-                gas = int(self.w3.eth.estimate_gas(cast(Any, call)))
-                break
+                gas = self._simulate(call)
             except ContractLogicError as exc:
                 dropped = self._culprits(revert_data(exc), fills)
                 if not dropped:
@@ -277,22 +326,63 @@ class BatchWorker:
                 log.warning("batch %d: simulation dropped %s", batch_id, dropped)
                 if not self._replan(batch_id, fills, dropped):
                     return  # nothing left to settle: the batch failed, its orders reopened
+                continue
+            self._gas_per_fill = max((gas - 21_000) / len(fills), 1.0)
+            if gas <= self.gas_budget() or len(fills) <= 2:
+                break
+            # over the budget (the first batches, before a simulation measured a fill): trim
+            smaller = max(2, int(len(fills) * self.gas_budget() / gas * 0.97))
+            log.info("batch %d: %d fills need %d gas; trimming to %d", batch_id, len(fills),
+                     gas, smaller)  # fmt: skip
+            if not self._replan(batch_id, fills, {}, max_fills=smaller):
+                return
         else:
             store.fail_batch(batch_id, "simulation kept reverting")
             return
-        nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
+        nonce = self._next_nonce(batch_id)
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
         priority = max(int(self.w3.eth.max_priority_fee), 10**9)
         max_fee = min(2 * base_fee + priority, self.ctx.settings.max_gas_price_wei)
         tx = self._transaction(call, nonce, gas, max_fee, min(priority, max_fee))
         self._sign_store_send(batch_id, tx, [], first=True)
 
+    def _next_nonce(self, batch_id: int) -> int:
+        """The chain's pending nonce, or one past the last of our transactions still on their
+        way if the node has not seen them all (one lost from its pool is rebroadcast by
+        `watch` at its own nonce)."""
+        chain = int(self.w3.eth.get_transaction_count(self.account.address, "pending"))
+        ours = [
+            int(b["tx_nonce"]) + 1
+            for b in self.ctx.store.active_batches()
+            if b["tx_nonce"] is not None and int(b["id"]) != batch_id
+        ]
+        return max([chain, *ours])
+
+    def _simulate(self, call: dict[str, Any]) -> int:
+        """Gas the settle call uses, from one execution against the pending state
+        (`eth_createAccessList`; `eth_estimateGas` searches and runs it a dozen times).
+        A revert raises ContractLogicError with the revert data, as web3 does."""
+        if self._access_list_rpc:
+            reply = self.w3.provider.make_request(
+                RPCEndpoint("eth_createAccessList"), [call, "pending"]
+            )
+            error = reply.get("error")
+            if error is None:
+                return int(reply["result"]["gasUsed"], 16)
+            if error.get("code") == 3 or "revert" in str(error.get("message", "")):
+                data = error.get("data")
+                raise ContractLogicError(str(error.get("message")), data=data)
+            if error.get("code") != -32601:  # anything but "method not found"
+                raise ChainReadError(f"eth_createAccessList failed: {error}")
+            self._access_list_rpc = False
+        return int(self.w3.eth.estimate_gas(cast(Any, call), "pending"))
+
     def _settle_call(self, fills: list[Fill], prices: dict[str, int]) -> dict[str, Any]:
-        """`settle` calldata, ABI-encoded once with eth-abi: web3's contract-function path
-        re-encodes on every estimate and build and was most of the submitter's time for
-        batches of hundreds of fills."""
-        data = self._settle_selector + abi_encode(
-            self._settle_types, build_batch(fills, prices).args()
+        """`settle` calldata, encoded once (see `calldata.Encoder`): web3's contract-function
+        path re-encodes on every estimate and build, and eth-abi's validation of every value
+        was most of the submitter's time for batches of a thousand fills."""
+        data = self._settle_selector + self._settle_encoder.encode(
+            build_batch(fills, prices).args()
         )
         return {"from": self.account.address, "to": self.settlement.address,
                 "data": "0x" + data.hex()}  # fmt: skip
@@ -313,14 +403,18 @@ class BatchWorker:
         block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
         return max(estimate, min(int(estimate * 1.25) + 50_000, block_limit))
 
-    def _replan(self, batch_id: int, fills: list[Fill], dropped: dict[str, str]) -> bool:
-        """Re-match the batch without `dropped`; False if nothing crosses any more (the
-        batch is then failed, with `dropped` invalid and the rest open again)."""
+    def _replan(
+        self, batch_id: int, fills: list[Fill], dropped: dict[str, str],
+        max_fills: int | None = None,
+    ) -> bool:  # fmt: skip
+        """Re-match the batch without `dropped` (and in at most `max_fills` fills); False if
+        nothing crosses any more (the batch is then failed, with `dropped` invalid and the
+        rest open again)."""
         rows = [row for row, _ in self.ctx.store.batch_fills(batch_id)]
         remaining = [book_order(r) for r in rows if r["uid"] not in dropped]
         market = next((m for m in self.ctx.markets if rows and m.name == rows[0]["market"]), None)
         plan = (
-            match_market(market, remaining, self.ctx.settings.batch_max_fills)
+            match_market(market, remaining, max_fills or self.max_fills())
             if market is not None and remaining
             else None
         )
@@ -362,10 +456,15 @@ class BatchWorker:
 
     # ------------------------------------------------------------ submitted -> mined
 
-    def watch(self, batch: Row) -> None:
+    def watch(self, batch: Row, head: int) -> bool:
+        """True when the batch's transaction was found mined (the batch is now MINED)."""
         batch_id = int(batch["id"])
         hashes: list[str] = json.loads(batch["tx_hashes"])
         nonce = int(batch["tx_nonce"])
+        stuck = time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s
+        if self._watched_at.get(batch_id) == head and not stuck:
+            return False  # no new block since the last look: no new receipt either
+        self._watched_at[batch_id] = head
         # read before the receipts: a tx of ours mined after this read is found below, so a
         # used nonce with no receipt of ours really was an unrecorded tx (read after them, a
         # block landing in between made a settled batch look lost and reopened its orders)
@@ -375,11 +474,12 @@ class BatchWorker:
             if receipt is None:
                 continue
             self._nonce_used_at.pop(batch_id, None)
+            self._watched_at.pop(batch_id, None)
             if receipt["status"] != 1:
                 log.warning("batch %d: settle reverted in tx %s", batch_id, tx_hash)
                 self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}")
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="failed")
-                return
+                return False
             self.ctx.store.update_batch(
                 batch_id,
                 status=BatchStatus.MINED,
@@ -387,25 +487,27 @@ class BatchWorker:
                 block_number=int(receipt["blockNumber"]),
                 gas_used=int(receipt["gasUsed"]),
             )
-            return
+            return True
         if nonce_used:
             # Anvil can report the new nonce a moment before the receipt of the tx that used
             # it: only a nonce used with no receipt of ours for a while was an unrecorded tx
             # (its orders go back to open; the next simulation drops those the chain filled)
             since = self._nonce_used_at.setdefault(batch_id, time.monotonic())
+            self._watched_at.pop(batch_id, None)  # look again on every step until decided
             if time.monotonic() - since < UNRECORDED_TX_GRACE_S:
-                return
+                return False
             self._nonce_used_at.pop(batch_id, None)
             log.warning("batch %d: nonce %d used by a tx we did not record", batch_id, nonce)
             self.ctx.store.fail_batch(batch_id, f"nonce {nonce} used by an unrecorded tx")
-            return
-        if time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s:
+            return False
+        if stuck:
             self.bump(batch, hashes)
-            return
+            return False
         try:
             self.w3.eth.get_transaction(HexBytes(hashes[-1]))
         except TransactionNotFound:
             self._broadcast(bytes(batch["raw_tx"]))  # the node lost it (restart, reorg)
+        return False
 
     def bump(self, batch: Row, hashes: list[str]) -> None:
         """Replace the stuck tx at the same nonce; fees up by gas_bump_percent (>= 12.5%)."""
@@ -493,27 +595,28 @@ class BatchWorker:
     def trades_from_receipt(self, receipt: Any) -> list[ChainTrade]:
         trades = []
         settlement = self.settlement.address.lower()
+        topic = bytes.fromhex(TRADE_TOPIC[2:])
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        block = int(receipt["blockNumber"])
         for entry in receipt["logs"]:
             topics = entry["topics"]
             if str(entry["address"]).lower() != settlement or not topics:
                 continue
-            if "0x" + bytes(topics[0]).hex() != TRADE_TOPIC:
+            if bytes(topics[0]) != topic:
                 continue
-            sell, buy, sold, bought, fee = abi_decode(
-                ["address", "address", "uint256", "uint256", "uint256"], bytes(entry["data"])
-            )
+            sell, buy, sold, bought, fee = decode_trade_data(bytes(entry["data"]))
             trades.append(
                 ChainTrade(
-                    tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+                    tx_hash=tx_hash,
                     log_index=int(entry["logIndex"]),
-                    block_number=int(receipt["blockNumber"]),
+                    block_number=block,
                     order_uid="0x" + bytes(topics[1]).hex(),
-                    owner=Web3.to_checksum_address(bytes(topics[2])[12:]),
-                    sell_token=Web3.to_checksum_address(sell),
-                    buy_token=Web3.to_checksum_address(buy),
-                    sold=int(sold),
-                    bought=int(bought),
-                    fee=int(fee),
+                    owner=checksum(bytes(topics[2])[12:]),
+                    sell_token=sell,
+                    buy_token=buy,
+                    sold=sold,
+                    bought=bought,
+                    fee=fee,
                 )
             )
         return trades
