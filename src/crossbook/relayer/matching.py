@@ -54,12 +54,25 @@ class PlannedFill:
     bought: int
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedLeg:
+    """A sale of `amount_in` of `token_in` into our AMM pool (fee tier `fee`, bps) for at
+    least `min_amount_out` of `token_out`, inside the batch (`Settlement.settleWithLiquidity`)."""
+
+    token_in: str
+    token_out: str
+    fee: int
+    amount_in: int
+    min_amount_out: int
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     market: Market
     price_num: int  # quote per base = price_num / price_den
     price_den: int
     fills: tuple[PlannedFill, ...]
+    legs: tuple[PlannedLeg, ...] = ()
 
     @property
     def clearing_prices(self) -> dict[str, int]:
@@ -329,6 +342,11 @@ def check_plan(plan: BatchPlan) -> None:
             raise MatchingError(f"order {o.uid} gets less than its limit price")
         pulled[o.sell_token] = pulled.get(o.sell_token, 0) + f.executed_sell
         pushed[o.buy_token] = pushed.get(o.buy_token, 0) + bought
+    for leg in plan.legs:  # what a leg spends leaves the batch; its least output comes in
+        if leg.amount_in <= 0 or leg.min_amount_out <= 0:
+            raise MatchingError(f"empty pool leg {leg}")
+        pushed[leg.token_in] = pushed.get(leg.token_in, 0) + leg.amount_in
+        pulled[leg.token_out] = pulled.get(leg.token_out, 0) + leg.min_amount_out
     for token, out in pushed.items():
         if out > pulled.get(token, 0):
             raise MatchingError(f"token {token} not conserved: {pulled.get(token, 0)} < {out}")

@@ -29,7 +29,7 @@ from crossbook.relayer.db.models import (
     OrderStatus,
     TradeRow,
 )
-from crossbook.relayer.matching import BatchPlan, BookOrder
+from crossbook.relayer.matching import BatchPlan, BookOrder, PlannedLeg
 
 orders_t = cast(Table, OrderRow.__table__)
 batches_t = cast(Table, BatchRow.__table__)
@@ -93,6 +93,22 @@ def book_order(row: Row) -> BookOrder:
         partially_fillable=bool(int(row["flags"]) & 1),
         seq=int(row["seq"]),
     )
+
+
+def legs_json(plan: BatchPlan) -> str:
+    return json.dumps([
+        {"tokenIn": leg.token_in, "tokenOut": leg.token_out, "fee": leg.fee,
+         "amountIn": str(leg.amount_in), "minAmountOut": str(leg.min_amount_out)}
+        for leg in plan.legs
+    ])  # fmt: skip
+
+
+def legs_of(batch: Row) -> list[PlannedLeg]:
+    return [
+        PlannedLeg(leg["tokenIn"], leg["tokenOut"], int(leg["fee"]), int(leg["amountIn"]),
+                   int(leg["minAmountOut"]))
+        for leg in json.loads(batch.get("legs") or "[]")
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -250,6 +266,7 @@ class Store:
                     tokens=json.dumps(tokens),
                     prices=json.dumps([str(p) for p in prices]),
                     clearing_price=f"{plan.price_num}/{plan.price_den}",
+                    legs=legs_json(plan),
                     tx_hashes="[]",
                     created_at=time.time(),
                 )
@@ -352,6 +369,7 @@ class Store:
                     tokens=json.dumps(tokens),
                     prices=json.dumps([str(p) for p in prices]),
                     clearing_price=f"{plan.price_num}/{plan.price_den}",
+                    legs=legs_json(plan),
                 )
             )
 

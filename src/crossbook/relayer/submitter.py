@@ -47,8 +47,9 @@ from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import BatchStatus
 from crossbook.relayer.lock import SubmitterLock
 from crossbook.relayer.matching import BatchPlan, BookOrder, match_all, match_market
-from crossbook.relayer.store import ChainTrade, Row, book_order, row_order
-from crossbook.settlement import Fill, build_batch
+from crossbook.relayer.routing import PoolQuotes, route_to_pool
+from crossbook.relayer.store import ChainTrade, Row, book_order, legs_of, row_order
+from crossbook.settlement import Fill, PoolLeg, build_batch
 from crossbook.signing import SigningScheme
 
 log = logging.getLogger("crossbook.relayer.submitter")
@@ -112,6 +113,10 @@ class BatchWorker:
         self.errors = error_table(settlement.abi)
         settle_abi = next(i for i in settlement.abi if i.get("name") == "settle")
         self._settle_encoder = Encoder(get_abi_input_types(settle_abi))
+        legs_abi = next(i for i in settlement.abi if i.get("name") == "settleWithLiquidity")
+        self._legs_encoder = Encoder(get_abi_input_types(legs_abi))
+        self._legs_selector = function_abi_to_4byte_selector(legs_abi)
+        self.pools = PoolQuotes(w3, settlement)
         self._settle_selector = function_abi_to_4byte_selector(settle_abi)
         self._stop = threading.Event()
         self._draining = threading.Event()
@@ -206,9 +211,11 @@ class BatchWorker:
 
     def cut(self) -> list[int]:
         orders = self.ctx.store.open_book_orders(self._open_orders)
-        if len(orders) < self.ctx.settings.batch_min_orders:
-            return []
-        plans = match_all(self.ctx.markets, orders, self.max_fills())
+        plans = []
+        if len(orders) >= self.ctx.settings.batch_min_orders:
+            plans = match_all(self.ctx.markets, orders, self.max_fills())
+        if self.ctx.settings.route_pools and orders:  # one order alone may reach the pool
+            plans += self._pool_plans(orders, plans)
         ids = []
         for plan in plans:
             tokens, prices = self._tokens_prices(plan)
@@ -216,11 +223,32 @@ class BatchWorker:
             if batch_id is not None:
                 ids.append(batch_id)
                 log.info(
-                    "batch %d planned: %s, %d fills at %s/%s",
+                    "batch %d planned: %s, %d fills at %s/%s%s",
                     batch_id, plan.market.name, len(plan.fills), plan.price_num, plan.price_den,
+                    f", pool legs {list(plan.legs)}" if plan.legs else "",
                 )  # fmt: skip
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="planned")
         return ids
+
+    def _pool_plans(self, orders: list[BookOrder], crossing: list[BatchPlan]) -> list[BatchPlan]:
+        """A batch per market for the orders that did not cross but whose limits reach our
+        AMM pool's price (`routing.route_to_pool`), each with its own uniform price."""
+        taken = {f.order.uid for plan in crossing for f in plan.fills}
+        residual = [o for o in orders if o.uid not in taken]
+        plans = []
+        for market in self.ctx.markets:
+            mine = [
+                o for o in residual if {o.sell_token, o.buy_token} == {market.base, market.quote}
+            ]
+            if not mine:
+                continue
+            quote = self.pools.quote(market)
+            if quote is None:
+                continue
+            plan = route_to_pool(market, mine, self.max_fills(), quote)
+            if plan is not None:
+                plans.append(plan)
+        return plans
 
     @staticmethod
     def _tokens_prices(plan: BatchPlan) -> tuple[list[str], list[int]]:
@@ -241,9 +269,11 @@ class BatchWorker:
 
     # ------------------------------------------------------------ planned -> submitted
 
-    def _fills(self, batch_id: int) -> tuple[list[Fill], dict[str, int]] | None:
+    def _fills(self, batch_id: int) -> tuple[list[Fill], dict[str, int], list[PoolLeg]] | None:
         batch = self.ctx.store.batch(batch_id)
         assert batch is not None
+        legs = [PoolLeg(g.token_in, g.token_out, g.fee, g.amount_in, g.min_amount_out)
+                for g in legs_of(batch)]  # fmt: skip
         tokens, prices = json.loads(batch["tokens"]), [int(p) for p in json.loads(batch["prices"])]
         fills = [
             Fill(row_order(row), bytes(row["signature"]), executed,
@@ -252,7 +282,7 @@ class BatchWorker:
         ]  # fmt: skip
         if not fills:
             return None
-        return fills, dict(zip(tokens, prices, strict=True))
+        return fills, dict(zip(tokens, prices, strict=True)), legs
 
     def _culprits(self, data: bytes, fills: list[Fill]) -> dict[str, str]:
         """uid -> reason for the orders a revert blames (decoded custom error)."""
@@ -314,12 +344,17 @@ class BatchWorker:
             if built is None:
                 store.fail_batch(batch_id, "every order was dropped by simulation")
                 return
-            fills, prices = built
-            call = self._settle_call(fills, prices)
+            fills, prices, legs = built
+            call = self._settle_call(fills, prices, legs)
             try:
                 gas = self._simulate(call)
             except ContractLogicError as exc:
                 dropped = self._culprits(revert_data(exc), fills)
+                if legs:  # culprits out, the rest routed afresh at the next cut
+                    why = "order dropped by simulation" if dropped else "pool leg no longer holds"
+                    store.fail_batch(batch_id, f"{why}: {exc}"[:500], invalid=dropped,
+                                     penalise=False)  # fmt: skip
+                    return
                 if not dropped:
                     store.fail_batch(batch_id, f"simulation reverted: {exc}"[:500])
                     return
@@ -331,6 +366,10 @@ class BatchWorker:
             if gas <= self.gas_budget() or len(fills) <= 2:
                 break
             # over the budget (the first batches, before a simulation measured a fill): trim
+            if legs:  # a routed batch is planned afresh, with the gas per fill now measured
+                store.fail_batch(batch_id, f"{len(fills)} fills need {gas} gas; over budget",
+                                 penalise=False)  # fmt: skip
+                return
             smaller = max(2, int(len(fills) * self.gas_budget() / gas * 0.97))
             log.info("batch %d: %d fills need %d gas; trimming to %d", batch_id, len(fills),
                      gas, smaller)  # fmt: skip
@@ -377,13 +416,20 @@ class BatchWorker:
             self._access_list_rpc = False
         return int(self.w3.eth.estimate_gas(cast(Any, call), "pending"))
 
-    def _settle_call(self, fills: list[Fill], prices: dict[str, int]) -> dict[str, Any]:
+    def _settle_call(
+        self, fills: list[Fill], prices: dict[str, int], legs: Sequence[PoolLeg] = ()
+    ) -> dict[str, Any]:
         """`settle` calldata, encoded once (see `calldata.Encoder`): web3's contract-function
         path re-encodes on every estimate and build, and eth-abi's validation of every value
         was most of the submitter's time for batches of a thousand fills."""
-        data = self._settle_selector + self._settle_encoder.encode(
-            build_batch(fills, prices).args()
-        )
+        if legs:
+            data = self._legs_selector + self._legs_encoder.encode(
+                build_batch(fills, prices, pool_legs=legs).legs_args()
+            )
+        else:
+            data = self._settle_selector + self._settle_encoder.encode(
+                build_batch(fills, prices).args()
+            )
         return {"from": self.account.address, "to": self.settlement.address,
                 "data": "0x" + data.hex()}  # fmt: skip
 
@@ -477,7 +523,9 @@ class BatchWorker:
             self._watched_at.pop(batch_id, None)
             if receipt["status"] != 1:
                 log.warning("batch %d: settle reverted in tx %s", batch_id, tx_hash)
-                self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}")
+                # a pool leg can revert through no fault of the orders (the pool moved)
+                self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}",
+                                          penalise=not legs_of(batch))  # fmt: skip
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="failed")
                 return False
             self.ctx.store.update_batch(
@@ -522,8 +570,7 @@ class BatchWorker:
         built = self._fills(int(batch["id"]))
         if built is None:
             return
-        fills, prices = built
-        call = self._settle_call(fills, prices)
+        call = self._settle_call(*built)
         try:
             gas = int(self.w3.eth.estimate_gas(cast(Any, call)))
         except ContractLogicError as exc:  # e.g. the stuck tx's orders changed on chain

@@ -30,6 +30,7 @@ async def batch(batch_id: str, request: Request) -> dict[str, Any]:
         "tokens": json.loads(row["tokens"]),
         "clearingPrices": json.loads(row["prices"]),
         "clearingPrice": row["clearing_price"],
+        "poolLegs": json.loads(row["legs"]),
         "txHashes": json.loads(row["tx_hashes"]),
         "minedTx": row["mined_tx"],
         "blockNumber": row["block_number"],

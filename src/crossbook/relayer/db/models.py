@@ -77,6 +77,8 @@ class BatchRow(Base):
     tokens: Mapped[str] = mapped_column(Text)  # JSON list of addresses
     prices: Mapped[str] = mapped_column(Text)  # JSON list of decimal strings
     clearing_price: Mapped[str] = mapped_column(Text)  # quote per base, "num/den"
+    #: JSON list of AMM pool legs: {tokenIn, tokenOut, fee, amountIn, minAmountOut}
+    legs: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     tx_nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     tx_hashes: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, newest last
     raw_tx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
