@@ -193,6 +193,43 @@ def test_reorg_that_drops_the_settlement_is_reconciled(
     assert_settled_once(dn, relayer, settled, start)
 
 
+@pytest.mark.parametrize("depth", [2, 4])
+def test_reorg_deeper_than_the_confirmations_takes_back_a_final_batch(
+    devnet: Devnet, tmp_path: Path, depth: int
+) -> None:
+    """The batch is already final (1 confirmation) when a reorg `depth` blocks deep removes
+    its block: the relayer takes the recorded fills back, the orders are pending again, the
+    same signed transaction is broadcast again, and the fills recorded in the end are those
+    of the new chain, once each."""
+    dn = devnet
+    start = dn.w3.eth.block_number + 1
+    relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=1,
+                                     route_pools=False))  # fmt: skip
+    with running(relayer) as client:
+        uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2))]
+        wait_for(lambda: all_filled(client, uids), "the batch to be final")
+        final = relayer.ctx.store.batch(1)
+        assert final is not None and final["status"] == BatchStatus.FINAL
+        dn.node.mine(depth - 1)  # the final batch is now `depth` blocks deep
+        dn.node.rpc("anvil_reorg", [depth, []])
+        assert dn.node.rpc("eth_getTransactionReceipt", [final["mined_tx"]]) is None
+
+        def remined() -> bool:
+            b = relayer.ctx.store.batch(1)
+            assert b is not None
+            return b["status"] == BatchStatus.FINAL and b["block_hash"] != final["block_hash"]
+
+        wait_for(remined, "the batch to be settled again on the new chain")
+        again = relayer.ctx.store.batch(1)
+        statuses = {u: status(client, u) for u in uids}
+        trades = relayer.ctx.store.trades(limit=10)
+    assert again is not None
+    assert statuses == {u: "filled" for u in uids}
+    assert sorted(t["order_uid"] for t in trades) == sorted(uids)  # the old fills are gone
+    assert len(trades) == 2 and {t["block_number"] for t in trades} == {again["block_number"]}
+    assert_settled_once(dn, relayer, uids, start)
+
+
 # ---------------------------------------------------------------- the node goes away
 
 

@@ -77,6 +77,8 @@ class RelayerSettings(BaseSettings):
     #: batches on their way at once (submitted, not yet final), at consecutive nonces
     max_inflight_batches: int = Field(default=3, ge=1, le=16)
     confirmations: int = 1
+    #: final batches whose blocks are re-checked for deeper reorgs (blocks back from head)
+    reorg_window_blocks: int = Field(default=64, ge=0)
     stuck_after_s: float = 15.0
     gas_bump_percent: int = 13
     max_gas_price_wei: int = 500 * 10**9

@@ -419,8 +419,9 @@ class Store:
             )
 
     def finalize_batch(
-        self, batch_id: int, tx_hash: str, block: int, gas_used: int, trades: list[ChainTrade]
-    ) -> None:
+        self, batch_id: int, tx_hash: str, block: int, gas_used: int, trades: list[ChainTrade],
+        block_hash: str | None = None,
+    ) -> None:  # fmt: skip
         """The batch is confirmed: record its Trade events, the chain's word on every fill.
 
         An order in the batch without a Trade event did not fill and goes back to open.
@@ -502,9 +503,72 @@ class Store:
                     status=BatchStatus.FINAL,
                     mined_tx=tx_hash,
                     block_number=block,
+                    block_hash=block_hash,
                     gas_used=gas_used,
                 )
             )
+
+    def recent_final_batches(self, min_block: int) -> list[Row]:
+        """Final batches mined at `min_block` or later, newest block first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(batches_t.c.id, batches_t.c.block_number, batches_t.c.block_hash,
+                       batches_t.c.mined_tx, batches_t.c.raw_tx)
+                .where(and_(batches_t.c.status == BatchStatus.FINAL,
+                            batches_t.c.block_number >= min_block))
+                .order_by(batches_t.c.block_number.desc(), batches_t.c.id.desc())
+            ).mappings()  # fmt: skip
+            return [dict(r) for r in rows]
+
+    def unfinalize_batch(self, batch_id: int) -> int:
+        """A final batch's block left the canonical chain (a reorg deeper than the
+        confirmations): forget the fills recorded from it and send it back to submitted, its
+        orders pending again with what they had executed before it. Returns the number of
+        fills taken back. An order that has since joined another batch keeps that status."""
+        with self.engine.begin() as conn:
+            batch = conn.execute(
+                select(batches_t).where(batches_t.c.id == batch_id)
+            ).mappings().first()  # fmt: skip
+            if batch is None or batch["status"] != BatchStatus.FINAL:
+                return 0
+            trades = list(conn.execute(
+                select(trades_t).where(and_(trades_t.c.batch_id == batch_id,
+                                            trades_t.c.tx_hash == batch["mined_tx"]))
+            ).mappings())  # fmt: skip
+            taken: dict[str, tuple[int, int, int]] = {}
+            for t in trades:
+                s, b, f = taken.get(t["order_uid"], (0, 0, 0))
+                taken[t["order_uid"]] = (
+                    s + int(t["sold"]),
+                    b + int(t["bought"]),
+                    f + int(t["fee"]),
+                )
+            in_batch = select(batch_orders_t.c.order_uid).where(
+                batch_orders_t.c.batch_id == batch_id
+            )
+            uids = [r[0] for r in conn.execute(in_batch)]
+            for row in conn.execute(select(orders_t).where(orders_t.c.uid.in_(uids))).mappings():
+                sold, bought, fee = taken.get(row["uid"], (0, 0, 0))
+                values: dict[str, Any] = {
+                    "executed_sell": str(int(row["executed_sell"]) - sold),
+                    "executed_buy": str(int(row["executed_buy"]) - bought),
+                    "executed_fee": str(int(row["executed_fee"]) - fee),
+                }
+                if row["status"] in (OrderStatus.FILLED, OrderStatus.OPEN):
+                    values["status"] = OrderStatus.PENDING
+                conn.execute(update(orders_t).where(orders_t.c.uid == row["uid"]).values(**values))
+            conn.execute(
+                delete(trades_t).where(
+                    and_(trades_t.c.batch_id == batch_id, trades_t.c.tx_hash == batch["mined_tx"])
+                )
+            )
+            conn.execute(
+                update(batches_t).where(batches_t.c.id == batch_id).values(
+                    status=BatchStatus.SUBMITTED, mined_tx=None, block_number=None,
+                    block_hash=None, gas_used=None,
+                    reason=f"reorged out of block {batch['block_number']} after it was final")
+            )  # fmt: skip
+            return len(trades)
 
     # ------------------------------------------------------------ trades
 

@@ -126,6 +126,7 @@ class BatchWorker:
         self._watched_at: dict[int, int] = {}  # batch id -> head block of its last receipt check
         self._gas_per_fill = float(INITIAL_GAS_PER_FILL)  # from the last simulation
         self._block_gas_limit: int | None = None
+        self._final_checked_at = -1  # head of the last recheck_final
         self._open_orders: dict[str, BookOrder] = {}  # the matcher's view, see open_book_orders
         self._access_list_rpc = True  # False once the node says it lacks eth_createAccessList
         self.crashed: BaseException | None = None
@@ -179,6 +180,7 @@ class BatchWorker:
         for uid in expired:
             self.ctx.events.publish({"type": "order", "uid": uid, "status": "expired"})
         head = int(self.w3.eth.block_number)
+        self.recheck_final(head)
         for batch in store.active_batches():  # oldest first: nonces go out in order
             self.advance(batch, head)
         settings = self.ctx.settings
@@ -598,7 +600,12 @@ class BatchWorker:
             return
         trades = self.trades_from_receipt(receipt)
         self.ctx.store.finalize_batch(
-            batch_id, tx_hash, int(receipt["blockNumber"]), int(receipt["gasUsed"]), trades
+            batch_id,
+            tx_hash,
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            trades,
+            block_hash="0x" + bytes(receipt["blockHash"]).hex(),
         )
         self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="final")
         self.ctx.metrics.inc("crossbook_relayer_fills_total", "fills on chain", len(trades))
@@ -612,6 +619,37 @@ class BatchWorker:
                                  "fills": len(trades), "txHash": tx_hash})  # fmt: skip
         log.info("batch %d final: %d fills in block %d", batch_id, len(trades),
                  receipt["blockNumber"])  # fmt: skip
+
+    def recheck_final(self, head: int) -> None:
+        """Reorgs deeper than the confirmations: the blocks of the batches final within the
+        last `reorg_window_blocks` must still be canonical. Newest first, and a block found
+        canonical ends the check (its hash commits to every block below it), so a quiet
+        chain costs one block read per new head."""
+        if head == self._final_checked_at:
+            return
+        self._final_checked_at = head
+        window = head - self.ctx.settings.reorg_window_blocks
+        checked: dict[int, bool] = {}
+        for batch in self.ctx.store.recent_final_batches(window):
+            number, stored = int(batch["block_number"]), batch["block_hash"]
+            if stored is None:
+                continue
+            if number not in checked:
+                block = self.w3.eth.get_block(number) if number <= head else None
+                checked[number] = block is not None and "0x" + bytes(block["hash"]).hex() == stored
+                if checked[number]:
+                    return
+            if checked[number]:
+                continue
+            taken = self.ctx.store.unfinalize_batch(int(batch["id"]))
+            log.warning("batch %d: block %d left the chain after the batch was final (a reorg "
+                        "deeper than %d confirmations); %d fills taken back, resubmitting",
+                        batch["id"], number, self.ctx.settings.confirmations, taken)  # fmt: skip
+            self.ctx.metrics.inc("crossbook_relayer_deep_reorgs_total", "final batches reorged")
+            self.ctx.events.publish({"type": "batch", "id": int(batch["id"]),
+                                     "status": "submitted", "reason": "reorg"})  # fmt: skip
+            if batch["raw_tx"] is not None:
+                self._broadcast(bytes(batch["raw_tx"]))
 
     def _receipt(self, tx_hash: str) -> dict[str, Any] | None:
         """The receipt with the fields we read, from the raw RPC reply: web3's receipt
