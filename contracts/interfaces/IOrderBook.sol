@@ -14,7 +14,8 @@ import {OrderId} from "../types/BookIds.sol";
 /// moves one cursor per price level instead of touching every maker order, and a maker later
 /// claims `clamp(filled - start, 0, lots)` lots. A cancelled order in the middle of a queue
 /// leaves a "hole" that the next taker crossing it skips; a cancelled order at the tail of its
-/// queue simply shortens the queue. Holes sit in a per-level list sorted by queue position.
+/// queue simply shortens the queue, and one at its front (nothing unfilled before it) moves
+/// the cursor past its lots. Holes sit in a per-level list sorted by queue position.
 ///
 /// Work bounds (see docs/book.md): taking visits at most `maxSteps` steps, a step being one
 /// price level or one hole crossed inside a partially taken level; a level taken whole costs
@@ -113,18 +114,18 @@ interface IOrderBook {
                                  EVENTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice An order rests at `tick`: queue lots `[queueStart, queueStart + lots)` of its level.
-    event OrderPlaced(
-        OrderId indexed id, address indexed owner, Side side, uint16 tick, uint32 lots, uint64 queueStart, uint40 expiry
-    );
+    /// @notice An order rests: queue lots `[queueStart, queueStart + lots)` of its level (the
+    /// side and tick are in `id`: `OrderIdLib.side`, `OrderIdLib.tick`).
+    event OrderPlaced(OrderId indexed id, address indexed owner, uint32 lots, uint64 queueStart, uint40 expiry);
     /// @notice `taker` took `lots` lots resting on `makerSide` at `tick` (one event per level).
     /// @dev The level's cursor moved past `lots` unfilled lots (plus any holes in between).
     event Take(address indexed taker, Side indexed makerSide, uint16 indexed tick, uint64 lots);
     /// @notice Summary of one take: `paid` (fee included) of the token the taker sold,
     /// `received` of the token it bought, `fee` kept by the book.
     event Swap(address indexed taker, Side takerSide, uint64 lots, uint256 paid, uint256 received, uint256 fee);
-    /// @notice `lots` unfilled lots of `id` cancelled by `caller`; `refund` escrow returned to `owner`.
-    event OrderCancelled(OrderId indexed id, address indexed owner, address caller, uint32 lots, uint256 refund);
+    /// @notice `lots` unfilled lots of `id` cancelled (by its owner, or by anyone once it expired);
+    /// their escrow went back to `owner`.
+    event OrderCancelled(OrderId indexed id, address indexed owner, uint32 lots);
     /// @notice `lots` filled lots of `id` claimed; `proceeds` (maker fee or rebate applied) paid to `owner`.
     event OrderClaimed(OrderId indexed id, address indexed owner, uint32 lots, uint256 proceeds);
     /// @notice Accrued fees of `token` sent to `recipient`.

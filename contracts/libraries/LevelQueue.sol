@@ -12,7 +12,8 @@ import {OrderId} from "../types/BookIds.sol";
 /// by what it paid, so `start + lots` (where the order's live lots end) never changes.
 ///
 /// Cancelling order `i` removes its last unfilled lots. At the tail of the queue
-/// (`start + lots == placed`) that shortens the queue. Elsewhere it leaves a hole
+/// (`start + lots == placed`) that shortens the queue. At the front (all of its unfilled lots,
+/// which start at the cursor) the cursor moves past them. Elsewhere it leaves a hole
 /// `[start + lots, start + lots + holeLen)` right after the order's remaining lots; holes are
 /// linked in ascending queue order from `head`, so a taker that must stop inside a level knows
 /// the next hole without scanning. `holeLots` counts lots in holes not yet crossed, so the
@@ -264,16 +265,25 @@ library LevelQueue {
         returns (uint32 lots, bool nowEmpty)
     {
         Level memory l = load(q);
+        bool whole; // every unfilled lot of the order is cancelled
         {
             uint32 unfilled = _lots(a) - _filledOf(a, l.filled);
             if (unfilled == 0) revert IOrderBook.NothingToCancel(id);
             uint32 maxLots = uint32(hintAndMax);
             lots = maxLots < unfilled ? maxLots : unfilled;
+            whole = lots == unfilled;
         }
         bool listed = false; // the order has a hole in the list after this cancel
-        if (_start(a) + _lots(a) == l.placed) {
+        uint64 end = _start(a) + _lots(a);
+        if (end == l.placed) {
             // Tail of the queue: nobody queues behind these lots; shorten the queue.
             l.placed -= lots;
+        } else if (whole && _start(a) <= l.filled && uint32(b) == 0) {
+            // Front of the queue (no unfilled lot before this order's) and no hole of its own:
+            // the cursor moves past the cancelled lots instead of leaving a hole, so there is
+            // no hole record to keep and no list to link. The order keeps only its filled lots,
+            // all before the cursor: exactly its claimable ones.
+            l.filled = end;
         } else {
             b = _growHole(q, l, a, b, (hintAndMax & ~MASK_32) | lots, id);
             listed = true;

@@ -92,7 +92,7 @@ def _place_existing_level(dn: Devnet) -> int:
 
 @scenario(
     "book_cancel",
-    "cancel a whole resting order that has orders queued behind it (leaves a hole)",
+    "cancel a whole resting order that has orders queued behind it (the oldest of its level)",
     target=50_000,
 )
 def _cancel_middle(dn: Devnet) -> int:
@@ -103,6 +103,23 @@ def _cancel_middle(dn: Devnet) -> int:
     assert first is not None
     hint = int(book.contract.functions.holeHint(first).call())
     tx = book.contract.functions.cancel(first, 2**32 - 1, hint).transact({"from": maker})
+    return int(wait_ok(dn.w3, tx, "cancel")["gasUsed"])
+
+
+@scenario(
+    "book_cancel_middle",
+    "cancel a whole resting order with orders queued before and behind it (leaves a hole)",
+    target=50_000,
+)
+def _cancel_between(dn: Devnet) -> int:
+    book = _book(dn)
+    maker, _ = _warm(dn, book)
+    book.place(maker, Side.ASK, TICK, LOTS)
+    middle = book.place(maker, Side.ASK, TICK, LOTS).order_id
+    book.place(maker, Side.ASK, TICK, LOTS)
+    assert middle is not None
+    hint = int(book.contract.functions.holeHint(middle).call())
+    tx = book.contract.functions.cancel(middle, 2**32 - 1, hint).transact({"from": maker})
     return int(wait_ok(dn.w3, tx, "cancel")["gasUsed"])
 
 

@@ -70,7 +70,8 @@ def depth_from_events(book: Contract, from_block: int = 0, to_block: int | str =
     span: dict[str, Any] = {"from_block": from_block, "to_block": to_block}
     for log in book.events.OrderPlaced().get_logs(**span):
         a = log["args"]
-        lots[(int(a["side"]), int(a["tick"]))] += int(a["lots"])
+        oid = int(a["id"])
+        lots[((oid >> 48) & 1, (oid >> 32) & 0xFFFF)] += int(a["lots"])
     for log in book.events.Take().get_logs(**span):
         a = log["args"]
         lots[(int(a["makerSide"]), int(a["tick"]))] -= int(a["lots"])

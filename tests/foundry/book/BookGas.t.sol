@@ -77,19 +77,24 @@ contract BookGasTest is BookBase {
         emit log_named_uint("partial take crossing 41 holes", usedAll);
     }
 
-    function test_gas_cancelTailAndMiddle() public {
+    function test_gas_cancelTailMiddleAndFront() public {
         OrderId a = _place(alice, ASK, MID, 10);
         OrderId b = _place(bob, ASK, MID, 10);
         OrderId c = _place(carol, ASK, MID, 10);
+        OrderId d = _place(carol, ASK, MID, 10);
         uint256 g = gasleft();
         vm.prank(carol);
-        book.cancel(c, type(uint32).max, 0);
+        book.cancel(d, type(uint32).max, 0);
         emit log_named_uint("cancel at tail", g - gasleft());
+        g = gasleft();
+        vm.prank(bob);
+        book.cancel(b, type(uint32).max, 0);
+        emit log_named_uint("cancel in the middle (hole)", g - gasleft());
         g = gasleft();
         vm.prank(alice);
         book.cancel(a, type(uint32).max, 0);
-        emit log_named_uint("cancel at head (hole)", g - gasleft());
+        emit log_named_uint("cancel at front (cursor moves)", g - gasleft());
         assertEq(book.levelLots(ASK, MID), 10);
-        assertEq(_open(b), 10);
+        assertEq(_open(c), 10);
     }
 }

@@ -13,7 +13,7 @@ contract OrderBookTest is BookBase {
     function test_place_askEscrowsBaseAndRests() public {
         uint256 before = weth.balanceOf(alice);
         vm.expectEmit(address(book));
-        emit IOrderBook.OrderPlaced(OrderIdLib.encode(1, MID, 0), alice, ASK, MID, 50, 0, 0);
+        emit IOrderBook.OrderPlaced(OrderIdLib.encode(1, MID, 0), alice, 50, 0, 0);
         OrderId id = _place(alice, ASK, MID, 50);
         assertEq(before - weth.balanceOf(alice), 50 * LOT);
         assertEq(weth.balanceOf(address(book)), 50 * LOT);
@@ -169,6 +169,81 @@ contract OrderBookTest is BookBase {
         assertEq(_claimable(a), 10);
         assertEq(_claimable(c), 5);
         assertEq(_open(c), 5);
+    }
+
+    function test_cancel_frontMovesCursorLeavesNoHole() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        OrderId b = _place(bob, ASK, MID, 10);
+        uint256 before = weth.balanceOf(alice);
+        _cancel(alice, a, type(uint32).max);
+        assertEq(weth.balanceOf(alice) - before, 10 * LOT);
+        assertEq(book.orderInfo(a).owner, address(0));
+        assertEq(book.levelLots(ASK, MID), 10);
+        // No hole to cross: a partial take with a one-step budget reaches b at once.
+        vm.prank(taker);
+        (uint64 filled,,) = book.take(BID, MID, 5, 0, 1, block.timestamp);
+        assertEq(filled, 5);
+        assertEq(_claimable(b), 5);
+        assertEq(_open(b), 5);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, a));
+        book.cancel(a, 1, 0);
+    }
+
+    function test_cancel_frontPartiallyFilledKeepsItsClaim() public {
+        OrderId a = _place(alice, ASK, MID, 40);
+        OrderId b = _place(bob, ASK, MID, 10);
+        _take(taker, BID, MID, 15);
+        uint256 base = weth.balanceOf(alice);
+        assertEq(_cancel(alice, a, type(uint32).max), 25);
+        assertEq(weth.balanceOf(alice) - base, 25 * LOT);
+        assertEq(_claimable(a), 15);
+        assertEq(_open(a), 0);
+        assertEq(book.levelLots(ASK, MID), 10);
+        _take(taker, BID, MID, 4);
+        assertEq(_claimable(b), 4);
+        assertEq(_claimable(a), 15);
+        uint256 quote = usdc.balanceOf(alice);
+        _claim(a);
+        assertEq(usdc.balanceOf(alice) - quote, 15 * _price(MID));
+        assertEq(book.orderInfo(a).owner, address(0));
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToClaim.selector, a));
+        _claim(a);
+    }
+
+    function test_cancel_frontUpToAHoleThenTakeCrossesIt() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        OrderId b = _place(bob, ASK, MID, 10);
+        OrderId c = _place(carol, ASK, MID, 10);
+        OrderId d = _place(alice, ASK, MID, 10);
+        _cancel(bob, b, type(uint32).max); // a hole between a and c
+        _cancel(alice, a, type(uint32).max); // the front: the cursor moves up to the hole
+        assertEq(book.levelLots(ASK, MID), 20);
+        (uint64 filled,,) = _take(taker, BID, MID, 15);
+        assertEq(filled, 15);
+        assertEq(_claimable(c), 10);
+        assertEq(_claimable(d), 5);
+        assertEq(_open(d), 5);
+        assertEq(book.orderInfo(a).owner, address(0));
+        assertEq(book.orderInfo(b).owner, address(0));
+        _cancel(alice, d, type(uint32).max); // front and tail: the level empties
+        (, bool found) = book.bestAsk();
+        assertFalse(found);
+        assertEq(book.levelLots(ASK, MID), 0);
+    }
+
+    function test_cancel_frontAfterPartialCancelKeepsItsHole() public {
+        OrderId a = _place(alice, ASK, MID, 40);
+        OrderId b = _place(bob, ASK, MID, 10);
+        _cancel(alice, a, 25); // a hole of 25 after a's first 15 lots
+        assertEq(_cancel(alice, a, type(uint32).max), 15); // a is at the front but has a hole
+        assertEq(book.levelLots(ASK, MID), 10);
+        vm.prank(taker);
+        (uint64 filled,,) = book.take(BID, MID, 4, 0, STEPS, block.timestamp);
+        assertEq(filled, 4);
+        assertEq(_claimable(b), 4);
+        assertEq(_open(b), 6);
+        assertEq(book.orderInfo(a).owner, address(0));
     }
 
     function test_cancel_tailShortensQueue() public {
@@ -329,6 +404,59 @@ contract OrderBookTest is BookBase {
     }
 
     // ------------------------------- fuzz --------------------------------
+
+    /// @dev FIFO against a model with fills before and after cancels made in any order (front,
+    /// middle and tail cancels of partly filled or untouched orders).
+    function testFuzz_fifoWithFillsAndCancelsInAnyOrder(
+        uint32[6] memory sizes,
+        uint64 firstTake,
+        uint8 cancelMask,
+        uint8 orderSeed,
+        uint64 secondTake
+    ) public {
+        OrderId[6] memory ids;
+        uint256[6] memory placed;
+        uint256[6] memory filled;
+        uint256 total;
+        for (uint256 i; i < 6; ++i) {
+            placed[i] = bound(sizes[i], MIN_LOTS, 1_000);
+            total += placed[i];
+            ids[i] = _place(i % 2 == 0 ? alice : bob, ASK, MID, uint32(placed[i]));
+        }
+        uint256 left = bound(firstTake, 0, total);
+        if (left != 0) _take(taker, BID, MID, uint64(left));
+        for (uint256 i; i < 6 && left != 0; ++i) {
+            filled[i] = left < placed[i] ? left : placed[i];
+            left -= filled[i];
+        }
+        for (uint256 k; k < 6; ++k) {
+            uint256 i = (orderSeed % 6 + (orderSeed >> 7 == 1 ? 6 - k : k)) % 6;
+            if (cancelMask >> i & 1 == 0) continue;
+            if (filled[i] == placed[i]) {
+                vm.prank(i % 2 == 0 ? alice : bob);
+                vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToCancel.selector, ids[i]));
+                book.cancel(ids[i], type(uint32).max, 0);
+                continue;
+            }
+            assertEq(_cancel(i % 2 == 0 ? alice : bob, ids[i], type(uint32).max), placed[i] - filled[i]);
+            placed[i] = filled[i];
+        }
+        uint256 open;
+        for (uint256 i; i < 6; ++i) {
+            open += placed[i] - filled[i];
+        }
+        assertEq(book.levelLots(ASK, MID), open);
+        left = bound(secondTake, 1, 7_000);
+        (uint64 got,,) = _take(taker, BID, MID, uint64(left));
+        assertEq(got, left < open ? left : open);
+        left = got;
+        for (uint256 i; i < 6; ++i) {
+            uint256 more = left < placed[i] - filled[i] ? left : placed[i] - filled[i];
+            left -= more;
+            assertEq(_claimable(ids[i]), filled[i] + more, "fifo");
+            assertEq(_open(ids[i]), placed[i] - filled[i] - more, "open");
+        }
+    }
 
     /// @dev FIFO at one level against a simple model: fills go to orders in placement order.
     function testFuzz_fifoMatchesModel(uint32[6] memory sizes, uint64 takeLots, uint8 cancelMask) public {
