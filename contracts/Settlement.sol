@@ -64,10 +64,11 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        TradeData[] calldata trades
+        TradeData[] calldata trades,
+        bytes[] calldata signatures
     ) external nonReentrant {
-        (uint256 accounts, uint256 bought) = _pullAll(tokens, clearingPrices, trades);
-        _payAll(tokens, trades, accounts, bought);
+        uint256 batch = _pullAll(tokens, clearingPrices, trades, signatures);
+        _payAll(tokens, trades, batch);
     }
 
     /// @inheritdoc ISettlement
@@ -75,16 +76,17 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         TradeData[] calldata trades,
+        bytes[] calldata signatures,
         PoolLeg[] calldata poolLegs,
         BookLeg[] calldata bookLegs
     ) external nonReentrant {
-        (uint256 accounts, uint256 bought) = _pullAll(tokens, clearingPrices, trades);
+        uint256 batch = _pullAll(tokens, clearingPrices, trades, signatures);
         // Reason: the legs call only pools and books our own factories created, and every
         // entry point that touches balances holds the transient `nonReentrant` lock, so nothing
         // can re-enter between the legs and the payouts (tested with reentrant tokens).
         // slither-disable-next-line reentrancy-no-eth
-        _executeLegs(tokens, accounts, poolLegs, bookLegs);
-        _payAll(tokens, trades, accounts, bought);
+        _executeLegs(tokens, batch, poolLegs, bookLegs);
+        _payAll(tokens, trades, batch);
     }
 
     // ------------------------- internal balances --------------------------
@@ -93,7 +95,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     function deposit(address token, uint256 amount) external nonReentrant {
         uint256 before = SafeTransferLib.balanceOf(token, address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
-        _checkArrived(token, before, amount);
+        _checkArrived(token, address(this), before, amount);
         _balances[msg.sender][token] += amount;
         emit Deposited(msg.sender, token, amount);
     }
@@ -227,38 +229,43 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     // ------------------------------ internal ------------------------------
 
-    /// @dev Pass 1: checks every order, records its fill and pulls its sold amount and fee;
-    /// returns the batch accounting and the bought amount of every trade (memory words).
+    /// @dev Pass 1: checks every order, records its fill and takes its sold amount and fee;
+    /// returns the batch state (`BatchAccounting`).
     function _pullAll(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        TradeData[] calldata trades
-    ) internal returns (uint256 accounts, uint256 bought) {
+        TradeData[] calldata trades,
+        bytes[] calldata signatures
+    ) internal returns (uint256 batch) {
         if (!isRelayer[msg.sender]) revert NotRelayer(msg.sender);
         if (paused) revert SettlementPaused();
-        accounts = _openBatch(tokens, clearingPrices);
+        batch = _openBatch(tokens, clearingPrices, trades);
         uint256 count = trades.length;
-        bought = BatchAccounting.alloc(count << 5);
+        uint256 t = TradeLib.first(trades);
         for (uint256 i; i < count; ++i) {
-            BatchAccounting.store(
-                bought + (i << 5), _pull(TradeLib.at(trades, i), tokens, clearingPrices, accounts)
-            );
+            _pull(t, i, batch, signatures);
+            unchecked {
+                // Stays inside the calldata the ABI decoder bound-checked for `trades`.
+                t += TradeLib.SIZE;
+            }
         }
-        _checkWalletPulls(tokens, accounts);
+        _checkWalletPulls(tokens, batch);
     }
 
-    /// @dev Checks the books balance per token, then pass 2 pays out: nothing leaves before
-    /// everything came in.
-    function _payAll(
-        address[] calldata tokens,
-        TradeData[] calldata trades,
-        uint256 accounts,
-        uint256 bought
-    ) internal {
-        _closeBatch(tokens, accounts);
+    /// @dev Checks the books balance per token, then pass 2 pays out: nothing leaves the
+    /// contract before everything came in.
+    function _payAll(address[] calldata tokens, TradeData[] calldata trades, uint256 batch)
+        internal
+    {
+        _closeBatch(tokens, batch);
         uint256 count = trades.length;
+        uint256 t = TradeLib.first(trades);
         for (uint256 i; i < count; ++i) {
-            _push(TradeLib.at(trades, i), tokens, BatchAccounting.load(bought + (i << 5)));
+            _push(t, i, batch);
+            unchecked {
+                // As in `_pullAll`.
+                t += TradeLib.SIZE;
+            }
         }
         emit Settled(msg.sender, count);
     }
@@ -266,7 +273,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// @dev Legs into our own pools, then books (see `LiquidityLegs`).
     function _executeLegs(
         address[] calldata tokens,
-        uint256 accounts,
+        uint256 batch,
         PoolLeg[] calldata poolLegs,
         BookLeg[] calldata bookLegs
     ) internal {
@@ -275,16 +282,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         address amm = ammFactory;
         address books = bookFactory;
         if (amm == address(0)) revert LiquiditySourcesNotSet();
-        LiquidityLegs.executePoolLegs(poolLegs, tokens, accounts, amm);
-        LiquidityLegs.executeBookLegs(bookLegs, tokens, accounts, books);
+        LiquidityLegs.executePoolLegs(poolLegs, tokens, batch, amm);
+        LiquidityLegs.executeBookLegs(bookLegs, tokens, batch, books);
     }
 
-    /// @dev Validates the batch header and allocates its zeroed accounting.
-    function _openBatch(address[] calldata tokens, uint256[] calldata prices)
-        internal
-        pure
-        returns (uint256 accounts)
-    {
+    /// @dev Validates the batch header and allocates its zeroed state.
+    function _openBatch(
+        address[] calldata tokens,
+        uint256[] calldata prices,
+        TradeData[] calldata trades
+    ) internal pure returns (uint256 batch) {
         uint256 n = tokens.length;
         if (prices.length != n) revert LengthMismatch(n, prices.length);
         for (uint256 j; j < n; ++j) {
@@ -295,113 +302,86 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 if (tokens[k] == token) revert DuplicateToken(token);
             }
         }
-        accounts = BatchAccounting.open(n);
-    }
-
-    /// @dev Pass 1 for the trade at `t`: checks the order, records the fill, takes sold + fee.
-    function _pull(
-        uint256 t,
-        address[] calldata tokens,
-        uint256[] calldata prices,
-        uint256 accounts
-    ) internal returns (uint256 bought) {
-        TradeLib.validate(t);
-        uint256 sellIndex = TradeLib.word(t, TradeLib.SELL_INDEX);
-        uint256 buyIndex = TradeLib.word(t, TradeLib.BUY_INDEX);
-        if (sellIndex >= tokens.length) revert TokenIndexOutOfRange(sellIndex);
-        if (buyIndex >= tokens.length) revert TokenIndexOutOfRange(buyIndex);
-        // Indices are in range and `_openBatch` checked every token word: raw reads are safe.
-        address sellToken = _tokenAt(tokens, sellIndex);
-        address buyToken = _tokenAt(tokens, buyIndex);
-        bytes32 uid = _hashTypedData(TradeLib.structHash(t, sellToken, buyToken));
-        uint256 executed = _checkAndRecordFill(t, uid, sellToken, buyToken);
-
-        bought = _boughtAmount(t, uid, executed, _priceAt(prices, sellIndex), _priceAt(prices, buyIndex));
-        uint256 fee = _take(t, sellToken, BatchAccounting.account(accounts, sellIndex), executed);
-        BatchAccounting.add(BatchAccounting.account(accounts, buyIndex) + BatchAccounting.PUSHED, bought);
-        emit Trade(
-            uid, address(uint160(TradeLib.word(t, TradeLib.OWNER))), sellToken, buyToken,
-            executed, bought, fee
+        uint256 tokensOffset;
+        uint256 pricesOffset;
+        /// @solidity memory-safe-assembly
+        assembly {
+            tokensOffset := tokens.offset
+            pricesOffset := prices.offset
+        }
+        batch = BatchAccounting.open(
+            tokensOffset, pricesOffset, TradeLib.first(trades), n, trades.length
         );
     }
 
-    /// @dev The bought amount at the clearing prices, checked against the limit price.
-    function _boughtAmount(
-        uint256 t,
-        bytes32 uid,
-        uint256 executed,
-        uint256 sellPrice,
-        uint256 buyPrice
-    ) internal pure returns (uint256 bought) {
-        // Floor: the batch keeps the rounding, so tokens are conserved.
-        bought = FixedPointMathLib.fullMulDiv(executed, sellPrice, buyPrice);
-        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
-        uint256 buyAmount = TradeLib.word(t, TradeLib.BUY_AMOUNT);
-        if (!OrderLib.meetsLimit(bought, sellAmount, executed, buyAmount)) {
-            revert LimitPriceNotMet(uid, executed, bought);
-        }
+    /// @dev Pass 1 for trade `i` at `t`: checks the order and its signature, records the fill,
+    /// then takes sold + fee and books the bought amount.
+    function _pull(uint256 t, uint256 i, uint256 batch, bytes[] calldata signatures) internal {
+        uint256 packed = TradeLib.packed(t);
+        (address sellToken, address buyToken) = _tokensOf(packed, batch);
+        bytes32 uid = _hashTypedData(TradeLib.structHash(t, packed, sellToken, buyToken));
+        uint256 executed = _checkOrder(t, packed, uid, batch);
+        SignatureLib.verify(
+            TradeLib.byteAt(packed, TradeLib.SCHEME_SHIFT), uid, TradeLib.owner(packed), t,
+            TradeLib.byteAt(packed, TradeLib.V_SHIFT), signatures, preSignature
+        );
+        _recordFill(t, packed, uid, executed);
+        _exchange(t, i, packed, uid, executed, batch);
     }
 
-    /// @dev Takes sold + fee from the owner's wallet or internal balance; returns the fee.
-    /// `account` is the sell token's accounting.
-    function _take(uint256 t, address sellToken, uint256 account, uint256 executed)
+    /// @dev The trade's token addresses; reverts if an index is beyond the batch's tokens.
+    function _tokensOf(uint256 packed, uint256 batch)
         internal
-        returns (uint256 fee)
+        pure
+        returns (address sellToken, address buyToken)
     {
-        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
-        uint256 feeAmount = TradeLib.word(t, TradeLib.FEE_AMOUNT);
-        // Floor: the fee rounds in the owner's favour. `executed <= sellAmount`, so no overflow.
-        fee = executed == sellAmount
-            ? feeAmount
-            : FixedPointMathLib.fullMulDiv(feeAmount, executed, sellAmount);
-        address orderOwner = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
-        uint256 amount = executed + fee;
-        if (TradeLib.word(t, TradeLib.FLAGS) & OrderLib.SELL_FROM_INTERNAL != 0) {
-            _debit(orderOwner, sellToken, amount);
-        } else {
-            if (BatchAccounting.load(account + BatchAccounting.WALLET_PULLED) == 0) {
-                BatchAccounting.store(
-                    account + BatchAccounting.BALANCE_BEFORE,
-                    SafeTransferLib.balanceOf(sellToken, address(this))
-                );
-            }
-            // Reason: `orderOwner` is not arbitrary: it signed this order (verified before `_take`)
-            // and the signature bounds `amount` by the signed sellAmount + feeAmount.
-            // slither-disable-next-line arbitrary-send-erc20
-            sellToken.safeTransferFrom(orderOwner, address(this), amount);
-            BatchAccounting.add(account + BatchAccounting.WALLET_PULLED, amount);
-        }
-        BatchAccounting.add(account + BatchAccounting.PULLED, amount);
+        uint256 sellIndex = TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT);
+        uint256 buyIndex = TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT);
+        uint256 n = BatchAccounting.load(batch + BatchAccounting.TOKEN_COUNT);
+        if (sellIndex >= n) revert TokenIndexOutOfRange(sellIndex);
+        if (buyIndex >= n) revert TokenIndexOutOfRange(buyIndex);
+        // Indices are in range and `_openBatch` checked every token word: raw reads are safe.
+        sellToken = BatchAccounting.token(batch, sellIndex);
+        buyToken = BatchAccounting.token(batch, buyIndex);
     }
 
-    /// @dev Every order check, the signature, then the fill record (before any token moves).
-    function _checkAndRecordFill(uint256 t, bytes32 uid, address sellToken, address buyToken)
+    /// @dev Every order check before the signature; returns the executed sell amount.
+    function _checkOrder(uint256 t, uint256 packed, bytes32 uid, uint256 batch)
         internal
+        view
         returns (uint256 executed)
     {
-        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
-        if (sellAmount == 0 || TradeLib.word(t, TradeLib.BUY_AMOUNT) == 0) revert ZeroAmount(uid);
-        if (sellToken == buyToken) revert SameToken(uid, sellToken);
-        uint256 flags = TradeLib.word(t, TradeLib.FLAGS);
-        // `validate` kept `flags` within uint8, so the cast is exact.
+        if (TradeLib.word(t, TradeLib.SELL_AMOUNT) == 0 || TradeLib.word(t, TradeLib.BUY_AMOUNT) == 0) {
+            revert ZeroAmount(uid);
+        }
+        uint256 sellIndex = TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT);
+        // The batch's tokens are distinct, so the same token means the same index.
+        if (sellIndex == TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT)) {
+            revert SameToken(uid, BatchAccounting.token(batch, sellIndex));
+        }
+        uint256 flags = TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT);
+        // `flags` is one byte of the packed word, so the cast is exact.
+        // forge-lint: disable-next-line(unsafe-typecast)
         if (flags > OrderLib.ALL_FLAGS) revert InvalidFlags(uid, uint8(flags));
-        uint256 validTo = TradeLib.word(t, TradeLib.VALID_TO);
-        // forge-lint: disable-next-line(block-timestamp)
+        uint256 validTo = TradeLib.validTo(packed);
+        // `validTo` is four bytes of the packed word, so the cast is exact.
+        // forge-lint: disable-next-line(block-timestamp,unsafe-typecast)
         if (validTo < block.timestamp) revert OrderExpired(uid, uint32(validTo));
-        address orderOwner = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
         uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
-        uint256 floor = nonceFloor[orderOwner];
+        uint256 floor = nonceFloor[TradeLib.owner(packed)];
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
         executed = TradeLib.word(t, TradeLib.EXECUTED);
         if (executed == 0) revert ZeroExecutedAmount(uid);
+    }
 
-        SignatureLib.verify(
-            uint8(TradeLib.word(t, TradeLib.SIGNING_SCHEME)), uid, orderOwner,
-            TradeLib.signature(t), preSignature
-        );
-
-        if (flags & OrderLib.PARTIALLY_FILLABLE == 0) {
+    /// @dev The fill record, after the signature and before any token moves: fill-or-kill
+    /// orders spend their nonce bit, partially fillable ones add to `filledAmount`.
+    function _recordFill(uint256 t, uint256 packed, bytes32 uid, uint256 executed) internal {
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.PARTIALLY_FILLABLE == 0) {
             if (executed != sellAmount) revert FillOrKillAmount(uid, executed, sellAmount);
+            address orderOwner = TradeLib.owner(packed);
+            uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
             // forge-lint: disable-next-line(incorrect-shift)
             uint256 bit = 1 << (nonce & 255);
             mapping(uint256 => uint256) storage bitmap = nonceBitmap[orderOwner];
@@ -420,39 +400,223 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
+    /// @dev Bought amount and limit check, takes sold + fee, books the payout, emits `Trade`.
+    function _exchange(
+        uint256 t,
+        uint256 i,
+        uint256 packed,
+        bytes32 uid,
+        uint256 executed,
+        uint256 batch
+    ) internal {
+        uint256 bought = _boughtAmount(t, packed, uid, executed, batch);
+        uint256 fee = _take(t, packed, i, executed, batch);
+        uint256 buyIndex = TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT);
+        BatchAccounting.add(BatchAccounting.account(batch, buyIndex) + BatchAccounting.PUSHED, bought);
+        BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
+        emit Trade(
+            uid,
+            TradeLib.owner(packed),
+            BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT)),
+            BatchAccounting.token(batch, buyIndex),
+            executed,
+            bought,
+            fee
+        );
+    }
+
+    /// @dev The bought amount at the clearing prices, checked against the limit price.
+    function _boughtAmount(uint256 t, uint256 packed, bytes32 uid, uint256 executed, uint256 batch)
+        internal
+        pure
+        returns (uint256 bought)
+    {
+        // Floor: the batch keeps the rounding, so tokens are conserved.
+        bought = FixedPointMathLib.fullMulDiv(
+            executed,
+            BatchAccounting.price(batch, TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT)),
+            BatchAccounting.price(batch, TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT))
+        );
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        uint256 buyAmount = TradeLib.word(t, TradeLib.BUY_AMOUNT);
+        if (!OrderLib.meetsLimit(bought, sellAmount, executed, buyAmount)) {
+            revert LimitPriceNotMet(uid, executed, bought);
+        }
+    }
+
+    /// @dev The fee of a fill: `floor(feeAmount * executed / sellAmount)`, in the owner's favour.
+    function _feeOf(uint256 t, uint256 executed) internal pure returns (uint256) {
+        uint256 sellAmount = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        uint256 feeAmount = TradeLib.word(t, TradeLib.FEE_AMOUNT);
+        // `executed <= sellAmount` (checked by the fill record), so no overflow.
+        return executed == sellAmount
+            ? feeAmount
+            : FixedPointMathLib.fullMulDiv(feeAmount, executed, sellAmount);
+    }
+
+    /// @dev Takes sold + fee from the owner's wallet or internal balance; returns the fee.
+    /// A trade with a payee sends its sold amount straight to the payee's receiver in pass 2
+    /// (`_payDirect`): here it only claims the payee and books the amount, and pulls its fee.
+    function _take(uint256 t, uint256 packed, uint256 i, uint256 executed, uint256 batch)
+        internal
+        returns (uint256 fee)
+    {
+        fee = _feeOf(t, executed);
+        uint256 sellIndex = TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT);
+        uint256 account = BatchAccounting.account(batch, sellIndex);
+        uint256 payee = TradeLib.payee(packed);
+        if (payee != 0) {
+            _claimPayee(packed, i, payee, batch);
+            // Booked as taken in; pass 2 checks it equals the payee's bought amount, which is
+            // booked as paid out, so the two cancel in the per-token conservation check.
+            BatchAccounting.add(account + BatchAccounting.PULLED, executed);
+            if (fee != 0) {
+                _pullFromWallet(BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed), account, fee);
+            }
+        } else if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.SELL_FROM_INTERNAL != 0) {
+            uint256 amount = executed + fee;
+            _debit(TradeLib.owner(packed), BatchAccounting.token(batch, sellIndex), amount);
+            BatchAccounting.add(account + BatchAccounting.PULLED, amount);
+        } else {
+            _pullFromWallet(
+                BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed), account, executed + fee
+            );
+        }
+    }
+
+    /// @dev Trade `i` will pay trade `payee - 1` directly: the payee must be in the batch and
+    /// paid by no other trade, and the payer must sell from its wallet.
+    function _claimPayee(uint256 packed, uint256 i, uint256 payee, uint256 batch) internal pure {
+        unchecked {
+            // `payee != 0`.
+            --payee;
+        }
+        if (
+            payee >= BatchAccounting.load(batch + BatchAccounting.TRADE_COUNT)
+                || TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.SELL_FROM_INTERNAL != 0
+        ) revert InvalidDirectPayment(i, payee);
+        uint256 claim = BatchAccounting.entry(batch, payee) + 0x20;
+        if (BatchAccounting.load(claim) != 0) revert InvalidDirectPayment(i, payee);
+        unchecked {
+            // `i < count`, far below 2**256.
+            BatchAccounting.store(claim, i + 1);
+        }
+    }
+
+    /// @dev Pulls `amount` of `token` from `from`'s wallet, measured per token by
+    /// `_checkWalletPulls` (our balance is read before the first pull of each token).
+    function _pullFromWallet(address token, address from, uint256 account, uint256 amount) internal {
+        if (BatchAccounting.load(account + BatchAccounting.WALLET_PULLED) == 0) {
+            BatchAccounting.store(
+                account + BatchAccounting.BALANCE_BEFORE, SafeTransferLib.balanceOf(token, address(this))
+            );
+        }
+        // Reason: `from` is not arbitrary: it signed the order being settled (verified before
+        // any pull), and the signature bounds `amount` by the signed sellAmount + feeAmount.
+        // slither-disable-next-line arbitrary-send-erc20
+        token.safeTransferFrom(from, address(this), amount);
+        BatchAccounting.add(account + BatchAccounting.WALLET_PULLED, amount);
+        BatchAccounting.add(account + BatchAccounting.PULLED, amount);
+    }
+
     /// @dev Reverts unless each token's wallet pulls all arrived (no fee-on-transfer, no rebase).
-    function _checkWalletPulls(address[] calldata tokens, uint256 accounts) internal view {
+    function _checkWalletPulls(address[] calldata tokens, uint256 batch) internal view {
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 account = BatchAccounting.account(accounts, j);
+            uint256 account = BatchAccounting.account(batch, j);
             uint256 expected = BatchAccounting.load(account + BatchAccounting.WALLET_PULLED);
             if (expected != 0) {
                 _checkArrived(
-                    tokens[j], BatchAccounting.load(account + BatchAccounting.BALANCE_BEFORE), expected
+                    tokens[j], address(this), BatchAccounting.load(account + BatchAccounting.BALANCE_BEFORE), expected
                 );
             }
         }
     }
 
-    /// @dev Pass 2 for the trade at `t`: pays `bought` to the receiver (the owner if zero).
+    /// @dev Pass 2 for trade `i` at `t`: pays its bought amount to the receiver (the owner if
+    /// zero), from the contract or straight from the wallet of the trade that pays it.
     /// Pass 1 validated the trade's words and its token index.
-    function _push(uint256 t, address[] calldata tokens, uint256 bought) internal {
-        address buyToken = _tokenAt(tokens, TradeLib.word(t, TradeLib.BUY_INDEX));
-        address receiver = address(uint160(TradeLib.word(t, TradeLib.RECEIVER)));
-        if (receiver == address(0)) receiver = address(uint160(TradeLib.word(t, TradeLib.OWNER)));
-        if (TradeLib.word(t, TradeLib.FLAGS) & OrderLib.BUY_TO_INTERNAL != 0) {
-            _balances[receiver][buyToken] += bought;
+    function _push(uint256 t, uint256 i, uint256 batch) internal {
+        uint256 packed = TradeLib.word(t, TradeLib.PACKED);
+        address receiver = TradeLib.receiver(t, packed);
+        uint256 entry = BatchAccounting.entry(batch, i);
+        uint256 bought = BatchAccounting.load(entry);
+        uint256 payer = BatchAccounting.load(entry + 0x20);
+        if (payer != 0) {
+            unchecked {
+                // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
+                _payDirect(payer - 1, i, packed, receiver, bought, batch);
+            }
         } else {
-            buyToken.safeTransfer(receiver, bought);
+            address buyToken = BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT));
+            if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0) {
+                _balances[receiver][buyToken] += bought;
+            } else {
+                buyToken.safeTransfer(receiver, bought);
+            }
         }
+    }
+
+    /// @dev Trade `payer` pays trade `payee` directly: `bought` of the payee's buy token from
+    /// the payer's wallet to the payee's `receiver`. The first direct transfer of a token that
+    /// had no wallet pull in the batch is measured at the receiver, so a fee-on-transfer token
+    /// is rejected even when no pull into the contract measured it.
+    function _payDirect(
+        uint256 payer,
+        uint256 payee,
+        uint256 payeePacked,
+        address receiver,
+        uint256 bought,
+        uint256 batch
+    ) internal {
+        address from = _checkDirect(payer, payee, payeePacked, receiver, bought, batch);
+        uint256 buyIndex = TradeLib.byteAt(payeePacked, TradeLib.BUY_INDEX_SHIFT);
+        address buyToken = BatchAccounting.token(batch, buyIndex);
+        uint256 account = BatchAccounting.account(batch, buyIndex);
+        if (
+            BatchAccounting.load(account + BatchAccounting.WALLET_PULLED)
+                | BatchAccounting.load(account + BatchAccounting.DIRECT_MEASURED) == 0
+        ) {
+            BatchAccounting.store(account + BatchAccounting.DIRECT_MEASURED, 1);
+            uint256 before = SafeTransferLib.balanceOf(buyToken, receiver);
+            // slither-disable-next-line arbitrary-send-erc20
+            buyToken.safeTransferFrom(from, receiver, bought);
+            _checkArrived(buyToken, receiver, before, bought);
+        } else {
+            // Reason: `from` signed the paying order (verified in pass 1), which sells exactly
+            // `bought` of this token (`_checkDirect`).
+            // slither-disable-next-line arbitrary-send-erc20
+            buyToken.safeTransferFrom(from, receiver, bought);
+        }
+    }
+
+    /// @dev Returns the payer's owner after checking the pair: the payee buys to its wallet,
+    /// the payer sells exactly `bought` of the payee's buy token, and does not pay itself.
+    function _checkDirect(
+        uint256 payer,
+        uint256 payee,
+        uint256 payeePacked,
+        address receiver,
+        uint256 bought,
+        uint256 batch
+    ) internal pure returns (address from) {
+        uint256 p = BatchAccounting.load(batch + BatchAccounting.TRADES) + payer * TradeLib.SIZE;
+        uint256 payerPacked = TradeLib.word(p, TradeLib.PACKED);
+        from = TradeLib.owner(payerPacked);
+        if (
+            TradeLib.byteAt(payeePacked, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0
+                || TradeLib.byteAt(payerPacked, TradeLib.SELL_INDEX_SHIFT)
+                    != TradeLib.byteAt(payeePacked, TradeLib.BUY_INDEX_SHIFT)
+                || TradeLib.word(p, TradeLib.EXECUTED) != bought || from == receiver
+        ) revert InvalidDirectPayment(payer, payee);
     }
 
     /// @dev Per token: what leaves (payouts, leg inputs) is at most what came in (order inputs,
     /// leg outputs); the surplus goes to the fee recipient. Runs before any payout, so a batch
     /// never touches tokens it did not take in.
-    function _closeBatch(address[] calldata tokens, uint256 accounts) internal {
+    function _closeBatch(address[] calldata tokens, uint256 batch) internal {
         address recipient = feeRecipient;
         for (uint256 j; j < tokens.length; ++j) {
-            uint256 account = BatchAccounting.account(accounts, j);
+            uint256 account = BatchAccounting.account(batch, j);
             uint256 available = BatchAccounting.load(account + BatchAccounting.PULLED)
                 + BatchAccounting.load(account + BatchAccounting.LEG_OUT);
             uint256 spent = BatchAccounting.load(account + BatchAccounting.PUSHED)
@@ -470,23 +634,6 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev `tokens[i]` without the bound check; callers keep `i < tokens.length`, and
-    /// `_openBatch` read every token word through the checked accessor first.
-    function _tokenAt(address[] calldata tokens, uint256 i) private pure returns (address token) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            token := calldataload(add(tokens.offset, shl(5, i)))
-        }
-    }
-
-    /// @dev `prices[i]` without the bound check; callers keep `i < prices.length`.
-    function _priceAt(uint256[] calldata prices, uint256 i) private pure returns (uint256 price) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            price := calldataload(add(prices.offset, shl(5, i)))
-        }
-    }
-
     /// @dev Debits an internal balance, reverting typed when short.
     function _debit(address owner, address token, uint256 amount) internal {
         uint256 balance = _balances[owner][token];
@@ -497,12 +644,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Reverts `FeeOnTransferToken` unless our balance of `token` grew by exactly `amount`.
-    function _checkArrived(address token, uint256 before, uint256 amount) internal view {
+    /// @dev Reverts `FeeOnTransferToken` unless `holder`'s balance of `token` grew by exactly
+    /// `amount` since it was `before`.
+    function _checkArrived(address token, address holder, uint256 before, uint256 amount)
+        internal
+        view
+    {
         uint256 arrived;
         unchecked {
             // Wrapping on purpose: a balance that shrank wraps to a huge number, never `amount`.
-            arrived = SafeTransferLib.balanceOf(token, address(this)) - before;
+            arrived = SafeTransferLib.balanceOf(token, holder) - before;
         }
         if (arrived != amount) revert FeeOnTransferToken(token);
     }
