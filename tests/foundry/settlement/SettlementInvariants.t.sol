@@ -287,13 +287,12 @@ contract SettlementInvariantsTest is Test {
     function invariant_callSummary() public view {
         // Not a property: keeps the run honest that fills actually happen (checked in afterInvariant).
         handler.ghostFills();
+        // Direct (wallet-to-wallet) batches happen in most runs, not all (they need a pair
+        // whose amounts match and no internal balances); testFuzz_settle_directPair* cover them.
+        handler.ghostDirectBatches();
     }
 
     function afterInvariant() public view {
         assertGt(handler.ghostFills(), 0, "no fill in the whole run");
-        // Runs with many fills also exercise direct (wallet-to-wallet) payment.
-        if (handler.ghostFills() > 16) {
-            assertGt(handler.ghostDirectBatches(), 0, "no direct (wallet-to-wallet) batch in the run");
-        }
     }
 }

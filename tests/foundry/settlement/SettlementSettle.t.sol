@@ -525,4 +525,31 @@ contract SettlementSettleTest is SettlementBase {
         trades[1].payee = 1;
         _expectDirectRevert(trades, 1, 0);
     }
+
+    /// @dev A pair crossing at random prices, paid directly both ways where the amounts match
+    /// exactly (else through the contract): same balances, limits and conservation.
+    function testFuzz_settle_directPairConserves(uint256 priceA, uint256 priceB, uint256 sellA, uint256 fee) public {
+        priceA = bound(priceA, 1, 1e6);
+        priceB = bound(priceB, 1, 1e6);
+        sellA = bound(sellA, 1, 500e18);
+        fee = bound(fee, 0, sellA / 100);
+        uint256 boughtA = sellA * priceA / priceB;
+        vm.assume(boughtA > 0 && boughtA <= 1_000e18);
+        uint256 boughtB = boughtA * priceB / priceA; // <= sellA: the batch keeps the dust
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellA, boughtA, fee, 9, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), boughtA, 1, 0, 9, 0);
+        vm.assume(boughtB > 0);
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, sellA), _signedTrade(b, bobPk, boughtA));
+        trades[1].payee = 1; // Bob's B pays Alice: always exact by construction
+        if (boughtB == sellA) trades[0].payee = 2;
+        _settle(_tokensAB(), _prices(priceA, priceB), trades);
+        assertEq(tokenB.balanceOf(alice), boughtA);
+        assertEq(tokenA.balanceOf(bob), boughtB);
+        assertEq(tokenA.balanceOf(alice), 1_000e18 - sellA - fee);
+        assertEq(tokenB.balanceOf(bob), 1_000e18 - boughtA);
+        // the contract holds exactly the fee recipient's credit
+        assertEq(tokenA.balanceOf(address(settlement)), settlement.balanceOf(fees, address(tokenA)));
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), sellA + fee - boughtB);
+    }
 }
