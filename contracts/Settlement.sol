@@ -243,7 +243,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 count = trades.length;
         uint256 t = TradeLib.first(trades);
         for (uint256 i; i < count; ++i) {
-            _pull(t, i, batch, signatures);
+            if (!_pullFast(t, i, batch)) _pull(t, i, batch, signatures);
             unchecked {
                 // Stays inside the calldata the ABI decoder bound-checked for `trades`.
                 t += TradeLib.SIZE;
@@ -291,7 +291,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         address[] calldata tokens,
         uint256[] calldata prices,
         TradeData[] calldata trades
-    ) internal pure returns (uint256 batch) {
+    ) internal view returns (uint256 batch) {
         uint256 n = tokens.length;
         if (prices.length != n) revert LengthMismatch(n, prices.length);
         for (uint256 j; j < n; ++j) {
@@ -312,6 +312,162 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         batch = BatchAccounting.open(
             tokensOffset, pricesOffset, TradeLib.first(trades), n, trades.length
         );
+        BatchAccounting.store(batch + BatchAccounting.DOMAIN, uint256(_domainSeparator()));
+    }
+
+    /// @dev Pass 1 for the common trade (ECDSA, fill-or-kill, every check passing, a price
+    /// product within 256 bits) in one block of assembly: about 3,000 gas less per fill than
+    /// the general path. It writes nothing unless every check of `_pull` passed (`_checkFast`
+    /// performs the same checks); otherwise it returns false and `_pull` settles the trade or
+    /// reverts with the precise error.
+    function _pullFast(uint256 t, uint256 i, uint256 batch) internal returns (bool) {
+        (bytes32 uid, uint256 bought, uint256 bitmapSlot, uint256 bitmapWord) = _checkFast(t, batch);
+        if (uid == 0) return false;
+        /// @solidity memory-safe-assembly
+        assembly {
+            sstore(bitmapSlot, bitmapWord) // the fill record: the nonce bit is spent
+        }
+        // Fill-or-kill: `executed == sellAmount`, so the fee is the whole `feeAmount`.
+        uint256 executed = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        uint256 fee = TradeLib.word(t, TradeLib.FEE_AMOUNT);
+        _take(TradeLib.word(t, TradeLib.PACKED), i, executed, fee, batch);
+        BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
+        _book(t, i, uid, executed, fee, batch);
+        return true;
+    }
+
+    /// @dev The checks of `_pull` for the fast path; `uid == 0` if the trade is not for the fast
+    /// path or fails any check. Returns the nonce bitmap slot and its new word to write.
+    function _checkFast(uint256 t, uint256 batch)
+        internal
+        view
+        returns (bytes32 uid, uint256 bought, uint256 bitmapSlot, uint256 bitmapWord)
+    {
+        bool ok;
+        (bought, ok) = _fastAmounts(t, batch);
+        if (ok && _fastOrderValid(t, batch)) (uid, bitmapSlot, bitmapWord) = _fastAuthorize(t, batch);
+    }
+
+    /// @dev Fast path: the bought amount at the clearing prices when `sellAmount * price` fits
+    /// 256 bits, and the exact limit check (fill-or-kill: `executed == sellAmount`).
+    function _fastAmounts(uint256 t, uint256 batch) internal pure returns (uint256 bought, bool ok) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            let sellAmount := calldataload(add(t, 0x40))
+            let prices := mload(add(batch, 0x20)) // PRICES (indices are checked by the caller)
+            let pSell := calldataload(add(prices, shl(5, and(shr(192, packed), 0xff))))
+            let product := mul(sellAmount, pSell)
+            ok := eq(div(product, sellAmount), pSell) // false for sellAmount == 0 too
+            bought := div(product, calldataload(add(prices, shl(5, and(shr(200, packed), 0xff)))))
+            // bought * sellAmount >= sellAmount * buyAmount, on 512-bit products
+            let lo1 := mul(bought, sellAmount)
+            let mm1 := mulmod(bought, sellAmount, not(0))
+            let hi1 := sub(sub(mm1, lo1), lt(mm1, lo1))
+            let buyAmount := calldataload(add(t, 0x60))
+            let lo2 := mul(sellAmount, buyAmount)
+            let mm2 := mulmod(sellAmount, buyAmount, not(0))
+            let hi2 := sub(sub(mm2, lo2), lt(mm2, lo2))
+            ok := and(ok, or(gt(hi1, hi2), and(eq(hi1, hi2), iszero(lt(lo1, lo2)))))
+            ok := and(ok, iszero(iszero(buyAmount)))
+        }
+    }
+
+    /// @dev Fast path: the encoding and order checks of `_tokensOf` / `_checkOrder` (ECDSA and
+    /// fill-or-kill only), with the ECDSA `v` and low-`s` checks.
+    function _fastOrderValid(uint256 t, uint256 batch) internal view returns (bool ok) {
+        uint256 floorSlot;
+        uint256 halfN = SignatureLib.HALF_N;
+        /// @solidity memory-safe-assembly
+        assembly {
+            floorSlot := nonceFloor.slot
+        }
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            // top byte and signing scheme zero (ECDSA); fill-or-kill with known flags only
+            let bad := or(and(packed, or(shl(216, 0xff), shl(248, 0xff))), and(shr(208, packed), 0xf9))
+            {
+                let sellIdx := and(shr(192, packed), 0xff)
+                let buyIdx := and(shr(200, packed), 0xff)
+                let n := mload(add(batch, 0x80)) // TOKEN_COUNT
+                bad := or(bad, or(iszero(lt(sellIdx, n)), iszero(lt(buyIdx, n))))
+                bad := or(bad, eq(sellIdx, buyIdx))
+            }
+            bad := or(bad, shr(160, calldataload(add(t, 0x20)))) // receiver
+            bad := or(bad, lt(and(shr(160, packed), 0xffffffff), timestamp()))
+            // executed == sellAmount (nonzero: `_fastAmounts` checked it)
+            bad := or(bad, iszero(eq(calldataload(add(t, 0xc0)), calldataload(add(t, 0x40)))))
+            {
+                let v := and(shr(224, packed), 0xff)
+                bad := or(bad, iszero(or(eq(v, 27), eq(v, 28))))
+                bad := or(bad, gt(calldataload(add(t, 0x100)), halfN))
+            }
+            mstore(0x00, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(0x20, floorSlot)
+            bad := or(bad, lt(calldataload(add(t, 0xa0)), sload(keccak256(0x00, 0x40))))
+            ok := iszero(bad)
+        }
+    }
+
+    /// @dev Fast path: the uid, the ECDSA signer and the unspent nonce bit; `uid == 0` unless
+    /// the signer is the owner and the bit is unspent.
+    function _fastAuthorize(uint256 t, uint256 batch)
+        internal
+        view
+        returns (bytes32 uid, uint256 bitmapSlot, uint256 bitmapWord)
+    {
+        uint256 bitmapSeed;
+        /// @solidity memory-safe-assembly
+        assembly {
+            bitmapSeed := nonceBitmap.slot
+        }
+        bytes32 typeHash = OrderLib.TYPE_HASH;
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            let signer := and(packed, 0xffffffffffffffffffffffffffffffffffffffff)
+            let m := mload(0x40)
+            {
+                let tokens := mload(batch) // TOKENS
+                mstore(m, typeHash)
+                mstore(add(m, 0x20), signer)
+                mstore(add(m, 0x40), calldataload(add(t, 0x20))) // receiver
+                mstore(add(m, 0x60), calldataload(add(tokens, shl(5, and(shr(192, packed), 0xff)))))
+                mstore(add(m, 0x80), calldataload(add(tokens, shl(5, and(shr(200, packed), 0xff)))))
+                calldatacopy(add(m, 0xa0), add(t, 0x40), 0x60) // sellAmount, buyAmount, feeAmount
+                mstore(add(m, 0x100), and(shr(160, packed), 0xffffffff))
+                mstore(add(m, 0x120), calldataload(add(t, 0xa0))) // nonce
+                mstore(add(m, 0x140), and(shr(208, packed), 0xff))
+                // EIP-712 digest: "\x19\x01" ‖ domain separator ‖ struct hash
+                mstore(add(m, 0x162), keccak256(m, 0x160))
+                mstore(add(m, 0x142), mload(add(batch, 0xc0))) // DOMAIN
+                mstore(add(m, 0x122), 0x1901)
+                uid := keccak256(add(m, 0x140), 0x42)
+            }
+            // ECDSA: the recovered signer must be the owner (never zero)
+            mstore(0x00, uid)
+            mstore(0x20, and(shr(224, packed), 0xff))
+            mstore(0x40, calldataload(add(t, 0xe0)))
+            mstore(0x60, calldataload(add(t, 0x100)))
+            pop(staticcall(gas(), 0x01, 0x00, 0x80, 0x00, 0x20))
+            let recovered := mul(mload(0x00), eq(returndatasize(), 0x20))
+            mstore(0x60, 0)
+            mstore(0x40, m)
+            let bad := or(iszero(recovered), iszero(eq(recovered, signer)))
+            // the nonce bit must be unspent
+            let nonce := calldataload(add(t, 0xa0))
+            mstore(0x00, signer)
+            mstore(0x20, bitmapSeed)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, shr(8, nonce))
+            bitmapSlot := keccak256(0x00, 0x40)
+            let word := sload(bitmapSlot)
+            let bit := shl(and(nonce, 0xff), 1)
+            bad := or(bad, and(word, bit))
+            bitmapWord := or(word, bit)
+            if bad { uid := 0 }
+        }
     }
 
     /// @dev Pass 1 for trade `i` at `t`: checks the order and its signature, records the fill,
@@ -409,20 +565,62 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 executed,
         uint256 batch
     ) internal {
-        uint256 bought = _boughtAmount(t, packed, uid, executed, batch);
-        uint256 fee = _take(t, packed, i, executed, batch);
-        uint256 buyIndex = TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT);
-        BatchAccounting.add(BatchAccounting.account(batch, buyIndex) + BatchAccounting.PUSHED, bought);
+        _finish(t, i, packed, uid, executed, _boughtAmount(t, packed, uid, executed, batch), batch);
+    }
+
+    /// @dev Takes sold + fee, books the payout and emits `Trade` (both paths of pass 1).
+    function _finish(
+        uint256 t,
+        uint256 i,
+        uint256 packed,
+        bytes32 uid,
+        uint256 executed,
+        uint256 bought,
+        uint256 batch
+    ) internal {
+        uint256 fee = _feeOf(t, executed);
+        _take(packed, i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
-        emit Trade(
-            uid,
-            TradeLib.owner(packed),
-            BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT)),
-            BatchAccounting.token(batch, buyIndex),
-            executed,
-            bought,
-            fee
-        );
+        _book(t, i, uid, executed, fee, batch);
+    }
+
+    /// @dev Books trade `i` (sold + fee in, bought out: checked sums) and emits its `Trade`
+    /// event; the bought amount is already in its ledger entry.
+    function _book(uint256 t, uint256 i, bytes32 uid, uint256 executed, uint256 fee, uint256 batch)
+        internal
+    {
+        bytes32 topic = Trade.selector;
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
+            let sellIdx := and(shr(192, packed), 0xff)
+            let buyIdx := and(shr(200, packed), 0xff)
+            let accounts := add(batch, 0xe0) // ACCOUNTS
+            let amount := add(executed, fee)
+            let p := add(accounts, shl(8, sellIdx)) // PULLED
+            let sum := add(mload(p), amount)
+            let overflow := or(lt(amount, fee), lt(sum, amount))
+            mstore(p, sum)
+            p := add(add(accounts, shl(8, buyIdx)), 0x20) // PUSHED
+            sum := add(mload(p), bought)
+            overflow := or(overflow, lt(sum, bought))
+            mstore(p, sum)
+            if overflow {
+                mstore(0x00, 0x4e487b71) // Panic(0x11), as checked arithmetic
+                mstore(0x20, 0x11)
+                revert(0x1c, 0x24)
+            }
+            // Trade(orderUid, owner, sellToken, buyToken, soldAmount, boughtAmount, feeAmount)
+            let m := mload(0x40)
+            let tokens := mload(batch) // TOKENS
+            mstore(m, calldataload(add(tokens, shl(5, sellIdx))))
+            mstore(add(m, 0x20), calldataload(add(tokens, shl(5, buyIdx))))
+            mstore(add(m, 0x40), executed)
+            mstore(add(m, 0x60), bought)
+            mstore(add(m, 0x80), fee)
+            log3(m, 0xa0, topic, uid, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
+        }
     }
 
     /// @dev The bought amount at the clearing prices, checked against the limit price.
@@ -454,32 +652,28 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             : FixedPointMathLib.fullMulDiv(feeAmount, executed, sellAmount);
     }
 
-    /// @dev Takes sold + fee from the owner's wallet or internal balance; returns the fee.
-    /// A trade with a payee sends its sold amount straight to the payee's receiver in pass 2
-    /// (`_payDirect`): here it only claims the payee and books the amount, and pulls its fee.
-    function _take(uint256 t, uint256 packed, uint256 i, uint256 executed, uint256 batch)
-        internal
-        returns (uint256 fee)
-    {
-        fee = _feeOf(t, executed);
+    /// @dev Takes sold + fee from the owner's wallet or internal balance. A trade with a
+    /// payee sends its sold amount straight to the payee's receiver in pass 2 (`_payDirect`):
+    /// here it only claims the payee (its sold amount is booked as taken in by `_book`; pass 2
+    /// checks it equals the payee's bought amount, booked as paid out, so the two cancel in the
+    /// per-token conservation check), and pulls its fee.
+    function _take(uint256 packed, uint256 i, uint256 executed, uint256 fee, uint256 batch) internal {
         uint256 sellIndex = TradeLib.byteAt(packed, TradeLib.SELL_INDEX_SHIFT);
-        uint256 account = BatchAccounting.account(batch, sellIndex);
         uint256 payee = TradeLib.payee(packed);
         if (payee != 0) {
             _claimPayee(packed, i, payee, batch);
-            // Booked as taken in; pass 2 checks it equals the payee's bought amount, which is
-            // booked as paid out, so the two cancel in the per-token conservation check.
-            BatchAccounting.add(account + BatchAccounting.PULLED, executed);
             if (fee != 0) {
-                _pullFromWallet(BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed), account, fee);
+                _pullFromWallet(
+                    BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed),
+                    BatchAccounting.account(batch, sellIndex), fee
+                );
             }
         } else if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.SELL_FROM_INTERNAL != 0) {
-            uint256 amount = executed + fee;
-            _debit(TradeLib.owner(packed), BatchAccounting.token(batch, sellIndex), amount);
-            BatchAccounting.add(account + BatchAccounting.PULLED, amount);
+            _debit(TradeLib.owner(packed), BatchAccounting.token(batch, sellIndex), executed + fee);
         } else {
             _pullFromWallet(
-                BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed), account, executed + fee
+                BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed),
+                BatchAccounting.account(batch, sellIndex), executed + fee
             );
         }
     }
@@ -516,7 +710,6 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // slither-disable-next-line arbitrary-send-erc20
         token.safeTransferFrom(from, address(this), amount);
         BatchAccounting.add(account + BatchAccounting.WALLET_PULLED, amount);
-        BatchAccounting.add(account + BatchAccounting.PULLED, amount);
     }
 
     /// @dev Reverts unless each token's wallet pulls all arrived (no fee-on-transfer, no rebase).
@@ -536,57 +729,119 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// zero), from the contract or straight from the wallet of the trade that pays it.
     /// Pass 1 validated the trade's words and its token index.
     function _push(uint256 t, uint256 i, uint256 batch) internal {
-        uint256 packed = TradeLib.word(t, TradeLib.PACKED);
-        address receiver = TradeLib.receiver(t, packed);
         uint256 entry = BatchAccounting.entry(batch, i);
-        uint256 bought = BatchAccounting.load(entry);
         uint256 payer = BatchAccounting.load(entry + 0x20);
         if (payer != 0) {
             unchecked {
                 // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
-                _payDirect(payer - 1, i, packed, receiver, bought, batch);
+                if (!_payDirectFast(t, i, payer - 1, batch)) _payDirect(t, payer - 1, i, batch);
             }
+            return;
+        }
+        uint256 packed = TradeLib.word(t, TradeLib.PACKED);
+        address receiver = TradeLib.receiver(t, packed);
+        uint256 bought = BatchAccounting.load(entry);
+        address buyToken = BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT));
+        if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0) {
+            _balances[receiver][buyToken] += bought;
         } else {
-            address buyToken = BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT));
-            if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0) {
-                _balances[receiver][buyToken] += bought;
-            } else {
-                buyToken.safeTransfer(receiver, bought);
+            buyToken.safeTransfer(receiver, bought);
+        }
+    }
+
+    /// @dev Direct payment in assembly: the checks of `_checkDirect`, then Solady's
+    /// `safeTransferFrom` (and `balanceOf` around the first direct transfer of a token that no
+    /// wallet pull measured, as `_payDirect`). Returns false, having done nothing, if a check
+    /// fails: `_payDirect` then reverts with the precise error.
+    function _payDirectFast(uint256 t, uint256 i, uint256 payer, uint256 batch)
+        internal
+        returns (bool done)
+    {
+        bytes4 feeOnTransfer = FeeOnTransferToken.selector;
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
+            let p := add(mload(add(batch, 0x40)), mul(payer, 0x120)) // TRADES + payer * SIZE
+            let from := and(calldataload(p), 0xffffffffffffffffffffffffffffffffffffffff)
+            let to := calldataload(add(t, 0x20)) // receiver: pass 1 rejected dirty bits
+            if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
+            let buyIdx := and(shr(200, packed), 0xff)
+            // the payee buys to its wallet (flag bit 2 clear)
+            done := iszero(and(packed, shl(210, 1)))
+            // the payer sells exactly `bought` of the payee's buy token, to someone else
+            done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
+            done := and(done, eq(calldataload(add(p, 0xc0)), bought))
+            done := and(done, iszero(eq(from, to)))
+            if done {
+                let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
+                let account := add(add(batch, 0xe0), shl(8, buyIdx)) // ACCOUNTS
+                // measure unless a wallet pull (WALLET_PULLED) or a direct transfer
+                // (DIRECT_MEASURED) of this token was measured in this batch
+                let measure := iszero(or(mload(add(account, 0x40)), mload(add(account, 0xc0))))
+                let before := 0
+                if measure {
+                    mstore(add(account, 0xc0), 1)
+                    mstore(0x14, to)
+                    mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
+                    before := mul(
+                        mload(0x20),
+                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                    )
+                }
+                let m := mload(0x40)
+                mstore(0x60, bought)
+                mstore(0x40, to)
+                mstore(0x2c, shl(96, from))
+                mstore(0x0c, 0x23b872dd000000000000000000000000) // `transferFrom(address,address,uint256)`
+                let success := call(gas(), token, 0, 0x1c, 0x64, 0x00, 0x20)
+                if iszero(and(eq(mload(0x00), 1), success)) {
+                    if iszero(lt(or(iszero(extcodesize(token)), returndatasize()), success)) {
+                        mstore(0x00, 0x7939f424) // `TransferFromFailed()`, as Solady
+                        revert(0x1c, 0x04)
+                    }
+                }
+                mstore(0x60, 0)
+                mstore(0x40, m)
+                if measure {
+                    mstore(0x14, to)
+                    mstore(0x00, 0x70a08231000000000000000000000000)
+                    let after := mul(
+                        mload(0x20),
+                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                    )
+                    // Wrapping on purpose: a balance that shrank never matches `bought`.
+                    if iszero(eq(sub(after, before), bought)) {
+                        mstore(0x00, feeOnTransfer)
+                        mstore(0x04, token)
+                        revert(0x00, 0x24)
+                    }
+                }
             }
         }
     }
 
-    /// @dev Trade `payer` pays trade `payee` directly: `bought` of the payee's buy token from
-    /// the payer's wallet to the payee's `receiver`. The first direct transfer of a token that
+    /// @dev Trade `payer` pays trade `payee` (at `t`) directly: its bought amount of its buy
+    /// token from the payer's wallet to its receiver. The first direct transfer of a token that
     /// had no wallet pull in the batch is measured at the receiver, so a fee-on-transfer token
     /// is rejected even when no pull into the contract measured it.
-    function _payDirect(
-        uint256 payer,
-        uint256 payee,
-        uint256 payeePacked,
-        address receiver,
-        uint256 bought,
-        uint256 batch
-    ) internal {
+    function _payDirect(uint256 t, uint256 payer, uint256 payee, uint256 batch) internal {
+        uint256 payeePacked = TradeLib.word(t, TradeLib.PACKED);
+        address receiver = TradeLib.receiver(t, payeePacked);
+        uint256 bought = BatchAccounting.load(BatchAccounting.entry(batch, payee));
         address from = _checkDirect(payer, payee, payeePacked, receiver, bought, batch);
         uint256 buyIndex = TradeLib.byteAt(payeePacked, TradeLib.BUY_INDEX_SHIFT);
         address buyToken = BatchAccounting.token(batch, buyIndex);
         uint256 account = BatchAccounting.account(batch, buyIndex);
-        if (
-            BatchAccounting.load(account + BatchAccounting.WALLET_PULLED)
-                | BatchAccounting.load(account + BatchAccounting.DIRECT_MEASURED) == 0
-        ) {
-            BatchAccounting.store(account + BatchAccounting.DIRECT_MEASURED, 1);
-            uint256 before = SafeTransferLib.balanceOf(buyToken, receiver);
-            // slither-disable-next-line arbitrary-send-erc20
-            buyToken.safeTransferFrom(from, receiver, bought);
-            _checkArrived(buyToken, receiver, before, bought);
-        } else {
-            // Reason: `from` signed the paying order (verified in pass 1), which sells exactly
-            // `bought` of this token (`_checkDirect`).
-            // slither-disable-next-line arbitrary-send-erc20
-            buyToken.safeTransferFrom(from, receiver, bought);
-        }
+        bool measure = BatchAccounting.load(account + BatchAccounting.WALLET_PULLED)
+            | BatchAccounting.load(account + BatchAccounting.DIRECT_MEASURED) == 0;
+        if (measure) BatchAccounting.store(account + BatchAccounting.DIRECT_MEASURED, 1);
+        uint256 before = measure ? SafeTransferLib.balanceOf(buyToken, receiver) : 0;
+        // Reason: `from` signed the paying order (verified in pass 1), which sells exactly
+        // `bought` of this token (`_checkDirect`).
+        // slither-disable-next-line arbitrary-send-erc20
+        buyToken.safeTransferFrom(from, receiver, bought);
+        if (measure) _checkArrived(buyToken, receiver, before, bought);
     }
 
     /// @dev Returns the payer's owner after checking the pair: the payee buys to its wallet,

@@ -23,8 +23,10 @@ library BatchAccounting {
     uint256 internal constant TOKEN_COUNT = 0x80;
     /// @dev Header: `trades.length`.
     uint256 internal constant TRADE_COUNT = 0xa0;
+    /// @dev Header: the EIP-712 domain separator (read once per batch).
+    uint256 internal constant DOMAIN = 0xc0;
     /// @dev Header size; the token accounts follow.
-    uint256 internal constant ACCOUNTS = 0xc0;
+    uint256 internal constant ACCOUNTS = 0xe0;
 
     /// @dev Sold + fee taken in from orders (wallet and internal).
     uint256 internal constant PULLED = 0x00;
@@ -61,12 +63,18 @@ library BatchAccounting {
 
     /// @notice The accounting of token `index`.
     function account(uint256 batch, uint256 index) internal pure returns (uint256) {
-        return batch + ACCOUNTS + (index << 8);
+        unchecked {
+            // A memory pointer plus at most 255 accounts: far below 2**256.
+            return batch + ACCOUNTS + (index << 8);
+        }
     }
 
     /// @notice The ledger entry (bought amount; then the payer word) of trade `i`.
     function entry(uint256 batch, uint256 i) internal pure returns (uint256) {
-        return load(batch + LEDGER) + (i << 6);
+        unchecked {
+            // A memory pointer plus `i < trades.length` entries: far below 2**256.
+            return load(batch + LEDGER) + (i << 6);
+        }
     }
 
     /// @notice `tokens[index]` (a raw calldata read: the caller keeps the index in range).
