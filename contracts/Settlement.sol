@@ -330,10 +330,57 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // Fill-or-kill: `executed == sellAmount`, so the fee is the whole `feeAmount`.
         uint256 executed = TradeLib.word(t, TradeLib.SELL_AMOUNT);
         uint256 fee = TradeLib.word(t, TradeLib.FEE_AMOUNT);
-        _take(TradeLib.word(t, TradeLib.PACKED), i, executed, fee, batch);
+        if (!_takeFast(t, i, batch)) _take(TradeLib.word(t, TradeLib.PACKED), i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
         _book(t, i, uid, executed, fee, batch);
         return true;
+    }
+
+    /// @dev `_take` for a fill-or-kill trade in assembly when it needs no token call: a
+    /// fee-free direct payer claiming its payee, or a sale from the internal balance that
+    /// covers it. Returns false, having written nothing, otherwise (`_take` then pulls from
+    /// the wallet or reverts precisely).
+    function _takeFast(uint256 t, uint256 i, uint256 batch) internal returns (bool done) {
+        uint256 balancesSlot;
+        /// @solidity memory-safe-assembly
+        assembly {
+            balancesSlot := _balances.slot
+        }
+        /// @solidity memory-safe-assembly
+        assembly {
+            let packed := calldataload(t)
+            let fee := calldataload(add(t, 0x80))
+            let payee := and(shr(232, packed), 0xffff)
+            let fromInternal := and(packed, shl(209, 1)) // SELL_FROM_INTERNAL
+            switch payee
+            case 0 {
+                if fromInternal {
+                    let amount := add(calldataload(add(t, 0x40)), fee) // executed == sellAmount
+                    mstore(0x00, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
+                    mstore(0x20, balancesSlot)
+                    mstore(0x20, keccak256(0x00, 0x40))
+                    mstore(0x00, calldataload(add(mload(batch), shl(5, and(shr(192, packed), 0xff)))))
+                    let slot := keccak256(0x00, 0x40)
+                    let bal := sload(slot)
+                    // covered and no overflow in `executed + fee`
+                    if iszero(or(lt(bal, amount), lt(amount, fee))) {
+                        sstore(slot, sub(bal, amount))
+                        done := 1
+                    }
+                }
+            }
+            default {
+                payee := sub(payee, 1)
+                let claim := add(add(mload(add(batch, 0x60)), shl(6, payee)), 0x20) // LEDGER
+                // in range, unclaimed, a wallet sale, no fee to pull
+                if iszero(or(or(iszero(lt(payee, mload(add(batch, 0xa0)))), fee), fromInternal)) {
+                    if iszero(mload(claim)) {
+                        mstore(claim, add(i, 1))
+                        done := 1
+                    }
+                }
+            }
+        }
     }
 
     /// @dev The checks of `_pull` for the fast path; `uid == 0` if the trade is not for the fast
@@ -743,7 +790,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 bought = BatchAccounting.load(entry);
         address buyToken = BatchAccounting.token(batch, TradeLib.byteAt(packed, TradeLib.BUY_INDEX_SHIFT));
         if (TradeLib.byteAt(packed, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0) {
-            _balances[receiver][buyToken] += bought;
+            _credit(receiver, buyToken, bought);
         } else {
             buyToken.safeTransfer(receiver, bought);
         }
@@ -886,6 +933,27 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 _balances[recipient][tokens[j]] += surplus;
                 emit FeesCollected(recipient, tokens[j], surplus);
             }
+        }
+    }
+
+    /// @dev `_balances[owner][token] += amount`, checked, in assembly (once per internal payout).
+    function _credit(address owner, address token, uint256 amount) internal {
+        uint256 balancesSlot;
+        /// @solidity memory-safe-assembly
+        assembly {
+            balancesSlot := _balances.slot
+            mstore(0x00, owner)
+            mstore(0x20, balancesSlot)
+            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x00, token)
+            let slot := keccak256(0x00, 0x40)
+            let sum := add(sload(slot), amount)
+            if lt(sum, amount) {
+                mstore(0x00, 0x4e487b71) // Panic(0x11), as checked arithmetic
+                mstore(0x20, 0x11)
+                revert(0x1c, 0x24)
+            }
+            sstore(slot, sum)
         }
     }
 
