@@ -7,7 +7,7 @@ import {SettlementBase} from "./SettlementBase.sol";
 /// @notice Gas of steady-state batches (makers already hold both tokens, nonce words and fee
 /// balances already nonzero). Logs execution gas and an estimate of the whole transaction
 /// (21000 + calldata, with the EIP-7623 floor) per fill; asserts regression ceilings only
-/// (the project targets are 32k / 22k per fill and 110k per pair; see the report).
+/// (the project targets are 32k / 22k per fill and 110k per pair; see docs/settlement.md).
 contract SettlementGasTest is SettlementBase {
     uint256 internal constant PAIRS = 50;
 
@@ -97,38 +97,38 @@ contract SettlementGasTest is SettlementBase {
 
     function test_gas_settle50PairsFromWallets() public {
         uint256 perFill = _measure("50 pairs, wallets", _batch(1, 0, PAIRS));
-        assertLt(perFill, 46_000);
+        assertLt(perFill, 40_000);
     }
 
     function test_gas_settle50PairsFromInternalBalances() public {
         uint256 perFill = _measure("50 pairs, internal", _batch(1001, SELL_INTERNAL | BUY_INTERNAL, PAIRS));
-        assertLt(perFill, 38_000);
+        assertLt(perFill, 31_000);
     }
 
     /// @dev Fee-free orders, as in the ape scenarios (`crossbook bench gas`), through the
     /// contract and paid directly wallet to wallet (what `build_batch` does for such pairs).
     function test_gas_settle50FeeFreePairsFromWallets() public {
         uint256 perFill = _measure("50 fee-free pairs, wallets", _batch(1, 0, PAIRS, 0));
-        assertLt(perFill, 46_000);
+        assertLt(perFill, 40_000);
     }
 
     function test_gas_settle50FeeFreePairsFromWalletsDirect() public {
         uint256 perFill = _measure("50 fee-free pairs, wallets, direct", _direct(_batch(1, 0, PAIRS, 0)));
-        assertLt(perFill, 40_000);
+        assertLt(perFill, 36_000);
     }
 
     function test_gas_settleOneFeeFreePairFromWalletsDirect() public {
         uint256 perFill = _measure("1 fee-free pair, wallets, direct", _direct(_batch(2, 0, 1, 0)));
-        assertLt(perFill * 2, 140_000);
+        assertLt(perFill * 2, 115_000);
     }
 
     function test_gas_settleOnePairFromWallets() public {
         uint256 perFill = _measure("1 pair, wallets", _batch(2, 0, 1));
-        assertLt(perFill * 2, 160_000);
+        assertLt(perFill * 2, 145_000);
     }
 
     function test_gas_settleOnePairFromInternalBalances() public {
         uint256 perFill = _measure("1 pair, internal", _batch(1002, SELL_INTERNAL | BUY_INTERNAL, 1));
-        assertLt(perFill * 2, 130_000);
+        assertLt(perFill * 2, 112_000);
     }
 }
