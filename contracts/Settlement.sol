@@ -372,7 +372,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             default {
                 payee := sub(payee, 1)
                 let claim := add(add(mload(add(batch, 0x60)), shl(6, payee)), 0x20) // LEDGER
-                // in range, unclaimed, a wallet sale, no fee to pull
+                // in range (TRADE_COUNT), unclaimed, a wallet sale, no fee to pull
                 if iszero(or(or(iszero(lt(payee, mload(add(batch, 0xa0)))), fee), fromInternal)) {
                     if iszero(mload(claim)) {
                         mstore(claim, add(i, 1))

@@ -8,7 +8,8 @@ pragma solidity ^0.8.24;
 /// @dev Settling touches these words for every trade, so they are plain memory words rather
 /// than bound-checked Solidity arrays; `Settlement` keeps every index below `tokens.length`.
 /// One pointer instead of many arguments also keeps the hot functions' stacks shallow enough
-/// to compile without via-IR (the `fast` profile).
+/// to compile without via-IR (the `fast` profile). `Settlement`'s assembly fast path uses these
+/// offsets as literals (each commented with the constant's name): change both together.
 library BatchAccounting {
     /// @dev Header: calldata offset of `tokens[0]`.
     uint256 internal constant TOKENS = 0x00;
