@@ -27,30 +27,37 @@ interface ISettlement {
         uint8 flags;
     }
 
-    /// @notice One order executed in a batch.
-    /// @dev ABI tuple (field order is the wire format):
-    /// `(uint8 sellTokenIndex, uint8 buyTokenIndex, address owner, address receiver,
-    ///   uint256 sellAmount, uint256 buyAmount, uint256 feeAmount, uint32 validTo, uint256 nonce,
-    ///   uint8 flags, uint8 signingScheme, uint256 executedSellAmount, bytes signature)`.
-    /// The order's `sellToken`/`buyToken` are `tokens[sellTokenIndex]`/`tokens[buyTokenIndex]`
-    /// of the batch, which keeps calldata small; the order hash uses the addresses.
-    /// Named `TradeData` because `Trade` is the event.
+    /// @notice One order executed in a batch: nine static words (288 bytes of calldata).
+    /// @dev Only an encoding: the order the owner signed is the EIP-712 `Order` rebuilt from
+    /// these words (see `docs/settlement.md`). `packed` holds the narrow fields, low bits first:
+    ///
+    /// | bits | field |
+    /// |---|---|
+    /// | 0..159 | `owner` |
+    /// | 160..191 | `validTo` |
+    /// | 192..199 | `sellTokenIndex` (the order's `sellToken` is `tokens[sellTokenIndex]`) |
+    /// | 200..207 | `buyTokenIndex` |
+    /// | 208..215 | `flags` |
+    /// | 216..223 | `signingScheme`: 0 EIP-712 ECDSA, 1 EIP-1271, 2 pre-sign |
+    /// | 224..231 | ECDSA `v` (27 or 28; zero for the other schemes) |
+    /// | 232..247 | `payee`: 0, or 1 + the index of the trade whose bought amount this trade's
+    /// sold amount pays directly, owner to receiver (see `settle`) |
+    /// | 248..255 | zero |
+    ///
+    /// ECDSA signatures are `(r, s, v)`; for EIP-1271 `r` is the index of the signature bytes
+    /// in `settle`'s `signatures`; for pre-sign `r`, `s` and `v` are zero. Named `TradeData`
+    /// because `Trade` is the event.
     struct TradeData {
-        uint8 sellTokenIndex;
-        uint8 buyTokenIndex;
-        address owner;
+        uint256 packed;
         address receiver;
         uint256 sellAmount;
         uint256 buyAmount;
         uint256 feeAmount;
-        uint32 validTo;
         uint256 nonce;
-        uint8 flags;
-        /// @dev 0 = EIP-712 ECDSA, 1 = EIP-1271, 2 = pre-sign.
-        uint8 signingScheme;
         /// @dev Sold amount for this fill, fee excluded. Fill-or-kill: must equal `sellAmount`.
         uint256 executedSellAmount;
-        bytes signature;
+        bytes32 r;
+        bytes32 s;
     }
 
     /// @notice The part of a batch that did not cross, sold into one of the protocol's own
@@ -145,8 +152,6 @@ interface ISettlement {
 
     /// @notice Unknown signing scheme.
     error InvalidSigningScheme(bytes32 orderUid, uint8 scheme);
-    /// @notice Wrong signature length for the scheme (65 for ECDSA, 0 for pre-sign).
-    error InvalidSignatureLength(bytes32 orderUid, uint256 length);
     /// @notice ECDSA `v` is not 27 or 28.
     error InvalidSignatureV(bytes32 orderUid, uint8 v);
     /// @notice ECDSA `s` is in the upper half of the curve order (malleable form).
@@ -159,6 +164,14 @@ interface ISettlement {
     error InvalidContractSignature(bytes32 orderUid, address owner);
     /// @notice The owner has not pre-signed the order.
     error NotPreSigned(bytes32 orderUid, address owner);
+    /// @notice A pre-signed order's trade carries signature words (`r`, `s`, `v` must be zero).
+    error SignatureNotEmpty(bytes32 orderUid);
+    /// @notice An EIP-1271 trade's `r` names no entry of `signatures`.
+    error SignatureIndexOutOfRange(bytes32 orderUid, uint256 index);
+    /// @notice Trade `payer` cannot pay trade `payee` directly: the payee is out of range or
+    /// already paid, one side uses internal balances, the tokens or amounts differ, or the
+    /// payer would pay itself.
+    error InvalidDirectPayment(uint256 payer, uint256 payee);
 
     /// @notice `owner`'s internal balance of `token` is `balance`, below `needed`.
     error InsufficientInternalBalance(address owner, address token, uint256 balance, uint256 needed);
@@ -250,13 +263,20 @@ interface ISettlement {
     /// @dev Atomic: any invalid trade reverts the whole batch with a typed error naming it.
     /// `boughtAmount = floor(executedSellAmount * clearingPrices[sell] / clearingPrices[buy])`
     /// and `fee = floor(feeAmount * executedSellAmount / sellAmount)`.
+    /// A trade with a `payee` sends its sold amount straight from its owner's wallet to the
+    /// payee trade's receiver instead of through the contract (both wallet-side, same token,
+    /// `executedSellAmount == payee's boughtAmount`, each trade paid at most once); the first
+    /// such transfer of each token per batch is measured at the receiver, so fee-on-transfer
+    /// tokens are rejected there too.
     /// @param tokens The batch's tokens, pairwise distinct.
     /// @param clearingPrices One nonzero price per token, in a common numeraire.
     /// @param trades The fills.
+    /// @param signatures EIP-1271 signature bytes, named by index from the trades' `r`.
     function settle(
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
-        TradeData[] calldata trades
+        TradeData[] calldata trades,
+        bytes[] calldata signatures
     ) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -366,6 +386,7 @@ interface ISettlement {
         address[] calldata tokens,
         uint256[] calldata clearingPrices,
         TradeData[] calldata trades,
+        bytes[] calldata signatures,
         PoolLeg[] calldata poolLegs,
         BookLeg[] calldata bookLegs
     ) external;

@@ -32,11 +32,11 @@ library LiquidityLegs {
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Executes every pool leg, recording leg inputs and outputs in `accounts`.
+    /// @notice Executes every pool leg, recording leg inputs and outputs in the batch accounting.
     function executePoolLegs(
         ISettlement.PoolLeg[] calldata legs,
         address[] calldata tokens,
-        uint256 accounts,
+        uint256 batch,
         address factory
     ) internal {
         for (uint256 i; i < legs.length; ++i) {
@@ -44,15 +44,15 @@ library LiquidityLegs {
             uint256 inIndex = _checkIndex(leg.tokenInIndex, tokens.length);
             uint256 outIndex = _checkIndex(leg.tokenOutIndex, tokens.length);
             uint256 amountOut = _poolSwap(leg, i, tokens[inIndex], tokens[outIndex], factory);
-            _record(accounts, inIndex, leg.amountIn, outIndex, amountOut);
+            _record(batch, inIndex, leg.amountIn, outIndex, amountOut);
         }
     }
 
-    /// @notice Executes every book leg, recording leg inputs and outputs in `accounts`.
+    /// @notice Executes every book leg, recording leg inputs and outputs in the batch accounting.
     function executeBookLegs(
         ISettlement.BookLeg[] calldata legs,
         address[] calldata tokens,
-        uint256 accounts,
+        uint256 batch,
         address factory
     ) internal {
         for (uint256 i; i < legs.length; ++i) {
@@ -65,7 +65,7 @@ library LiquidityLegs {
                 leg.side == 0 ? (quoteIndex, baseIndex) : (baseIndex, quoteIndex);
             (uint256 paid, uint256 received) =
                 _bookTake(leg, _book(leg, factory), tokens[paidIndex], tokens[gotIndex]);
-            _record(accounts, paidIndex, paid, gotIndex, received);
+            _record(batch, paidIndex, paid, gotIndex, received);
         }
     }
 
@@ -126,17 +126,17 @@ library LiquidityLegs {
 
     /// @dev Leg input `amountIn` of token `inIndex`, output `amountOut` of token `outIndex`.
     function _record(
-        uint256 accounts,
+        uint256 batch,
         uint256 inIndex,
         uint256 amountIn,
         uint256 outIndex,
         uint256 amountOut
     ) private pure {
         BatchAccounting.add(
-            BatchAccounting.account(accounts, inIndex) + BatchAccounting.LEG_IN, amountIn
+            BatchAccounting.account(batch, inIndex) + BatchAccounting.LEG_IN, amountIn
         );
         BatchAccounting.add(
-            BatchAccounting.account(accounts, outIndex) + BatchAccounting.LEG_OUT, amountOut
+            BatchAccounting.account(batch, outIndex) + BatchAccounting.LEG_OUT, amountOut
         );
     }
 

@@ -55,29 +55,6 @@ library OrderLib {
         }
     }
 
-    /// @notice EIP-712 struct hash of the order a trade executes, with its token addresses.
-    /// @dev Copies raw calldata words. The narrow fields (`owner`, `receiver`, `validTo`,
-    /// `flags`) are also read through Solidity's checked accessors while the trade settles, so
-    /// dirty upper bits revert the batch instead of producing an unsigned uid.
-    function hash(ISettlement.TradeData calldata trade, address sellToken, address buyToken)
-        internal
-        pure
-        returns (bytes32 structHash)
-    {
-        /// @solidity memory-safe-assembly
-        assembly {
-            let m := mload(0x40)
-            mstore(m, TYPE_HASH)
-            // TradeData words 2..3 are `owner, receiver`.
-            calldatacopy(add(m, 0x20), add(trade, 0x40), 0x40)
-            mstore(add(m, 0x60), sellToken)
-            mstore(add(m, 0x80), buyToken)
-            // TradeData words 4..9 are `sellAmount, buyAmount, feeAmount, validTo, nonce, flags`.
-            calldatacopy(add(m, 0xa0), add(trade, 0x80), 0xc0)
-            structHash := keccak256(m, 0x160)
-        }
-    }
-
     /// @notice Whether `bought * sellAmount >= sold * buyAmount`, compared on 512-bit products.
     function meetsLimit(uint256 bought, uint256 sellAmount, uint256 sold, uint256 buyAmount)
         internal

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
+import {TradeLib} from "./TradeLib.sol";
 
 /// @title SignatureLib
 /// @notice Checks an order's signature under one of the three schemes of `docs/orders.md`,
@@ -12,62 +12,79 @@ library SignatureLib {
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Scheme 0: EIP-712 digest signed with ECDSA, 65 bytes `r ‖ s ‖ v`, low `s`.
-    uint8 internal constant EIP712 = 0;
+    /// @notice Scheme 0: EIP-712 digest signed with ECDSA: `r`, `s`, `v`, low `s`.
+    uint256 internal constant EIP712 = 0;
     /// @notice Scheme 1: EIP-1271 contract signature.
-    uint8 internal constant EIP1271 = 1;
+    uint256 internal constant EIP1271 = 1;
     /// @notice Scheme 2: pre-signed on chain with `setPreSignature`.
-    uint8 internal constant PRESIGN = 2;
+    uint256 internal constant PRESIGN = 2;
 
     /// @notice Gas forwarded to `isValidSignature`: bounds what a hostile wallet can burn.
     uint256 internal constant EIP1271_GAS = 250_000;
+
+    /// @notice The largest `s` accepted: secp256k1n / 2 (EIP-2, the low-s form only).
+    uint256 internal constant HALF_N =
+        0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
     /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Reverts unless `signature` authorises `orderUid` for `owner` under `scheme`.
+    /// @notice Reverts unless the signature words of the trade at `t` authorise `orderUid`
+    /// for `owner` under `scheme` (see `ISettlement.TradeData` for the encoding).
     function verify(
-        uint8 scheme,
+        uint256 scheme,
         bytes32 orderUid,
         address owner,
-        bytes calldata signature,
+        uint256 t,
+        uint256 v,
+        bytes[] calldata signatures,
         mapping(address => mapping(bytes32 => bool)) storage preSignature
     ) internal view {
         if (scheme == EIP712) {
-            _verifyEcdsa(orderUid, owner, signature);
+            _verifyEcdsa(orderUid, owner, v, TradeLib.word(t, TradeLib.R), TradeLib.word(t, TradeLib.S));
         } else if (scheme == EIP1271) {
-            _verifyEip1271(orderUid, owner, signature);
+            uint256 index = TradeLib.word(t, TradeLib.R);
+            if (index >= signatures.length) {
+                revert ISettlement.SignatureIndexOutOfRange(orderUid, index);
+            }
+            _verifyEip1271(orderUid, owner, signatures[index]);
         } else if (scheme == PRESIGN) {
-            if (signature.length != 0) {
-                revert ISettlement.InvalidSignatureLength(orderUid, signature.length);
+            if (v | TradeLib.word(t, TradeLib.R) | TradeLib.word(t, TradeLib.S) != 0) {
+                revert ISettlement.SignatureNotEmpty(orderUid);
             }
             if (!preSignature[owner][orderUid]) revert ISettlement.NotPreSigned(orderUid, owner);
         } else {
-            revert ISettlement.InvalidSigningScheme(orderUid, scheme);
+            // `scheme` is one byte of the packed word, so the cast is exact.
+            revert ISettlement.InvalidSigningScheme(orderUid, uint8(scheme));
         }
     }
 
-    /// @dev One form only: 65 bytes, `v` in {27, 28}, low `s` (OpenZeppelin's check).
-    function _verifyEcdsa(bytes32 orderUid, address owner, bytes calldata signature) private pure {
-        if (signature.length != 65) {
-            revert ISettlement.InvalidSignatureLength(orderUid, signature.length);
-        }
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
+    /// @dev One form only: `r`, `s` and `v` are separate calldata words (there is no 64-byte
+    /// EIP-2098 form to confuse with), `v` in {27, 28}, low `s` (as OpenZeppelin's ECDSA), and
+    /// the recovered address must be the owner and not zero. Calls the ecrecover precompile
+    /// directly: this runs once per fill.
+    function _verifyEcdsa(bytes32 orderUid, address owner, uint256 v, uint256 r, uint256 s)
+        private
+        view
+    {
+        // `v` is one byte of the packed word, so the cast is exact.
+        if (v != 27 && v != 28) revert ISettlement.InvalidSignatureV(orderUid, uint8(v));
+        if (s > HALF_N) revert ISettlement.SignatureHighS(orderUid);
+        address recovered;
         /// @solidity memory-safe-assembly
         assembly {
-            r := calldataload(signature.offset)
-            s := calldataload(add(signature.offset, 0x20))
-            v := byte(0, calldataload(add(signature.offset, 0x40)))
+            let m := mload(0x40)
+            mstore(0x00, orderUid)
+            mstore(0x20, v)
+            mstore(0x40, r)
+            mstore(0x60, s)
+            // Success returns one word; an unrecoverable signature returns nothing.
+            pop(staticcall(gas(), 0x01, 0x00, 0x80, 0x00, 0x20))
+            recovered := mul(mload(0x00), eq(returndatasize(), 0x20))
+            mstore(0x60, 0) // restore the zero slot
+            mstore(0x40, m) // restore the free memory pointer
         }
-        if (v != 27 && v != 28) revert ISettlement.InvalidSignatureV(orderUid, v);
-        // Reason: the third return value is the error's argument (`s` or the length), which
-        // our typed errors do not need; `recovered` and `err` are both checked below.
-        // slither-disable-next-line unused-return
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(orderUid, v, r, s);
-        if (err == ECDSA.RecoverError.InvalidSignatureS) revert ISettlement.SignatureHighS(orderUid);
         // `recovered` is zero for an unrecoverable signature, so a zero owner never matches.
         if (recovered != owner || recovered == address(0)) {
             revert ISettlement.InvalidSigner(orderUid, recovered);

@@ -5,36 +5,56 @@ import {ISettlement} from "../interfaces/ISettlement.sol";
 import {OrderLib} from "./OrderLib.sol";
 
 /// @title TradeLib
-/// @notice Reads `ISettlement.TradeData` fields straight from calldata by pointer.
-/// @dev Settling reads every field of every trade, and Solidity's checked accessors cost about
-/// 50 gas each (offset and bound checks), a few thousand gas per fill in all. Reading the words
-/// directly is safe here because everything read is authenticated: the order fields are hashed
-/// into the uid the owner signed, so a malformed or overlapping encoding can only produce an
-/// order nobody signed. Narrow fields are still checked for dirty upper bits (`validate`), as
-/// the ABI decoder would, so a value is never used in one width and hashed in another.
+/// @notice Reads `ISettlement.TradeData` (nine static words, narrow fields packed into the
+/// first) straight from calldata by pointer.
+/// @dev Settling reads every field of every trade; Solidity's checked accessors cost about 50
+/// gas each. Reading raw words is safe here: `TradeData[]` is an array of static tuples, so the
+/// ABI decoder already checked that all `count * SIZE` bytes lie inside calldata, and every
+/// order field read is hashed into the uid its owner signed, so a malformed encoding can only
+/// produce an order nobody signed. Dirty upper bits (in `receiver` and the top byte of
+/// `packed`) revert with empty data, like the ABI decoder would, so a value is never used in
+/// one width and hashed in another.
 library TradeLib {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Byte offsets of the `TradeData` head words (the ABI tuple order).
-    uint256 internal constant SELL_INDEX = 0x00;
-    uint256 internal constant BUY_INDEX = 0x20;
-    uint256 internal constant OWNER = 0x40;
-    uint256 internal constant RECEIVER = 0x60;
-    uint256 internal constant SELL_AMOUNT = 0x80;
-    uint256 internal constant BUY_AMOUNT = 0xa0;
-    uint256 internal constant FEE_AMOUNT = 0xc0;
-    uint256 internal constant VALID_TO = 0xe0;
-    uint256 internal constant NONCE = 0x100;
-    uint256 internal constant FLAGS = 0x120;
-    uint256 internal constant SIGNING_SCHEME = 0x140;
-    uint256 internal constant EXECUTED = 0x160;
-    uint256 internal constant SIGNATURE = 0x180;
+    /// @dev Bytes per trade in calldata.
+    uint256 internal constant SIZE = 0x120;
+
+    /// @dev Byte offsets of the `TradeData` words.
+    uint256 internal constant PACKED = 0x00;
+    uint256 internal constant RECEIVER = 0x20;
+    uint256 internal constant SELL_AMOUNT = 0x40;
+    uint256 internal constant BUY_AMOUNT = 0x60;
+    uint256 internal constant FEE_AMOUNT = 0x80;
+    uint256 internal constant NONCE = 0xa0;
+    uint256 internal constant EXECUTED = 0xc0;
+    uint256 internal constant R = 0xe0;
+    uint256 internal constant S = 0x100;
+
+    /// @dev Bit offsets of the fields of `packed` (owner is bits 0..159).
+    uint256 internal constant VALID_TO_SHIFT = 160;
+    uint256 internal constant SELL_INDEX_SHIFT = 192;
+    uint256 internal constant BUY_INDEX_SHIFT = 200;
+    uint256 internal constant FLAGS_SHIFT = 208;
+    uint256 internal constant SCHEME_SHIFT = 216;
+    uint256 internal constant V_SHIFT = 224;
+    uint256 internal constant PAYEE_SHIFT = 232;
+    /// @dev Bits 248..255 of `packed` must be zero.
+    uint256 internal constant UNUSED_SHIFT = 248;
 
     /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/
+
+    /// @notice Calldata pointer to `trades[0]` (trades are `SIZE` bytes apart).
+    function first(ISettlement.TradeData[] calldata trades) internal pure returns (uint256 t) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            t := trades.offset
+        }
+    }
 
     /// @notice Calldata pointer to `trades[i]`; the caller keeps `i < trades.length`.
     function at(ISettlement.TradeData[] calldata trades, uint256 i)
@@ -44,11 +64,11 @@ library TradeLib {
     {
         /// @solidity memory-safe-assembly
         assembly {
-            t := add(trades.offset, calldataload(add(trades.offset, shl(5, i))))
+            t := add(trades.offset, mul(i, SIZE))
         }
     }
 
-    /// @notice The head word at byte offset `field` of the trade at `t`.
+    /// @notice The word at byte offset `field` of the trade at `t`.
     function word(uint256 t, uint256 field) internal pure returns (uint256 value) {
         /// @solidity memory-safe-assembly
         assembly {
@@ -56,37 +76,47 @@ library TradeLib {
         }
     }
 
-    /// @notice Reverts (empty data, like the ABI decoder) if a narrow field has dirty upper bits.
-    function validate(uint256 t) internal pure {
+    /// @notice The packed word of the trade at `t`; reverts (empty data) if its top byte is set.
+    function packed(uint256 t) internal pure returns (uint256 value) {
         /// @solidity memory-safe-assembly
         assembly {
-            let dirty := shr(8, calldataload(t)) // sellTokenIndex: uint8
-            dirty := or(dirty, shr(8, calldataload(add(t, 0x20)))) // buyTokenIndex: uint8
-            dirty := or(dirty, shr(160, calldataload(add(t, 0x40)))) // owner
-            dirty := or(dirty, shr(160, calldataload(add(t, 0x60)))) // receiver
-            dirty := or(dirty, shr(32, calldataload(add(t, 0xe0)))) // validTo: uint32
-            dirty := or(dirty, shr(8, calldataload(add(t, 0x120)))) // flags: uint8
-            dirty := or(dirty, shr(8, calldataload(add(t, 0x140)))) // signingScheme: uint8
-            if dirty { revert(0, 0) }
+            value := calldataload(t)
+            if shr(UNUSED_SHIFT, value) { revert(0, 0) }
         }
     }
 
-    /// @notice The trade's `signature` bytes as a calldata slice.
-    // Reason: slither reads the assignments of `sig.offset` and `sig.length` (two different
-    // members of a calldata slice) as two writes of `sig`.
-    // slither-disable-next-line write-after-write
-    function signature(uint256 t) internal pure returns (bytes calldata sig) {
+    /// @notice The 8-bit field of `packedWord` at bit `shift`.
+    function byteAt(uint256 packedWord, uint256 shift) internal pure returns (uint256) {
+        return (packedWord >> shift) & 0xff;
+    }
+
+    function owner(uint256 packedWord) internal pure returns (address) {
+        return address(uint160(packedWord));
+    }
+
+    function validTo(uint256 packedWord) internal pure returns (uint256) {
+        return (packedWord >> VALID_TO_SHIFT) & 0xffffffff;
+    }
+
+    /// @notice 0, or 1 + the index of the trade this trade pays directly.
+    function payee(uint256 packedWord) internal pure returns (uint256) {
+        return (packedWord >> PAYEE_SHIFT) & 0xffff;
+    }
+
+    /// @notice The receiver of the trade at `t` (the owner if zero); reverts on dirty bits.
+    function receiver(uint256 t, uint256 packedWord) internal pure returns (address r) {
         /// @solidity memory-safe-assembly
         assembly {
-            let p := add(t, calldataload(add(t, 0x180)))
-            sig.offset := add(p, 0x20)
-            sig.length := calldataload(p)
+            r := calldataload(add(t, RECEIVER))
+            if shr(160, r) { revert(0, 0) }
+            if iszero(r) { r := and(packedWord, 0xffffffffffffffffffffffffffffffffffffffff) }
         }
     }
 
     /// @notice EIP-712 struct hash of the order the trade at `t` executes.
-    /// @dev Same words as `OrderLib.hash(Order)`: the token addresses replace the indices.
-    function structHash(uint256 t, address sellToken, address buyToken)
+    /// @dev The same words as `OrderLib.hash(Order)`, rebuilt from the packed encoding: the
+    /// token addresses replace the indices. Reverts (empty data) on a dirty `receiver`.
+    function structHash(uint256 t, uint256 packedWord, address sellToken, address buyToken)
         internal
         pure
         returns (bytes32 result)
@@ -96,12 +126,17 @@ library TradeLib {
         assembly {
             let m := mload(0x40)
             mstore(m, typeHash)
-            // head words 2..3 are `owner, receiver`
-            calldatacopy(add(m, 0x20), add(t, 0x40), 0x40)
+            mstore(add(m, 0x20), and(packedWord, 0xffffffffffffffffffffffffffffffffffffffff))
+            let r := calldataload(add(t, RECEIVER))
+            if shr(160, r) { revert(0, 0) }
+            mstore(add(m, 0x40), r)
             mstore(add(m, 0x60), sellToken)
             mstore(add(m, 0x80), buyToken)
-            // head words 4..9 are `sellAmount, buyAmount, feeAmount, validTo, nonce, flags`
-            calldatacopy(add(m, 0xa0), add(t, 0x80), 0xc0)
+            // sellAmount, buyAmount, feeAmount are consecutive words
+            calldatacopy(add(m, 0xa0), add(t, SELL_AMOUNT), 0x60)
+            mstore(add(m, 0x100), and(shr(VALID_TO_SHIFT, packedWord), 0xffffffff))
+            mstore(add(m, 0x120), calldataload(add(t, NONCE)))
+            mstore(add(m, 0x140), and(shr(FLAGS_SHIFT, packedWord), 0xff))
             result := keccak256(m, 0x160)
         }
     }

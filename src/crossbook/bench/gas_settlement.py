@@ -3,7 +3,8 @@
 Every scenario first settles a warm-up batch of the same shape, then measures a second batch:
 steady state, meaning every maker already holds both tokens (and, for internal balances, both
 internal balances), has approved the settlement contract, and has already used its nonce
-bitmap word. Orders pay no fee; clearing prices make each pair cross exactly.
+bitmap word. Orders pay no fee; clearing prices make each pair cross exactly, so
+`build_batch` (as for any relayer batch) pays the wallet pairs wallet-to-wallet directly.
 """
 
 from __future__ import annotations

@@ -130,6 +130,25 @@ abstract contract SettlementBase is Test {
         return _sign(pk, _uid(o));
     }
 
+    /// @dev A trade before encoding (as Python's `Fill`): the order fields, the scheme, the
+    /// signature bytes and the optional direct payee (1 + trade index, 0 = none).
+    struct TradeSpec {
+        uint8 sellTokenIndex;
+        uint8 buyTokenIndex;
+        address owner;
+        address receiver;
+        uint256 sellAmount;
+        uint256 buyAmount;
+        uint256 feeAmount;
+        uint32 validTo;
+        uint256 nonce;
+        uint8 flags;
+        uint8 signingScheme;
+        uint256 executedSellAmount;
+        bytes signature;
+        uint16 payee;
+    }
+
     function _trade(
         ISettlement.Order memory o,
         uint8 sellIndex,
@@ -137,8 +156,8 @@ abstract contract SettlementBase is Test {
         uint256 executed,
         uint8 scheme,
         bytes memory signature
-    ) internal pure returns (ISettlement.TradeData memory) {
-        return ISettlement.TradeData({
+    ) internal pure returns (TradeSpec memory) {
+        return TradeSpec({
             sellTokenIndex: sellIndex,
             buyTokenIndex: buyIndex,
             owner: o.owner,
@@ -151,15 +170,78 @@ abstract contract SettlementBase is Test {
             flags: o.flags,
             signingScheme: scheme,
             executedSellAmount: executed,
-            signature: signature
+            signature: signature,
+            payee: 0
         });
+    }
+
+    /// @dev The packed word of `ISettlement.TradeData` (see its NatSpec for the layout).
+    function _packed(TradeSpec memory t, uint8 v) internal pure returns (uint256) {
+        return uint256(uint160(t.owner)) | (uint256(t.validTo) << 160) | (uint256(t.sellTokenIndex) << 192)
+            | (uint256(t.buyTokenIndex) << 200) | (uint256(t.flags) << 208) | (uint256(t.signingScheme) << 216)
+            | (uint256(v) << 224) | (uint256(t.payee) << 232);
+    }
+
+    /// @dev The calldata encoding of `specs`, as `crossbook.settlement.build_batch` builds it:
+    /// ECDSA 65-byte signatures split into (r, s, v); EIP-1271 bytes go to `signatures` with
+    /// their index in `r`; anything else (a pre-sign with bytes, a 64-byte ECDSA form) is
+    /// carried as raw words so tests can show the contract rejects it.
+    function _encode(TradeSpec[] memory specs)
+        internal
+        pure
+        returns (ISettlement.TradeData[] memory trades, bytes[] memory signatures)
+    {
+        trades = new ISettlement.TradeData[](specs.length);
+        uint256 count;
+        for (uint256 i; i < specs.length; ++i) {
+            if (specs[i].signingScheme == SCHEME_1271) ++count;
+        }
+        signatures = new bytes[](count);
+        count = 0;
+        for (uint256 i; i < specs.length; ++i) {
+            TradeSpec memory t = specs[i];
+            bytes memory sig = t.signature;
+            bytes32 r;
+            bytes32 s;
+            uint8 v;
+            if (t.signingScheme == SCHEME_1271) {
+                r = bytes32(count);
+                signatures[count++] = sig;
+            } else {
+                assembly {
+                    let len := mload(sig)
+                    if gt(len, 0) { r := mload(add(sig, 0x20)) }
+                    if gt(len, 32) { s := mload(add(sig, 0x40)) }
+                    if gt(len, 64) { v := byte(0, mload(add(sig, 0x60))) }
+                }
+            }
+            trades[i] = ISettlement.TradeData({
+                packed: _packed(t, v),
+                receiver: t.receiver,
+                sellAmount: t.sellAmount,
+                buyAmount: t.buyAmount,
+                feeAmount: t.feeAmount,
+                nonce: t.nonce,
+                executedSellAmount: t.executedSellAmount,
+                r: r,
+                s: s
+            });
+        }
+    }
+
+    function _trades(TradeSpec[] memory specs) internal pure returns (ISettlement.TradeData[] memory trades) {
+        (trades,) = _encode(specs);
+    }
+
+    function _sigs(TradeSpec[] memory specs) internal pure returns (bytes[] memory signatures) {
+        (, signatures) = _encode(specs);
     }
 
     /// @dev An ECDSA-signed trade that fully executes `o` (tokens [A, B]).
     function _signedTrade(ISettlement.Order memory o, uint256 pk, uint256 executed)
         internal
         view
-        returns (ISettlement.TradeData memory)
+        returns (TradeSpec memory)
     {
         (uint8 sellIndex, uint8 buyIndex) = o.sellToken == address(tokenA) ? (0, 1) : (1, 0);
         return _trade(o, sellIndex, buyIndex, executed, SCHEME_ECDSA, _sign(pk, o));
@@ -177,33 +259,45 @@ abstract contract SettlementBase is Test {
         prices[1] = priceB;
     }
 
-    function _one(ISettlement.TradeData memory t) internal pure returns (ISettlement.TradeData[] memory trades) {
-        trades = new ISettlement.TradeData[](1);
+    function _one(TradeSpec memory t) internal pure returns (TradeSpec[] memory trades) {
+        trades = new TradeSpec[](1);
         trades[0] = t;
     }
 
-    function _two(ISettlement.TradeData memory t0, ISettlement.TradeData memory t1)
+    function _two(TradeSpec memory t0, TradeSpec memory t1)
         internal
         pure
-        returns (ISettlement.TradeData[] memory trades)
+        returns (TradeSpec[] memory trades)
     {
-        trades = new ISettlement.TradeData[](2);
+        trades = new TradeSpec[](2);
         trades[0] = t0;
         trades[1] = t1;
     }
 
-    function _settle(address[] memory tokens, uint256[] memory prices, ISettlement.TradeData[] memory trades)
+    function _settle(address[] memory tokens, uint256[] memory prices, TradeSpec[] memory trades)
         internal
     {
         vm.prank(relayer);
-        settlement.settle(tokens, prices, trades);
+        _settleAs(tokens, prices, trades);
+    }
+
+    /// @dev `settlement.settle` with `specs` encoded; the caller pranks (and expects reverts).
+    function _settleAs(address[] memory tokens, uint256[] memory prices, TradeSpec[] memory specs) internal {
+        (ISettlement.TradeData[] memory trades, bytes[] memory signatures) = _encode(specs);
+        settlement.settle(tokens, prices, trades, signatures);
+    }
+
+    /// @dev Pairs trades `i` and `j` (a crossing pair) for direct owner-to-receiver payment.
+    function _pairDirect(TradeSpec[] memory trades, uint256 i, uint256 j) internal pure {
+        trades[i].payee = uint16(j + 1);
+        trades[j].payee = uint16(i + 1);
     }
 
     /// @dev Alice sells 100 A for >= 100 B; Bob sells 100 B for >= 100 A; both fill at 1:1.
     function _crossingPair(uint8 aliceFlags, uint8 bobFlags)
         internal
         view
-        returns (ISettlement.TradeData[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b)
+        returns (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b)
     {
         a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18, 1, aliceFlags);
         b = _order(bob, address(tokenB), address(tokenA), 100e18, 99e18, 0, 1, bobFlags);

@@ -7,10 +7,10 @@ import {SettlementBase} from "./SettlementBase.sol";
 
 /// @notice Cancellation paths, order status, internal balances, admin and pause.
 contract SettlementCancelTest is SettlementBase {
-    function _expectSettleRevert(ISettlement.TradeData[] memory trades, bytes memory err) internal {
+    function _expectSettleRevert(TradeSpec[] memory trades, bytes memory err) internal {
         vm.prank(relayer);
         vm.expectRevert(err);
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function _status(ISettlement.Order memory o) internal view returns (ISettlement.OrderStatus s, uint256 r) {
@@ -20,7 +20,7 @@ contract SettlementCancelTest is SettlementBase {
     // ------------------------------ cancelOrder ------------------------------
 
     function test_cancelOrder_fillOrKillSpendsNonce() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
         vm.expectEmit(address(settlement));
         emit ISettlement.OrderCancelled(_uid(a), alice);
         vm.prank(alice);
@@ -32,7 +32,7 @@ contract SettlementCancelTest is SettlementBase {
     }
 
     function test_cancelOrder_partialSetsFilledToMax() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(PARTIAL, 0);
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(PARTIAL, 0);
         vm.prank(alice);
         settlement.cancelOrder(a);
         assertEq(settlement.filledAmount(_uid(a)), type(uint256).max);
@@ -93,7 +93,7 @@ contract SettlementCancelTest is SettlementBase {
     // ------------------------------ setNonceFloor ------------------------------
 
     function test_setNonceFloor_cancelsLowerNonces() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(PARTIAL, 0);
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(PARTIAL, 0);
         vm.expectEmit(address(settlement));
         emit ISettlement.NonceFloorRaised(alice, 2);
         vm.prank(alice);
@@ -106,7 +106,7 @@ contract SettlementCancelTest is SettlementBase {
     function test_setNonceFloor_orderAtFloorStillFills() public {
         vm.prank(alice);
         settlement.setNonceFloor(1);
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
     }
 
@@ -182,7 +182,7 @@ contract SettlementCancelTest is SettlementBase {
     }
 
     function test_withdraw_feeRecipientCollects() public {
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
         vm.prank(fees);
         settlement.withdraw(address(tokenA), 1e18, fees);

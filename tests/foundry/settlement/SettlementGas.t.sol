@@ -7,7 +7,7 @@ import {SettlementBase} from "./SettlementBase.sol";
 /// @notice Gas of steady-state batches (makers already hold both tokens, nonce words and fee
 /// balances already nonzero). Logs execution gas and an estimate of the whole transaction
 /// (21000 + calldata, with the EIP-7623 floor) per fill; asserts regression ceilings only
-/// (the project targets are 32k / 22k per fill and 110k per pair; see the report).
+/// (the project targets are 32k / 22k per fill and 110k per pair; see docs/settlement.md).
 contract SettlementGasTest is SettlementBase {
     uint256 internal constant PAIRS = 50;
 
@@ -36,23 +36,44 @@ contract SettlementGasTest is SettlementBase {
     function _batch(uint256 nonce, uint8 flags, uint256 pairs)
         internal
         view
-        returns (ISettlement.TradeData[] memory trades)
+        returns (TradeSpec[] memory trades)
     {
-        trades = new ISettlement.TradeData[](2 * pairs);
+        return _batch(nonce, flags, pairs, 0.001e18);
+    }
+
+    function _batch(uint256 nonce, uint8 flags, uint256 pairs, uint256 fee)
+        internal
+        view
+        returns (TradeSpec[] memory trades)
+    {
+        trades = new TradeSpec[](2 * pairs);
         for (uint256 k; k < pairs; ++k) {
             ISettlement.Order memory a =
-                _order(makers[2 * k], address(tokenA), address(tokenB), 1e18, 0.99e18, 0.001e18, nonce, flags);
+                _order(makers[2 * k], address(tokenA), address(tokenB), 1e18, 0.99e18, fee, nonce, flags);
             ISettlement.Order memory b =
-                _order(makers[2 * k + 1], address(tokenB), address(tokenA), 1e18, 0.99e18, 0.001e18, nonce, flags);
+                _order(makers[2 * k + 1], address(tokenB), address(tokenA), 1e18, 0.99e18, fee, nonce, flags);
             trades[2 * k] = _signedTrade(a, makerKeys[2 * k], 1e18);
             trades[2 * k + 1] = _signedTrade(b, makerKeys[2 * k + 1], 1e18);
         }
     }
 
-    function _measure(string memory label, ISettlement.TradeData[] memory trades) internal returns (uint256 perFill) {
-        address[] memory tokens = _tokensAB();
-        uint256[] memory prices = _prices(1, 1);
-        bytes memory data = abi.encodeCall(settlement.settle, (tokens, prices, trades));
+    /// @dev The same batch with every pair paying each other wallet-to-wallet (as
+    /// `build_batch` pairs exactly matching wallet trades).
+    function _direct(TradeSpec[] memory trades) internal pure returns (TradeSpec[] memory) {
+        for (uint256 k; 2 * k < trades.length; ++k) {
+            _pairDirect(trades, 2 * k, 2 * k + 1);
+        }
+        return trades;
+    }
+
+    function _calldata(TradeSpec[] memory specs) internal view returns (bytes memory) {
+        (ISettlement.TradeData[] memory trades, bytes[] memory signatures) = _encode(specs);
+        return abi.encodeCall(settlement.settle, (_tokensAB(), _prices(1, 1), trades, signatures));
+    }
+
+    function _measure(string memory label, TradeSpec[] memory specs) internal returns (uint256 perFill) {
+        bytes memory data = _calldata(specs);
+        uint256 fills = specs.length;
         uint256 zeros;
         for (uint256 i; i < data.length; ++i) {
             if (data[i] == 0) ++zeros;
@@ -67,7 +88,7 @@ contract SettlementGasTest is SettlementBase {
         uint256 standard = 21_000 + 4 * zeros + 16 * nonzeros + execution - 2_600;
         uint256 floor = 21_000 + 10 * (zeros + 4 * nonzeros);
         uint256 txGas = standard > floor ? standard : floor;
-        perFill = txGas / trades.length;
+        perFill = txGas / fills;
         emit log_named_uint(string.concat(label, ": calldata bytes"), data.length);
         emit log_named_uint(string.concat(label, ": execution gas"), execution);
         emit log_named_uint(string.concat(label, ": tx gas (estimate)"), txGas);
@@ -76,21 +97,38 @@ contract SettlementGasTest is SettlementBase {
 
     function test_gas_settle50PairsFromWallets() public {
         uint256 perFill = _measure("50 pairs, wallets", _batch(1, 0, PAIRS));
-        assertLt(perFill, 46_000);
+        assertLt(perFill, 40_000);
     }
 
     function test_gas_settle50PairsFromInternalBalances() public {
         uint256 perFill = _measure("50 pairs, internal", _batch(1001, SELL_INTERNAL | BUY_INTERNAL, PAIRS));
-        assertLt(perFill, 38_000);
+        assertLt(perFill, 31_000);
+    }
+
+    /// @dev Fee-free orders, as in the ape scenarios (`crossbook bench gas`), through the
+    /// contract and paid directly wallet to wallet (what `build_batch` does for such pairs).
+    function test_gas_settle50FeeFreePairsFromWallets() public {
+        uint256 perFill = _measure("50 fee-free pairs, wallets", _batch(1, 0, PAIRS, 0));
+        assertLt(perFill, 40_000);
+    }
+
+    function test_gas_settle50FeeFreePairsFromWalletsDirect() public {
+        uint256 perFill = _measure("50 fee-free pairs, wallets, direct", _direct(_batch(1, 0, PAIRS, 0)));
+        assertLt(perFill, 36_000);
+    }
+
+    function test_gas_settleOneFeeFreePairFromWalletsDirect() public {
+        uint256 perFill = _measure("1 fee-free pair, wallets, direct", _direct(_batch(2, 0, 1, 0)));
+        assertLt(perFill * 2, 115_000);
     }
 
     function test_gas_settleOnePairFromWallets() public {
         uint256 perFill = _measure("1 pair, wallets", _batch(2, 0, 1));
-        assertLt(perFill * 2, 160_000);
+        assertLt(perFill * 2, 145_000);
     }
 
     function test_gas_settleOnePairFromInternalBalances() public {
         uint256 perFill = _measure("1 pair, internal", _batch(1002, SELL_INTERNAL | BUY_INTERNAL, 1));
-        assertLt(perFill * 2, 130_000);
+        assertLt(perFill * 2, 112_000);
     }
 }

@@ -73,16 +73,16 @@ contract SettlementLegsTest is SettlementBase {
 
     function _settleLegs(
         uint256[] memory prices,
-        ISettlement.TradeData[] memory trades,
+        TradeSpec[] memory trades,
         ISettlement.PoolLeg[] memory poolLegs,
         ISettlement.BookLeg[] memory bookLegs
     ) internal {
         vm.prank(relayer);
-        settlement.settleWithLiquidity(_tokensAB(), prices, trades, poolLegs, bookLegs);
+        settlement.settleWithLiquidity(_tokensAB(), prices, _trades(trades), _sigs(trades), poolLegs, bookLegs);
     }
 
     /// @dev Alice sells 10 A for at least 9 B, with nobody on the other side.
-    function _aliceResidual() internal view returns (ISettlement.TradeData[] memory) {
+    function _aliceResidual() internal view returns (TradeSpec[] memory) {
         ISettlement.Order memory a =
             _order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0);
         return _one(_signedTrade(a, alicePk, 10e18));
@@ -121,7 +121,7 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_limitPriceStillChecked() public {
         // the pool would return 9.87 B, but the clearing prices give Alice 8.9 B
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
-        ISettlement.TradeData[] memory trades = _aliceResidual();
+        TradeSpec[] memory trades = _aliceResidual();
         bytes32 uid = settlement.orderUid(_order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0));
         vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, uid, 10e18, 89e17));
         _settleLegs(_prices(89e17, 10e18), trades, _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
@@ -153,7 +153,9 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_notRelayer() public {
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, alice));
         vm.prank(alice);
-        settlement.settleWithLiquidity(_tokensAB(), _prices(1, 1), _aliceResidual(), _noPoolLegs(), _noBookLegs());
+        settlement.settleWithLiquidity(
+            _tokensAB(), _prices(1, 1), _trades(_aliceResidual()), new bytes[](0), _noPoolLegs(), _noBookLegs()
+        );
     }
 
     // -------------------------------- books --------------------------------
@@ -200,7 +202,7 @@ contract SettlementLegsTest is SettlementBase {
         vm.expectRevert(ISettlement.LiquiditySourcesNotSet.selector);
         vm.prank(relayer);
         fresh.settleWithLiquidity(
-            _tokensAB(), _prices(1, 1), new ISettlement.TradeData[](0), _poolLeg(0, 1, FEE, 1, 0), _noBookLegs()
+            _tokensAB(), _prices(1, 1), new ISettlement.TradeData[](0), new bytes[](0), _poolLeg(0, 1, FEE, 1, 0), _noBookLegs()
         );
     }
 }

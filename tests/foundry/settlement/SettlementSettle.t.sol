@@ -10,7 +10,7 @@ contract SettlementSettleTest is SettlementBase {
     // ------------------------------ happy paths ------------------------------
 
     function test_settle_crossingPairFromWallets() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
+        (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
             _crossingPair(0, 0);
         vm.expectEmit(address(settlement));
         emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
@@ -36,7 +36,7 @@ contract SettlementSettleTest is SettlementBase {
         settlement.deposit(address(tokenA), 200e18);
         vm.prank(bob);
         settlement.deposit(address(tokenB), 200e18);
-        (ISettlement.TradeData[] memory trades,,) =
+        (TradeSpec[] memory trades,,) =
             _crossingPair(SELL_INTERNAL | BUY_INTERNAL, SELL_INTERNAL | BUY_INTERNAL);
         _settle(_tokensAB(), _prices(1, 1), trades);
 
@@ -74,12 +74,12 @@ contract SettlementSettleTest is SettlementBase {
         // At A=3, B=2 Alice's 100 A buy 150 B, but Bob brings only 100 B.
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 90e18, 0, 1, 0);
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
         vm.prank(relayer);
         vm.expectRevert(
             abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 100e18, 150e18)
         );
-        settlement.settle(_tokensAB(), _prices(3, 2), trades);
+        _settleAs(_tokensAB(), _prices(3, 2), trades);
     }
 
     function test_settle_sixDecimalToken() public {
@@ -92,7 +92,7 @@ contract SettlementSettleTest is SettlementBase {
         uint256[] memory prices = _prices(2000e6, 1e18);
         ISettlement.Order memory a = _order(alice, address(tokenA), address(usdc), 1e18, 1999e6, 0, 1, 0);
         ISettlement.Order memory b = _order(bob, address(usdc), address(tokenA), 2000e6, 1e18, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = _two(
+        TradeSpec[] memory trades = _two(
             _trade(a, 0, 1, 1e18, SCHEME_ECDSA, _sign(alicePk, a)),
             _trade(b, 1, 0, 2000e6, SCHEME_ECDSA, _sign(bobPk, b))
         );
@@ -107,10 +107,10 @@ contract SettlementSettleTest is SettlementBase {
         // Bob wants one wei more than 1:1 gives him.
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18 + 1, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), 100e18, 100e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     /// @dev Every fill gets at least its limit price, and the batch never pays out more than
@@ -138,7 +138,7 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellAmount, buyAmount, 0, 7, PARTIAL);
         ISettlement.Order memory b =
             _order(bob, address(tokenB), address(tokenA), bought, 1, 0, 7, SELL_INTERNAL | BUY_INTERNAL);
-        ISettlement.TradeData[] memory trades =
+        TradeSpec[] memory trades =
             _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, bought));
 
         bool meetsLimit = bought * sellAmount >= executed * buyAmount;
@@ -148,15 +148,15 @@ contract SettlementSettleTest is SettlementBase {
         vm.prank(relayer);
         if (!meetsLimit) {
             vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(a), executed, bought));
-            settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+            _settleAs(_tokensAB(), _prices(priceA, priceB), trades);
             return;
         }
         if (bobGets == 0) {
             vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), bought, 0));
-            settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+            _settleAs(_tokensAB(), _prices(priceA, priceB), trades);
             return;
         }
-        settlement.settle(_tokensAB(), _prices(priceA, priceB), trades);
+        _settleAs(_tokensAB(), _prices(priceA, priceB), trades);
         assertEq(tokenB.balanceOf(alice), bought, "alice gets the floor");
         assertGe(tokenB.balanceOf(alice) * sellAmount, executed * buyAmount, "limit price");
         assertEq(settlement.filledAmount(_uid(a)), executed);
@@ -184,7 +184,7 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), big, big, 0, 1, PARTIAL);
         ISettlement.Order memory b =
             _order(bob, address(tokenB), address(tokenA), 10e18, 1, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b, bobPk, 10e18));
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b, bobPk, 10e18));
         _settle(_tokensAB(), _prices(1, 1), trades);
         assertEq(settlement.filledAmount(_uid(a)), 10e18);
     }
@@ -210,49 +210,49 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory b1 = _order(bob, address(tokenB), address(tokenA), 60e18, 60e18, 0, 1, 0);
         _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 60e18), _signedTrade(b1, bobPk, 60e18)));
         ISettlement.Order memory b2 = _order(bob, address(tokenB), address(tokenA), 41e18, 41e18, 0, 2, 0);
-        ISettlement.TradeData[] memory trades = _two(_signedTrade(a, alicePk, 41e18), _signedTrade(b2, bobPk, 41e18));
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 41e18), _signedTrade(b2, bobPk, 41e18));
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 41e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_partialOrderTwiceInOneBatchOverfills() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, PARTIAL);
-        ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](3);
+        TradeSpec[] memory trades = new TradeSpec[](3);
         trades[0] = _signedTrade(a, alicePk, 60e18);
         trades[1] = _signedTrade(a, alicePk, 60e18);
         trades[2] = _signedTrade(b, bobPk, 120e18);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 60e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_fillOrKillPartialAmountReverts() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.FillOrKillAmount.selector, _uid(a), 50e18, 100e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 50e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 50e18)));
     }
 
     function test_settle_sameFillOrKillOrderTwiceInOneBatch() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](3);
+        TradeSpec[] memory trades = new TradeSpec[](3);
         trades[0] = _signedTrade(a, alicePk, 100e18);
         trades[1] = _signedTrade(a, alicePk, 100e18);
         trades[2] = _signedTrade(b, bobPk, 200e18);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 3));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_fillOrKillReplayInLaterBatch() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     // ------------------------------ order checks ------------------------------
@@ -261,28 +261,28 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 0, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 1)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 1)));
     }
 
     function test_settle_zeroBuyAmount() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 0, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_zeroExecutedAmount() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, PARTIAL);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroExecutedAmount.selector, _uid(a)));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 0)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 0)));
     }
 
     function test_settle_sameTokenIndex() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.SameToken.selector, _uid(a), address(tokenA)));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 0, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 0, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
     }
 
     function test_settle_duplicateTokenInList() public {
@@ -292,50 +292,50 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.DuplicateToken.selector, address(tokenA)));
-        settlement.settle(tokens, _prices(1, 1), _one(_trade(a, 0, 1, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+        _settleAs(tokens, _prices(1, 1), _one(_trade(a, 0, 1, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
     }
 
     function test_settle_invalidFlags() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 8);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidFlags.selector, _uid(a), uint8(8)));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_expired() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
-        ISettlement.TradeData[] memory trades = _one(_signedTrade(a, alicePk, 100e18));
+        TradeSpec[] memory trades = _one(_signedTrade(a, alicePk, 100e18));
         vm.warp(uint256(a.validTo) + 1);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderExpired.selector, _uid(a), a.validTo));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_validAtValidTo() public {
-        (ISettlement.TradeData[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
         vm.warp(a.validTo);
         _settle(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_zeroClearingPrice() public {
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroClearingPrice.selector, address(tokenB)));
-        settlement.settle(_tokensAB(), _prices(1, 0), trades);
+        _settleAs(_tokensAB(), _prices(1, 0), trades);
     }
 
     function test_settle_lengthMismatch() public {
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.LengthMismatch.selector, 2, 1));
-        settlement.settle(_tokensAB(), new uint256[](1), trades);
+        _settleAs(_tokensAB(), new uint256[](1), trades);
     }
 
     function test_settle_tokenIndexOutOfRange() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
     }
 
     function test_settle_insufficientInternalBalance() public {
@@ -345,51 +345,51 @@ contract SettlementSettleTest is SettlementBase {
         vm.expectRevert(
             abi.encodeWithSelector(ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 100e18)
         );
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_notConservedWithoutCounterparty() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 0, 100e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_cannotSpendOthersInternalBalance() public {
         // Fee recipient's surplus sits in the contract; a lone order cannot be paid from it.
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 1e18, 1e18, 0, 2, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 0, 1e18));
-        settlement.settle(_tokensAB(), _prices(1, 1), _one(_signedTrade(b, bobPk, 1e18)));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(b, bobPk, 1e18)));
     }
 
     // ------------------------------ access ------------------------------
 
     function test_settle_notAllowListed() public {
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, alice));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_relayerRevoked() public {
         vm.prank(admin);
         settlement.setRelayer(relayer, false);
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, relayer));
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_paused() public {
         vm.prank(guardianAccount);
         settlement.pause();
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
         vm.expectRevert(ISettlement.SettlementPaused.selector);
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
         vm.prank(admin);
         settlement.unpause();
         _settle(_tokensAB(), _prices(1, 1), trades);
@@ -402,10 +402,154 @@ contract SettlementSettleTest is SettlementBase {
         // Warm up balances so the measurement resembles steady state.
         tokenB.mint(alice, 1);
         tokenA.mint(bob, 1);
-        (ISettlement.TradeData[] memory trades,,) = _crossingPair(0, 0);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
         uint256 g = gasleft();
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
         emit log_named_uint("settle 1 pair from wallets (execution gas)", g - gasleft());
+    }
+
+    // ---------------------- direct (wallet-to-wallet) payment ----------------------
+
+    function test_settle_directPairPaysWalletToWallet() public {
+        (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
+            _crossingPair(0, 0);
+        _pairDirect(trades, 0, 1);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.FeesCollected(fees, address(tokenA), 1e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Settled(relayer, 2);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+
+        assertEq(tokenA.balanceOf(alice), 899e18);
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenB.balanceOf(bob), 900e18);
+        assertEq(tokenA.balanceOf(bob), 100e18);
+        // only the fee went through the contract
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
+        assertEq(tokenA.balanceOf(address(settlement)), 1e18);
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+    }
+
+    function test_settle_directOneWayOnly() public {
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
+        trades[1].payee = 1; // Bob pays Alice directly; Alice's A goes through the contract
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenA.balanceOf(bob), 100e18);
+        assertEq(tokenA.balanceOf(address(settlement)), 1e18);
+    }
+
+    function test_settle_directToAReceiver() public {
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        a.receiver = address(0xCAFE);
+        trades[0] = _signedTrade(a, alicePk, 100e18);
+        _pairDirect(trades, 0, 1);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        assertEq(tokenB.balanceOf(address(0xCAFE)), 100e18);
+        assertEq(tokenB.balanceOf(alice), 0);
+    }
+
+    function _expectDirectRevert(TradeSpec[] memory trades, uint256 payer, uint256 payee) internal {
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidDirectPayment.selector, payer, payee));
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    function test_settle_directAmountMismatchRejected() public {
+        // At 3:2, Alice's 100 A buy 150 B, but Bob sells only 100 B: he cannot pay her directly.
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
+        ISettlement.Order memory c = _order(bob, address(tokenB), address(tokenA), 50e18, 30e18, 0, 2, 0);
+        TradeSpec[] memory trades = new TradeSpec[](3);
+        trades[0] = _signedTrade(a, alicePk, 100e18);
+        trades[1] = _signedTrade(b, bobPk, 100e18);
+        trades[2] = _signedTrade(c, bobPk, 50e18);
+        trades[1].payee = 1;
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidDirectPayment.selector, 1, 0));
+        _settleAs(_tokensAB(), _prices(3, 2), trades);
+        trades[1].payee = 0;
+        _settle(_tokensAB(), _prices(3, 2), trades); // fine through the contract
+        assertEq(tokenB.balanceOf(alice), 150e18);
+    }
+
+    function test_settle_directPayeePaidTwiceRejected() public {
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
+        TradeSpec[] memory three = new TradeSpec[](3);
+        three[0] = trades[0];
+        three[1] = trades[1];
+        ISettlement.Order memory c = _order(bob, address(tokenB), address(tokenA), 1e18, 1, 0, 2, 0);
+        three[2] = _signedTrade(c, bobPk, 1e18);
+        three[1].payee = 1;
+        three[2].payee = 1;
+        _expectDirectRevert(three, 2, 0);
+    }
+
+    function test_settle_directPayeeOutOfRangeRejected() public {
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
+        trades[1].payee = 3;
+        _expectDirectRevert(trades, 1, 2);
+    }
+
+    function test_settle_directFromInternalBalanceRejected() public {
+        vm.prank(bob);
+        settlement.deposit(address(tokenB), 200e18);
+        (TradeSpec[] memory trades,,) = _crossingPair(0, SELL_INTERNAL);
+        trades[1].payee = 1;
+        _expectDirectRevert(trades, 1, 0);
+    }
+
+    function test_settle_directToInternalBalanceRejected() public {
+        (TradeSpec[] memory trades,,) = _crossingPair(BUY_INTERNAL, 0);
+        trades[1].payee = 1;
+        _expectDirectRevert(trades, 1, 0);
+    }
+
+    function test_settle_directWrongTokenRejected() public {
+        (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
+        trades[0].payee = 1; // Alice would pay herself... her own sell token: not what she buys
+        _expectDirectRevert(trades, 0, 0);
+    }
+
+    function test_settle_directToTheSameWalletRejected() public {
+        // Bob's order pays its proceeds to Bob's counterparty, which is Bob himself.
+        ISettlement.Order memory a = _order(bob, address(tokenA), address(tokenB), 100e18, 100e18, 0, 5, 0);
+        _fund(bob, address(tokenA), 100e18);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 6, 0);
+        TradeSpec[] memory trades = _two(_signedTrade(a, bobPk, 100e18), _signedTrade(b, bobPk, 100e18));
+        trades[1].payee = 1;
+        _expectDirectRevert(trades, 1, 0);
+    }
+
+    /// @dev A pair crossing at random prices, paid directly both ways where the amounts match
+    /// exactly (else through the contract): same balances, limits and conservation.
+    function testFuzz_settle_directPairConserves(uint256 priceA, uint256 priceB, uint256 sellA, uint256 fee) public {
+        priceA = bound(priceA, 1, 1e6);
+        priceB = bound(priceB, 1, 1e6);
+        sellA = bound(sellA, 1, 500e18);
+        fee = bound(fee, 0, sellA / 100);
+        uint256 boughtA = sellA * priceA / priceB;
+        vm.assume(boughtA > 0 && boughtA <= 1_000e18);
+        uint256 boughtB = boughtA * priceB / priceA; // <= sellA: the batch keeps the dust
+        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellA, boughtA, fee, 9, 0);
+        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), boughtA, 1, 0, 9, 0);
+        vm.assume(boughtB > 0);
+        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, sellA), _signedTrade(b, bobPk, boughtA));
+        trades[1].payee = 1; // Bob's B pays Alice: always exact by construction
+        if (boughtB == sellA) trades[0].payee = 2;
+        _settle(_tokensAB(), _prices(priceA, priceB), trades);
+        assertEq(tokenB.balanceOf(alice), boughtA);
+        assertEq(tokenA.balanceOf(bob), boughtB);
+        assertEq(tokenA.balanceOf(alice), 1_000e18 - sellA - fee);
+        assertEq(tokenB.balanceOf(bob), 1_000e18 - boughtA);
+        // the contract holds exactly the fee recipient's credit
+        assertEq(tokenA.balanceOf(address(settlement)), settlement.balanceOf(fees, address(tokenA)));
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), sellA + fee - boughtB);
     }
 }

@@ -33,11 +33,11 @@ contract SettlementSignaturesTest is SettlementBase {
     function _expectSettleRevert(ISettlement.Order memory a, uint8 scheme, bytes memory sig, bytes memory err)
         internal
     {
-        ISettlement.TradeData[] memory trades =
+        TradeSpec[] memory trades =
             _two(_trade(a, 0, 1, a.sellAmount, scheme, sig), _signedTrade(bobOrder, bobPk, 100e18));
         vm.prank(relayer);
         vm.expectRevert(err);
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function _aliceOrder() internal view returns (ISettlement.Order memory) {
@@ -142,12 +142,19 @@ contract SettlementSignaturesTest is SettlementBase {
         _expectSettleRevert(a, SCHEME_ECDSA, malleable, abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a)));
     }
 
-    function test_settle_ecdsa64ByteRejected() public {
+    /// @dev The calldata has one ECDSA form, separate `r`, `s`, `v` words: an EIP-2098 compact
+    /// signature (`r`, `vs`) carried in it has no valid `v`, or a high `s` when its parity bit
+    /// is set, so it never verifies.
+    function test_settle_ecdsaCompactFormRejected() public {
         ISettlement.Order memory a = _aliceOrder();
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(alicePk, _uid(a));
         bytes32 vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
         _expectSettleRevert(
-            a, SCHEME_ECDSA, abi.encodePacked(r, vs), abi.encodeWithSelector(ISettlement.InvalidSignatureLength.selector, _uid(a), 64)
+            a, SCHEME_ECDSA, abi.encodePacked(r, vs), abi.encodeWithSelector(ISettlement.InvalidSignatureV.selector, _uid(a), 0)
+        );
+        bytes32 highVs = bytes32(uint256(s) | (1 << 255));
+        _expectSettleRevert(
+            a, SCHEME_ECDSA, abi.encodePacked(r, highVs, v), abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a))
         );
     }
 
@@ -206,6 +213,16 @@ contract SettlementSignaturesTest is SettlementBase {
         assertEq(tokenB.balanceOf(address(wallet)), 100e18);
     }
 
+    function test_settle_eip1271SignatureIndexOutOfRange() public {
+        ERC1271Wallet wallet = new ERC1271Wallet(alice);
+        ISettlement.Order memory a = _order(address(wallet), address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        TradeSpec[] memory specs = _two(_trade(a, 0, 1, 100e18, SCHEME_1271, ""), _signedTrade(bobOrder, bobPk, 100e18));
+        (ISettlement.TradeData[] memory trades,) = _encode(specs);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.SignatureIndexOutOfRange.selector, _uid(a), 0));
+        settlement.settle(_tokensAB(), _prices(1, 1), trades, new bytes[](0));
+    }
+
     function test_settle_eip1271WrongSigner() public {
         ERC1271Wallet wallet = new ERC1271Wallet(alice);
         ISettlement.Order memory a = _walletOrder(address(wallet));
@@ -236,12 +253,12 @@ contract SettlementSignaturesTest is SettlementBase {
     function test_settle_eip1271GasBombBounded() public {
         address wallet = address(new ERC1271GasBomb());
         ISettlement.Order memory a = _walletOrder(wallet);
-        ISettlement.TradeData[] memory trades =
+        TradeSpec[] memory trades =
             _two(_trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18));
         vm.prank(relayer);
         uint256 g = gasleft();
         vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet));
-        settlement.settle{gas: 5_000_000}(_tokensAB(), _prices(1, 1), trades);
+        settlement.settle{gas: 5_000_000}(_tokensAB(), _prices(1, 1), _trades(trades), _sigs(trades));
         // The bomb can burn the stipend, never the whole transaction.
         assertLt(g - gasleft(), 400_000);
     }
@@ -256,11 +273,11 @@ contract SettlementSignaturesTest is SettlementBase {
     function test_settle_eip1271ReturnDataBombNotCopied() public {
         address wallet = address(new ERC1271ReturnBomb());
         ISettlement.Order memory a = _walletOrder(wallet);
-        ISettlement.TradeData[] memory trades =
+        TradeSpec[] memory trades =
             _two(_trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18));
         vm.prank(relayer);
         uint256 g = gasleft();
-        settlement.settle(_tokensAB(), _prices(1, 1), trades);
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
         // Copying 200 KB into our memory would cost millions; we copy 32 bytes.
         assertLt(g - gasleft(), 500_000);
         assertEq(tokenB.balanceOf(wallet), 100e18);
@@ -304,7 +321,7 @@ contract SettlementSignaturesTest is SettlementBase {
         vm.prank(alice);
         settlement.setPreSignature(_uid(a), true);
         _expectSettleRevert(
-            a, SCHEME_PRESIGN, hex"00", abi.encodeWithSelector(ISettlement.InvalidSignatureLength.selector, _uid(a), 1)
+            a, SCHEME_PRESIGN, hex"01", abi.encodeWithSelector(ISettlement.SignatureNotEmpty.selector, _uid(a))
         );
     }
 

@@ -13,7 +13,7 @@ import {SettlementBase} from "./SettlementBase.sol";
 /// @notice Weird ERC-20s: fee-on-transfer, no return value, false return, reentrant hooks.
 contract SettlementTokensTest is SettlementBase {
     /// @dev tokens = [weird, B]; Alice sells 100 weird for 100 B, Bob the reverse.
-    function _pairWith(address weird) internal view returns (address[] memory tokens, ISettlement.TradeData[] memory trades) {
+    function _pairWith(address weird) internal view returns (address[] memory tokens, TradeSpec[] memory trades) {
         tokens = new address[](2);
         tokens[0] = weird;
         tokens[1] = address(tokenB);
@@ -28,10 +28,23 @@ contract SettlementTokensTest is SettlementBase {
     function test_settle_feeOnTransferRejected() public {
         FeeOnTransferToken fot = new FeeOnTransferToken();
         _fund(alice, address(fot), 1_000e6);
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(fot));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(fot));
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot)));
-        settlement.settle(tokens, _prices(1, 1), trades);
+        _settleAs(tokens, _prices(1, 1), trades);
+    }
+
+    /// @dev No wallet pull measures the token when both sides pay each other directly: the
+    /// first direct transfer of each token is measured at the receiver instead.
+    function test_settle_feeOnTransferRejectedWhenPaidDirectly() public {
+        FeeOnTransferToken fot = new FeeOnTransferToken();
+        _fund(alice, address(fot), 1_000e6);
+        _fund(bob, address(tokenB), 1_000e6);
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(fot));
+        _pairDirect(trades, 0, 1);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot)));
+        _settleAs(tokens, _prices(1, 1), trades);
     }
 
     function test_deposit_feeOnTransferRejected() public {
@@ -47,7 +60,7 @@ contract SettlementTokensTest is SettlementBase {
         usdt.mint(alice, 1_000e6);
         vm.prank(alice);
         usdt.approve(address(settlement), type(uint256).max);
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(usdt));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(usdt));
         _settle(tokens, _prices(1, 1), trades);
         assertEq(usdt.balanceOf(bob), 100e6);
         assertEq(tokenB.balanceOf(alice), 100e6);
@@ -56,19 +69,19 @@ contract SettlementTokensTest is SettlementBase {
     function test_settle_noReturnTokenFailureReverts() public {
         NoReturnToken usdt = new NoReturnToken();
         usdt.mint(alice, 1_000e6); // no approval
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(usdt));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(usdt));
         vm.prank(relayer);
         vm.expectRevert(SafeTransferLib.TransferFromFailed.selector);
-        settlement.settle(tokens, _prices(1, 1), trades);
+        _settleAs(tokens, _prices(1, 1), trades);
     }
 
     function test_settle_returnFalseTokenReverts() public {
         ReturnFalseToken rft = new ReturnFalseToken();
         rft.mint(alice, 1_000e6); // no approval: transferFrom returns false
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(rft));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(rft));
         vm.prank(relayer);
         vm.expectRevert(SafeTransferLib.TransferFromFailed.selector);
-        settlement.settle(tokens, _prices(1, 1), trades);
+        _settleAs(tokens, _prices(1, 1), trades);
     }
 
     function test_deposit_returnFalseTokenReverts() public {
@@ -79,10 +92,10 @@ contract SettlementTokensTest is SettlementBase {
     }
 
     function test_settle_codelessTokenReverts() public {
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(0xdead));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(0xdead));
         vm.prank(relayer);
         vm.expectRevert(SafeTransferLib.TransferFromFailed.selector);
-        settlement.settle(tokens, _prices(1, 1), trades);
+        _settleAs(tokens, _prices(1, 1), trades);
     }
 
     function test_settle_reentrancyThroughTokenBlocked() public {
@@ -91,7 +104,7 @@ contract SettlementTokensTest is SettlementBase {
         // Alice keeps an internal balance the attacker tries to pull out mid-settlement.
         vm.prank(alice);
         settlement.deposit(address(re), 50e6);
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(re));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(re));
         // Reentry as alice into withdraw; and as the relayer (the token is the caller) into settle.
         re.arm(address(settlement), abi.encodeCall(settlement.withdraw, (address(re), 50e6, address(re))));
         _settle(tokens, _prices(1, 1), trades);
@@ -106,8 +119,8 @@ contract SettlementTokensTest is SettlementBase {
         _fund(alice, address(re), 1_000e6);
         vm.prank(admin);
         settlement.setRelayer(address(re), true); // worst case: the token is itself a relayer
-        (address[] memory tokens, ISettlement.TradeData[] memory trades) = _pairWith(address(re));
-        re.arm(address(settlement), abi.encodeCall(settlement.settle, (tokens, _prices(1, 1), trades)));
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(re));
+        re.arm(address(settlement), abi.encodeCall(settlement.settle, (tokens, _prices(1, 1), _trades(trades), _sigs(trades))));
         _settle(tokens, _prices(1, 1), trades);
         assertTrue(re.attempted());
         assertFalse(re.reentrySucceeded());
