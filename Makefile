@@ -46,8 +46,10 @@ test: build  ## every suite: pytest through ape on Anvil, forge tests, gas snaps
 	$(BIN)/ape test tests -p no:cacheprovider
 	forge test
 
-test-deep: build  ## forge fuzz/invariants with the deep profile
+test-deep: build  ## forge deep profile; relayer kill -9 at full scale (10 trials x 1,000 orders) and 10,000-case API fuzz
 	FOUNDRY_PROFILE=deep forge test
+	CROSSBOOK_RESTART_TRIALS=10 CROSSBOOK_RESTART_PAIRS=500 CROSSBOOK_FUZZ_EXAMPLES=10000 \
+		$(BIN)/ape test tests/relayer/test_e2e.py tests/relayer/test_fuzz.py -p no:cacheprovider
 
 lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
 	$(BIN)/ruff check src tests scripts

@@ -72,6 +72,12 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
 
     // -------------------------------- swaps -------------------------------
 
+    /// @dev Always transient storage (Cancun), like the book, pool and settlement: solady's
+    /// default keeps the lock in a storage slot off mainnet (~2k gas per swap).
+    function _useTransientReentrancyGuardOnlyOnMainnet() internal pure override returns (bool) {
+        return false;
+    }
+
     /// @inheritdoc IHybridRouter
     function swapExactIn(ExactInParams calldata p) external nonReentrant returns (Split memory s) {
         _checkDeadline(p.deadline);

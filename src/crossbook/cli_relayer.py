@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
+from crossbook.cli_common import default_rpc_url
 from crossbook.errors import CrossbookError
 
 
@@ -18,7 +20,12 @@ def relayer() -> None:
 @click.option("--host", default=None, help="Overrides CROSSBOOK_HOST.")
 @click.option("--port", type=int, default=None, help="Overrides CROSSBOOK_PORT.")
 @click.option("--database-url", default=None, help="Overrides CROSSBOOK_DATABASE_URL.")
-@click.option("--rpc-url", default=None, help="Overrides CROSSBOOK_RPC_URL.")
+@click.option(
+    "--rpc-url",
+    default=None,
+    help="Overrides CROSSBOOK_RPC_URL; with neither, a detached devnet's node "
+    "(`crossbook devnet up --detach`), else http://127.0.0.1:8545.",
+)
 @click.option("--workers", type=int, default=None, help="Overrides CROSSBOOK_WORKERS.")
 @click.option("--log-level", default="INFO", show_default=True)
 def run_cmd(
@@ -42,6 +49,8 @@ def run_cmd(
         }.items()
         if v is not None
     }  # fmt: skip
+    if rpc_url is None and "CROSSBOOK_RPC_URL" not in os.environ:
+        overrides["rpc_url"] = default_rpc_url()
     try:
         settings = RelayerSettings(**overrides)  # type: ignore[arg-type]
         run(settings)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from crossbook.relayer.cancellation import sign_cancellation
 from crossbook.signing import sign_digest
-from tests.relayer.conftest import DAI, USDC, WETH, FakeChain, Wallet
+from tests.relayer.conftest import DAI, SETTLEMENT, USDC, WETH, FakeChain, Wallet
 from tests.relayer.helpers import order_body, serve
 
 ALICE, BOB = Wallet("alice"), Wallet("bob")
@@ -53,7 +53,9 @@ def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
         }  # fmt: skip
         assert client.get("/v1/trades").json() == []
         assert client.get("/openapi.json").json()["paths"]["/v1/orders"]["post"]
-        assert client.get("/health").json()["status"] == "ok"
+        health = client.get("/health").json()
+        assert health["status"] == "ok"
+        assert (health["chainId"], health["settlement"].lower()) == (31337, SETTLEMENT)
         metrics = client.get("/metrics").text
         assert 'crossbook_relayer_orders_total{result="ok"} 1' in metrics
         assert "crossbook_relayer_order_ingest_seconds_count 1" in metrics

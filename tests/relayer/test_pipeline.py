@@ -41,9 +41,16 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
 
     with approved_devnet(tmp_path / "manifests") as dn:
         start = dn.w3.eth.block_number + 1
-        relayer = build(relayer_settings(
-            dn, f"sqlite:///{tmp_path}/r.db", batch_max_fills=2, max_inflight_batches=3,
-            batch_interval_s=0.05))  # fmt: skip
+        relayer = build(
+            relayer_settings(
+                dn,
+                f"sqlite:///{tmp_path}/r.db",
+                batch_max_fills=2,
+                max_inflight_batches=3,
+                batch_interval_s=0.05,
+                route_pools=False,
+            )
+        )  # fmt: skip (crossing batches only)
         dn.node.set_mining(MiningMode.MANUAL)  # everything the relayer sends waits in the pool
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             uids = []
@@ -88,16 +95,25 @@ def test_batches_are_trimmed_to_the_gas_budget(
     monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
     caplog.set_level("INFO", logger="crossbook.relayer.submitter")
     with approved_devnet(tmp_path / "manifests") as dn:
-        relayer = build(relayer_settings(
-            dn, f"sqlite:///{tmp_path}/r.db", batch_max_fills=100, batch_max_gas=budget,
-            batch_interval_s=0.05))  # fmt: skip
+        relayer = build(
+            relayer_settings(
+                dn,
+                f"sqlite:///{tmp_path}/r.db",
+                batch_max_fills=100,
+                batch_max_gas=budget,
+                batch_interval_s=0.05,
+                route_pools=False,
+            )
+        )  # fmt: skip (crossing batches only)
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            uids = []
-            for i in range(12):
-                for body in (ask_body(dn, 1 + i % 4), bid_body(dn, 5 + i % 3)):
-                    reply = client.post("/v1/orders", json=body)
-                    assert reply.status_code == 201, reply.text
-                    uids.append(reply.json()["uid"])
+            # all 24 in one request (the batch form), so the first cut sees every one of them
+            bodies = [
+                b for i in range(12) for b in (ask_body(dn, 1 + i % 4), bid_body(dn, 5 + i % 3))
+            ]
+            reply = client.post("/v1/orders", json=bodies)
+            assert reply.status_code == 200, reply.text
+            uids = [r["uid"] for r in reply.json()]
+            assert len(uids) == 24
 
             def all_final() -> bool:
                 return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"

@@ -16,7 +16,11 @@ router = APIRouter(tags=["system"])
 @router.get("/health", summary="Liveness: the database answers and the worker runs")
 async def health(request: Request) -> JSONResponse:
     ctx = get_ctx(request)
-    body: dict[str, Any] = {"status": "ok", "chainId": ctx.domain.chain_id}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "chainId": ctx.domain.chain_id,
+        "settlement": ctx.domain.verifying_contract,  # the EIP-712 verifyingContract to sign for
+    }
     try:
         body["orders"] = await run_in_threadpool(ctx.store.status_counts)
     except Exception as exc:  # the database is down: report it, do not crash
