@@ -397,6 +397,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Fast path: the bought amount at the clearing prices when `sellAmount * price` fits
     /// 256 bits, and the exact limit check (fill-or-kill: `executed == sellAmount`).
+    // slither-disable-start divide-before-multiply Reason: the limit is checked on the floored
+    // amount the order really receives, as the Solidity path does
     function _fastAmounts(uint256 t, uint256 batch) internal pure returns (uint256 bought, bool ok) {
         /// @solidity memory-safe-assembly
         assembly {
@@ -419,6 +421,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             ok := and(ok, iszero(iszero(buyAmount)))
         }
     }
+    // slither-disable-end divide-before-multiply
 
     /// @dev Fast path: the encoding and order checks of `_tokensOf` / `_checkOrder` (ECDSA and
     /// fill-or-kill only), with the ECDSA `v` and low-`s` checks.
@@ -510,7 +513,9 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             mstore(0x00, shr(8, nonce))
             bitmapSlot := keccak256(0x00, 0x40)
             let word := sload(bitmapSlot)
+            // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0xff)
             let bit := shl(and(nonce, 0xff), 1)
+            // slither-disable-end incorrect-shift
             bad := or(bad, and(word, bit))
             bitmapWord := or(word, bit)
             if bad { uid := 0 }
