@@ -10,8 +10,16 @@ contract SettlementSettleTest is SettlementBase {
     // ------------------------------ happy paths ------------------------------
 
     function test_settle_crossingPairFromWallets() public {
+        _settleWalletPair(false);
+    }
+
+    /// @dev Alice sells 100 A (fee 1 A) for Bob's 100 B at 1:1 from their wallets; `direct`:
+    /// paid wallet to wallet, so only the fee goes through the contract. The same events and
+    /// the same balances either way.
+    function _settleWalletPair(bool direct) internal {
         (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
             _crossingPair(0, 0);
+        if (direct) _pairDirect(trades, 0, 1);
         vm.expectEmit(address(settlement));
         emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
         vm.expectEmit(address(settlement));
@@ -412,27 +420,7 @@ contract SettlementSettleTest is SettlementBase {
     // ---------------------- direct (wallet-to-wallet) payment ----------------------
 
     function test_settle_directPairPaysWalletToWallet() public {
-        (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
-            _crossingPair(0, 0);
-        _pairDirect(trades, 0, 1);
-        vm.expectEmit(address(settlement));
-        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
-        vm.expectEmit(address(settlement));
-        emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
-        vm.expectEmit(address(settlement));
-        emit ISettlement.FeesCollected(fees, address(tokenA), 1e18);
-        vm.expectEmit(address(settlement));
-        emit ISettlement.Settled(relayer, 2);
-        _settle(_tokensAB(), _prices(1, 1), trades);
-
-        assertEq(tokenA.balanceOf(alice), 899e18);
-        assertEq(tokenB.balanceOf(alice), 100e18);
-        assertEq(tokenB.balanceOf(bob), 900e18);
-        assertEq(tokenA.balanceOf(bob), 100e18);
-        // only the fee went through the contract
-        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
-        assertEq(tokenA.balanceOf(address(settlement)), 1e18);
-        assertEq(tokenB.balanceOf(address(settlement)), 0);
+        _settleWalletPair(true);
     }
 
     function test_settle_directOneWayOnly() public {
