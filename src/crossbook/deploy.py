@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
+
+from crossbook.hashing import keccak
 
 DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 SALT = keccak(b"crossbook/v1")

@@ -15,9 +15,8 @@ from enum import IntFlag
 from functools import lru_cache
 from typing import Any, Final
 
-from eth_hash.auto import keccak
-
 from crossbook.errors import InvalidDomain, InvalidOrder
+from crossbook.hashing import keccak
 
 # ---------------------------------------------------------------- constants
 

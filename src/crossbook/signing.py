@@ -15,10 +15,10 @@ from enum import IntEnum
 from typing import Final
 
 from coincurve import PrivateKey, PublicKey
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
 from crossbook.errors import InvalidPrivateKey, InvalidSignature
+from crossbook.hashing import keccak
 from crossbook.order import Domain, Order
 
 #: The order of the secp256k1 group.
@@ -124,7 +124,9 @@ def _signature_bytes(signature: bytes | str) -> bytes:
     )
 
 
-def _recover_address(digest: bytes, signature: bytes | str) -> bytes:
+def recover_address(digest: bytes, signature: bytes | str) -> bytes:
+    """The raw 20-byte address that made `signature` over `digest` (the checks and errors of
+    `recover_signer`, without the EIP-55 formatting: compare bytes on hot paths)."""
     sig = _signature_bytes(signature)
     if len(digest) != 32:
         raise InvalidSignature(
@@ -178,7 +180,7 @@ def recover_signer(uid: bytes, signature: bytes | str) -> str:
     Raises `InvalidSignature` for every form the settlement contract rejects: a length
     other than 65, `v` not in {27, 28}, `r` or `s` zero or not below n, a high `s`.
     """
-    return to_checksum_address(_recover_address(uid, signature))
+    return to_checksum_address(recover_address(uid, signature))
 
 
 def verify_order_signature(order: Order, domain: Domain, signature: bytes | str) -> bytes:
@@ -188,7 +190,7 @@ def verify_order_signature(order: Order, domain: Domain, signature: bytes | str)
     `recover_signer`) or was made by anyone but `order.owner`.
     """
     uid = order.uid(domain)
-    signer = _recover_address(uid, signature)
+    signer = recover_address(uid, signature)
     if signer != bytes.fromhex(order.owner[2:]):
         raise InvalidSignature(
             f"the signature was made by {to_checksum_address(signer)}, not by the order's owner "

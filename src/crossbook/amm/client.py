@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
@@ -28,6 +27,7 @@ from crossbook.amm.errors import (
     UnknownToken,
 )
 from crossbook.artifacts import load_artifact
+from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 
 MAX_UINT = 2**256 - 1

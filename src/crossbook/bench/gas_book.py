@@ -8,7 +8,6 @@ of the devnet is used: a lot is 0.001 WETH, tick 20,000 is 2,000 USDC per WETH.
 
 from __future__ import annotations
 
-from eth_hash.auto import keccak
 from web3 import Web3
 
 from crossbook.bench.gas import scenario, token_contract
@@ -16,6 +15,7 @@ from crossbook.book.client import MAX_UINT, BookClient
 from crossbook.book.market import Side
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
+from crossbook.hashing import keccak
 
 MARKET = "WETH/USDC"
 TICK = 20_000

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 
@@ -19,6 +18,7 @@ from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import scenario, token_contract
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
+from crossbook.hashing import keccak
 from crossbook.order import Domain, Order, OrderFlags
 from crossbook.settlement import Fill, build_batch
 from crossbook.signing import address_of, sign_order

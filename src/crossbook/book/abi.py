@@ -6,10 +6,10 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode
-from eth_hash.auto import keccak
 
 from crossbook.artifacts import load_artifact
 from crossbook.book.errors import BookReverted
+from crossbook.hashing import keccak
 
 
 def book_abi() -> list[dict[str, Any]]:

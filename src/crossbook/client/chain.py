@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, Final
 
-from eth_hash.auto import keccak
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -33,6 +32,7 @@ from crossbook.client.errors import (
     WrongNetwork,
 )
 from crossbook.client.signers import Signer, TransactionSigner
+from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 from crossbook.order import Domain, Order
 

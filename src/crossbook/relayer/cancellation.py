@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from eth_hash.auto import keccak
-
+from crossbook.hashing import keccak
 from crossbook.order import Domain
 from crossbook.signing import sign_digest
 

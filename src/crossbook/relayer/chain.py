@@ -8,13 +8,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import RPCEndpoint
 
 from crossbook.artifacts import load_artifact
 from crossbook.errors import CrossbookError
+from crossbook.hashing import keccak
 
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 _ERC1271_ABI: list[dict[str, Any]] = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 from web3 import Web3
 
 from crossbook.artifacts import load_artifact
@@ -59,7 +59,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 class Relayer:
     settings: RelayerSettings
     ctx: RelayerContext
-    app: FastAPI
+    app: ASGIApp
 
 
 def build(settings: RelayerSettings) -> Relayer:
@@ -161,7 +161,7 @@ def _run_workers(settings: RelayerSettings) -> None:
     )
 
 
-def worker_app() -> FastAPI:
+def worker_app() -> ASGIApp:
     """The app of one uvicorn worker process (`CROSSBOOK_WORKERS` > 1)."""
     configure_logging(int(os.environ.get(_WORKER_LOG_LEVEL_ENV, logging.INFO)))
     settings = RelayerSettings.model_validate(json.loads(os.environ[_WORKER_SETTINGS_ENV]))

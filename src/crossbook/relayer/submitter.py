@@ -33,7 +33,6 @@ from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_account import Account
-from eth_hash.auto import keccak
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from hexbytes import HexBytes
 from web3 import Web3
@@ -41,6 +40,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import RPCEndpoint
 
+from crossbook.hashing import keccak
 from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext

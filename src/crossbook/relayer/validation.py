@@ -8,11 +8,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from eth_utils.address import to_checksum_address
+
 from crossbook.errors import CrossbookError, InvalidOrder, InvalidSignature
 from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order
 from crossbook.relayer.chain import ChainReader, ChainReadError
 from crossbook.relayer.matching import Market
-from crossbook.signing import SigningScheme, recover_signer
+from crossbook.signing import SigningScheme, recover_address
 
 ORDER_KEYS: Final = tuple(k for k, _ in ORDER_EIP712_FIELDS)
 SCHEMES: Final = {
@@ -129,13 +131,14 @@ class OrderValidator:
         uid = order.uid(self.domain)
         if scheme is SigningScheme.ECDSA:
             try:
-                signer = recover_signer(uid, signature)
+                signer = recover_address(uid, signature)
             except InvalidSignature as exc:
                 raise ApiError("InvalidSignature", str(exc)) from None
-            if signer != order.owner:
+            if signer != bytes.fromhex(order.owner[2:]):
                 raise ApiError(
                     "WrongOwner",
-                    f"the signature recovers to {signer}, not the owner {order.owner}: sign "
+                    f"the signature recovers to {to_checksum_address(signer)}, not the owner "
+                    f"{order.owner}: sign "
                     f"for chain {self.domain.chain_id} and settlement "
                     f"{self.domain.verifying_contract}",
                 )

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode
-from eth_hash.auto import keccak
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
@@ -23,6 +22,7 @@ from web3.logs import DISCARD
 from crossbook.artifacts import load_artifact
 from crossbook.book.client import BookClient
 from crossbook.book.market import MarketSpec, Side
+from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 from crossbook.router.errors import RouterError, RouterReverted
 from crossbook.router.split import (
