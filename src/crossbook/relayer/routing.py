@@ -55,6 +55,8 @@ _STEPS = 60  # bisection steps at most over log(price)
 _PRECISION = Fraction(1, 10**12)  # ... stopping once the bracket is this narrow (relative)
 _UNLIMITED = 2**256
 _KEEP = (Fraction(1), Fraction(999, 1000), Fraction(99, 100), Fraction(9, 10))
+#: Prices a hair past the edge (relative), where its rounding left a fill-or-kill order out.
+_NUDGES = (Fraction(1, 10**9), Fraction(1, 10**6), Fraction(1, 10**4), Fraction(1, 10**3))
 
 Leg = PlannedLeg | PlannedBookLeg
 
@@ -344,10 +346,12 @@ def route_to_pool(
 def _route(asks: _Side, bids: _Side, liquidity: _Liquidity) -> BatchPlan | None:
     """Both directions; per direction the candidate prices: the book level at which the
     capacity first covers every order that accepts the price, the edge a bisection finds
-    for it (the pool's capacity is continuous), and the limit of the orders just past it
-    (rationed in priority order). The most base volume wins."""
+    for it (the pool's capacity is continuous), the limit of the orders just inside it
+    (rationed in priority order), prices a hair past the edge and the next limit past it
+    (more capacity, where rounding at the edge left a fill-or-kill order out). The most
+    base volume wins, then the best price for the orders served."""
     book = liquidity.book
-    plans: list[BatchPlan] = []
+    plans: list[tuple[BatchPlan, bool]] = []
     for sells_base in (True, False):
         served = bids if sells_base else asks
         reach = _reach(liquidity, sells_base)
@@ -370,23 +374,37 @@ def _route(asks: _Side, bids: _Side, liquidity: _Liquidity) -> BatchPlan | None:
         if sells_base:
             steps = [q for q in levels if lo <= q <= edge]
             inside = [q for q in limits if reach < q <= edge]
+            past = [q for q in limits if q > edge]
             candidates += [max(steps)] if steps else []
             candidates += [edge] + ([max(inside)] if inside else [])
+            candidates += [q for q in (edge * (1 + n) for n in _NUDGES) if q <= hi]
+            candidates += [min(past)] if past else []
         else:
             steps = [q for q in levels if edge <= q <= hi]
             inside = [q for q in limits if edge <= q < reach]
+            past = [q for q in limits if q < edge]
             candidates += [min(steps)] if steps else []
             candidates += [edge] + ([min(inside)] if inside else [])
+            candidates += [q for q in (edge * (1 - n) for n in _NUDGES) if q >= lo]
+            candidates += [max(past)] if past else []
         hints: list[Fraction] = []
         for price in dict.fromkeys(candidates):
             plan, more = _plan_at(asks, bids, price, liquidity, sells_base)
             if plan is not None:
-                plans.append(plan)
+                plans.append((plan, sells_base))
             hints += more
         for price in dict.fromkeys(hints):  # once: a hint's own hints are not followed
             plan, _ = _plan_at(asks, bids, price, liquidity, sells_base)
             if plan is not None:
-                plans.append(plan)
+                plans.append((plan, sells_base))
     if not plans:
         return None
-    return max(plans, key=lambda p: (_base_volume(p), -plans.index(p)))
+
+    def rank(entry: tuple[BatchPlan, bool]) -> tuple[int, Fraction, int]:
+        """The most base; then the best price for the orders the liquidity serves (the
+        lowest when it sells base); then the earlier candidate."""
+        plan, sells_base = entry
+        return (_base_volume(plan), -plan.price if sells_base else plan.price,
+                -plans.index(entry))  # fmt: skip
+
+    return max(plans, key=rank)[0]
