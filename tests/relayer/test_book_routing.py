@@ -226,3 +226,28 @@ def test_every_routed_plan_keeps_limits_conservation_and_the_books_terms(
     assert all(isinstance(g, PlannedLeg | PlannedBookLeg) for g in plan.legs)
     assert_book_leg_exact(plan, q)
     assert plan == route_residual(MARKET, list(orders), max_fills, pool=pool, book=q)
+
+
+def test_a_book_leg_failing_on_a_fee_on_transfer_token_stops_routing_into_that_book() -> None:
+    """The settlement and the book measure every transfer and revert `FeeOnTransferToken`;
+    the worker then excludes the book, so its orders are not sent into it at every cut."""
+    from types import SimpleNamespace
+
+    from eth_abi.abi import encode
+    from eth_hash.auto import keccak
+
+    from crossbook.artifacts import load_artifact
+    from crossbook.relayer.submitter import BatchWorker, error_table
+    from crossbook.settlement import BookLeg, PoolLeg
+
+    excluded: list[tuple[str, str, int, int, int]] = []
+    worker = SimpleNamespace(errors=error_table(load_artifact("Settlement").abi),
+                             books=SimpleNamespace(exclude=excluded.append))  # fmt: skip
+    odd = "0x" + "ab" * 20
+    legs = [PoolLeg(QUOTE, BASE, 30, 1, 1), BookLeg(odd, QUOTE, TICK, LOT, 10, 0, 20_000, 5, 5)]
+    selector = keccak(b"FeeOnTransferToken(address)")[:4]
+    BatchWorker._exclude_odd_books(worker, selector + encode(["address"], [odd]), legs)  # type: ignore[arg-type]
+    assert excluded == [(odd, QUOTE, TICK, LOT, 10)]
+    other = keccak(b"InsufficientFill(uint64,uint64)")[:4] + encode(["uint64", "uint64"], [1, 5])
+    BatchWorker._exclude_odd_books(worker, other, legs)  # type: ignore[arg-type]
+    assert len(excluded) == 1  # a book that moved is routed again, not excluded
