@@ -66,13 +66,83 @@ class PlannedLeg:
     min_amount_out: int
 
 
+#: Most steps (price levels, or holes crossed inside a level) one book leg may take: the
+#: book's spam bound, so a maker cannot make a leg's gas grow (see docs/book.md, Bounds).
+MAX_BOOK_STEPS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBookLeg:
+    """A market order on our on-chain book of market (base, quote, tick size, lot size, min
+    lots) inside the batch: side 0 buys base (takes asks), side 1 sells base (takes bids).
+    It takes exactly `lots` lots (`maxLots == minTakeLots`: fewer reverts the leg rather
+    than leaving the batch short) at ticks no worse than `limit_tick`, in at most
+    `max_steps` steps. `amount_in` is what the take charges at the levels planned (taker
+    fee included, the contract's rounding), `min_amount_out` what it delivers."""
+
+    base: str
+    quote: str
+    tick_size: int
+    lot_size: int
+    min_lots: int
+    fee_ppm: int  # the book's taker fee
+    side: int
+    limit_tick: int
+    lots: int
+    max_steps: int
+    amount_in: int
+    min_amount_out: int
+
+    @property
+    def token_in(self) -> str:
+        return self.quote if self.side == 0 else self.base
+
+    @property
+    def token_out(self) -> str:
+        return self.base if self.side == 0 else self.quote
+
+
+def book_taker_fee(gross: int, fee_ppm: int) -> int:
+    """`OrderBook._settle`: ceil(gross * takerFeePpm / 1e6), charged once per take."""
+    return -(-gross * fee_ppm // 1_000_000)
+
+
+def _check_book_leg(leg: PlannedBookLeg) -> None:
+    """What the leg's own fields fix: the lots delivered or paid, the fee, the step bound."""
+    if leg.side not in (0, 1) or leg.lots <= 0 or not 1 <= leg.limit_tick < 2**16:
+        raise MatchingError(f"malformed book leg {leg}")
+    if not 1 <= leg.max_steps <= MAX_BOOK_STEPS:
+        raise MatchingError(f"book leg takes {leg.max_steps} steps; at most {MAX_BOOK_STEPS}")
+    base = leg.lots * leg.lot_size
+    if leg.side == 0 and leg.min_amount_out != base:
+        raise MatchingError(f"book leg buys {leg.lots} lots but plans {leg.min_amount_out} base")
+    if leg.side == 1 and leg.amount_in != base + book_taker_fee(base, leg.fee_ppm):
+        raise MatchingError(f"book leg sells {leg.lots} lots but plans {leg.amount_in} base")
+    # the quote side: between the lots at the best and at the limit tick (each level's price)
+    per_lot = leg.tick_size * leg.limit_tick
+    if leg.side == 0 and leg.amount_in > leg.lots * per_lot + book_taker_fee(
+        leg.lots * per_lot, leg.fee_ppm
+    ):
+        raise MatchingError(f"book leg pays more than its limit tick allows: {leg}")
+    if leg.side == 1 and leg.min_amount_out < leg.lots * per_lot:
+        raise MatchingError(f"book leg receives less than its limit tick gives: {leg}")
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     market: Market
     price_num: int  # quote per base = price_num / price_den
     price_den: int
     fills: tuple[PlannedFill, ...]
-    legs: tuple[PlannedLeg, ...] = ()
+    legs: tuple[PlannedLeg | PlannedBookLeg, ...] = ()
+
+    @property
+    def pool_legs(self) -> tuple[PlannedLeg, ...]:
+        return tuple(g for g in self.legs if isinstance(g, PlannedLeg))
+
+    @property
+    def book_legs(self) -> tuple[PlannedBookLeg, ...]:
+        return tuple(g for g in self.legs if isinstance(g, PlannedBookLeg))
 
     @property
     def clearing_prices(self) -> dict[str, int]:
@@ -344,7 +414,11 @@ def check_plan(plan: BatchPlan) -> None:
         pushed[o.buy_token] = pushed.get(o.buy_token, 0) + bought
     for leg in plan.legs:  # what a leg spends leaves the batch; its least output comes in
         if leg.amount_in <= 0 or leg.min_amount_out <= 0:
-            raise MatchingError(f"empty pool leg {leg}")
+            raise MatchingError(f"empty leg {leg}")
+        if {leg.token_in, leg.token_out} != {plan.market.base, plan.market.quote}:
+            raise MatchingError(f"leg {leg} trades outside market {plan.market.name}")
+        if isinstance(leg, PlannedBookLeg):
+            _check_book_leg(leg)
         pushed[leg.token_in] = pushed.get(leg.token_in, 0) + leg.amount_in
         pulled[leg.token_out] = pulled.get(leg.token_out, 0) + leg.min_amount_out
     for token, out in pushed.items():

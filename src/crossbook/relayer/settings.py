@@ -74,6 +74,8 @@ class RelayerSettings(BaseSettings):
     batch_max_gas: int | None = Field(default=None, ge=100_000)
     #: route orders that did not cross into our AMM pools (a batch with a pool leg)
     route_pools: bool = True
+    #: route orders that did not cross into our on-chain order books (a batch with a book leg)
+    route_books: bool = True
     #: batches on their way at once (submitted, not yet final), at consecutive nonces
     max_inflight_batches: int = Field(default=3, ge=1, le=16)
     confirmations: int = 1

@@ -29,7 +29,7 @@ from crossbook.relayer.db.models import (
     OrderStatus,
     TradeRow,
 )
-from crossbook.relayer.matching import BatchPlan, BookOrder, PlannedLeg
+from crossbook.relayer.matching import BatchPlan, BookOrder, PlannedBookLeg, PlannedLeg
 
 orders_t = cast(Table, OrderRow.__table__)
 batches_t = cast(Table, BatchRow.__table__)
@@ -101,19 +101,39 @@ def book_order(row: Row) -> BookOrder:
 
 
 def legs_json(plan: BatchPlan) -> str:
-    return json.dumps([
-        {"tokenIn": leg.token_in, "tokenOut": leg.token_out, "fee": leg.fee,
-         "amountIn": str(leg.amount_in), "minAmountOut": str(leg.min_amount_out)}
-        for leg in plan.legs
-    ])  # fmt: skip
+    """`batches.legs`: pool legs as they were (no `kind`), book legs with `"kind": "book"`."""
+    return json.dumps([_leg_json(leg) for leg in plan.legs])
 
 
-def legs_of(batch: Row) -> list[PlannedLeg]:
-    return [
-        PlannedLeg(leg["tokenIn"], leg["tokenOut"], int(leg["fee"]), int(leg["amountIn"]),
-                   int(leg["minAmountOut"]))
-        for leg in json.loads(batch.get("legs") or "[]")
-    ]  # fmt: skip
+def _leg_json(leg: PlannedLeg | PlannedBookLeg) -> dict[str, Any]:
+    if isinstance(leg, PlannedLeg):
+        return {
+            "tokenIn": leg.token_in, "tokenOut": leg.token_out, "fee": leg.fee,
+            "amountIn": str(leg.amount_in), "minAmountOut": str(leg.min_amount_out),
+        }  # fmt: skip
+    return {
+        "kind": "book", "base": leg.base, "quote": leg.quote, "tickSize": str(leg.tick_size),
+        "lotSize": str(leg.lot_size), "minLots": str(leg.min_lots), "feePpm": leg.fee_ppm,
+        "side": leg.side, "limitTick": leg.limit_tick, "lots": str(leg.lots),
+        "maxSteps": leg.max_steps, "amountIn": str(leg.amount_in),
+        "minAmountOut": str(leg.min_amount_out),
+    }  # fmt: skip
+
+
+def legs_of(batch: Row) -> list[PlannedLeg | PlannedBookLeg]:
+    out: list[PlannedLeg | PlannedBookLeg] = []
+    for leg in json.loads(batch.get("legs") or "[]"):
+        if leg.get("kind") == "book":
+            out.append(PlannedBookLeg(
+                leg["base"], leg["quote"], int(leg["tickSize"]), int(leg["lotSize"]),
+                int(leg["minLots"]), int(leg["feePpm"]), int(leg["side"]),
+                int(leg["limitTick"]), int(leg["lots"]), int(leg["maxSteps"]),
+                int(leg["amountIn"]), int(leg["minAmountOut"]),
+            ))  # fmt: skip
+        else:
+            out.append(PlannedLeg(leg["tokenIn"], leg["tokenOut"], int(leg["fee"]),
+                                  int(leg["amountIn"]), int(leg["minAmountOut"])))  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)

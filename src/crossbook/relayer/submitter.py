@@ -41,15 +41,23 @@ from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import RPCEndpoint
 
 from crossbook.hashing import keccak
+from crossbook.relayer.book_quotes import BookQuotes
 from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import BatchStatus
 from crossbook.relayer.lock import SubmitterLock
-from crossbook.relayer.matching import BatchPlan, BookOrder, match_all, match_market
-from crossbook.relayer.routing import PoolQuotes, route_to_pool
+from crossbook.relayer.matching import (
+    BatchPlan,
+    BookOrder,
+    PlannedBookLeg,
+    PlannedLeg,
+    match_all,
+    match_market,
+)
+from crossbook.relayer.routing import PoolQuotes, route_residual
 from crossbook.relayer.store import ChainTrade, Row, book_order, legs_of, row_order
-from crossbook.settlement import Fill, PoolLeg, build_batch
+from crossbook.settlement import BookLeg, Fill, PoolLeg, build_batch
 from crossbook.signing import SigningScheme
 
 log = logging.getLogger("crossbook.relayer.submitter")
@@ -101,6 +109,15 @@ def revert_data(exc: Exception) -> bytes:
     return b""
 
 
+def _settlement_leg(leg: PlannedLeg | PlannedBookLeg) -> PoolLeg | BookLeg:
+    """A planned leg as `build_batch` encodes it; a book leg takes exactly its lots
+    (`minTakeLots == maxLots`)."""
+    if isinstance(leg, PlannedLeg):
+        return PoolLeg(leg.token_in, leg.token_out, leg.fee, leg.amount_in, leg.min_amount_out)
+    return BookLeg(leg.base, leg.quote, leg.tick_size, leg.lot_size, leg.min_lots, leg.side,
+                   leg.limit_tick, leg.lots, leg.lots, leg.max_steps)  # fmt: skip
+
+
 class BatchWorker:
     def __init__(
         self, ctx: RelayerContext, w3: Web3, settlement: Contract, key: bytes, lock: SubmitterLock
@@ -117,6 +134,7 @@ class BatchWorker:
         self._legs_encoder = Encoder(get_abi_input_types(legs_abi))
         self._legs_selector = function_abi_to_4byte_selector(legs_abi)
         self.pools = PoolQuotes(w3, settlement)
+        self.books = BookQuotes(w3, settlement)
         self._settle_selector = function_abi_to_4byte_selector(settle_abi)
         self._stop = threading.Event()
         self._draining = threading.Event()
@@ -216,8 +234,9 @@ class BatchWorker:
         plans = []
         if len(orders) >= self.ctx.settings.batch_min_orders:
             plans = match_all(self.ctx.markets, orders, self.max_fills())
-        if self.ctx.settings.route_pools and orders:  # one order alone may reach the pool
-            plans += self._pool_plans(orders, plans)
+        routing = self.ctx.settings.route_pools or self.ctx.settings.route_books
+        if routing and orders:  # one order alone may reach the pool or the book
+            plans += self._routed_plans(orders, plans)
         ids = []
         for plan in plans:
             tokens, prices = self._tokens_prices(plan)
@@ -227,14 +246,15 @@ class BatchWorker:
                 log.info(
                     "batch %d planned: %s, %d fills at %s/%s%s",
                     batch_id, plan.market.name, len(plan.fills), plan.price_num, plan.price_den,
-                    f", pool legs {list(plan.legs)}" if plan.legs else "",
+                    f", legs {list(plan.legs)}" if plan.legs else "",
                 )  # fmt: skip
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="planned")
         return ids
 
-    def _pool_plans(self, orders: list[BookOrder], crossing: list[BatchPlan]) -> list[BatchPlan]:
+    def _routed_plans(self, orders: list[BookOrder], crossing: list[BatchPlan]) -> list[BatchPlan]:
         """A batch per market for the orders that did not cross but whose limits reach our
-        AMM pool's price (`routing.route_to_pool`), each with its own uniform price."""
+        AMM pool's or on-chain book's price (`routing.route_residual`), each with its own
+        uniform price."""
         taken = {f.order.uid for plan in crossing for f in plan.fills}
         residual = [o for o in orders if o.uid not in taken]
         plans = []
@@ -244,10 +264,12 @@ class BatchWorker:
             ]
             if not mine:
                 continue
-            quote = self.pools.quote(market)
-            if quote is None:
+            settings = self.ctx.settings
+            pool = self.pools.quote(market) if settings.route_pools else None
+            book = self.books.quote(market) if settings.route_books else None
+            if pool is None and book is None:
                 continue
-            plan = route_to_pool(market, mine, self.max_fills(), quote)
+            plan = route_residual(market, mine, self.max_fills(), pool=pool, book=book)
             if plan is not None:
                 plans.append(plan)
         return plans
@@ -271,11 +293,12 @@ class BatchWorker:
 
     # ------------------------------------------------------------ planned -> submitted
 
-    def _fills(self, batch_id: int) -> tuple[list[Fill], dict[str, int], list[PoolLeg]] | None:
+    def _fills(
+        self, batch_id: int
+    ) -> tuple[list[Fill], dict[str, int], list[PoolLeg | BookLeg]] | None:
         batch = self.ctx.store.batch(batch_id)
         assert batch is not None
-        legs = [PoolLeg(g.token_in, g.token_out, g.fee, g.amount_in, g.min_amount_out)
-                for g in legs_of(batch)]  # fmt: skip
+        legs = [_settlement_leg(g) for g in legs_of(batch)]
         tokens, prices = json.loads(batch["tokens"]), [int(p) for p in json.loads(batch["prices"])]
         fills = [
             Fill(row_order(row), bytes(row["signature"]), executed,
@@ -353,7 +376,8 @@ class BatchWorker:
             except ContractLogicError as exc:
                 dropped = self._culprits(revert_data(exc), fills)
                 if legs:  # culprits out, the rest routed afresh at the next cut
-                    why = "order dropped by simulation" if dropped else "pool leg no longer holds"
+                    why = "order dropped by simulation" if dropped else "a leg no longer holds"
+                    self._exclude_odd_books(revert_data(exc), legs)
                     store.fail_batch(batch_id, f"{why}: {exc}"[:500], invalid=dropped,
                                      penalise=False)  # fmt: skip
                     return
@@ -418,15 +442,37 @@ class BatchWorker:
             self._access_list_rpc = False
         return int(self.w3.eth.estimate_gas(cast(Any, call), "pending"))
 
+    def _exclude_odd_books(self, data: bytes, legs: Sequence[PoolLeg | BookLeg]) -> None:
+        """A book leg that failed with `FeeOnTransferToken` will fail again whatever the book
+        holds: its book is no longer routed into (until a restart), and that is logged."""
+        entry = self.errors.get(data[:4])
+        if entry is None or entry[0] != "FeeOnTransferToken":
+            return
+        token = Web3.to_checksum_address(abi_decode(["address"], data[4:])[0])
+        for leg in legs:
+            if isinstance(leg, BookLeg) and token in (
+                Web3.to_checksum_address(leg.base),
+                Web3.to_checksum_address(leg.quote),
+            ):
+                key = (leg.base, leg.quote, leg.tick_size, leg.lot_size, leg.min_lots)
+                log.warning("book %s: token %s changes amounts in transit (fee-on-transfer "
+                            "or rebasing); no longer routed into", key, token)  # fmt: skip
+                self.books.exclude(key)
+
     def _settle_call(
-        self, fills: list[Fill], prices: dict[str, int], legs: Sequence[PoolLeg] = ()
+        self, fills: list[Fill], prices: dict[str, int], legs: Sequence[PoolLeg | BookLeg] = ()
     ) -> dict[str, Any]:
         """`settle` calldata, encoded once (see `calldata.Encoder`): web3's contract-function
         path re-encodes on every estimate and build, and eth-abi's validation of every value
         was most of the submitter's time for batches of a thousand fills."""
         if legs:
             data = self._legs_selector + self._legs_encoder.encode(
-                build_batch(fills, prices, pool_legs=legs).legs_args()
+                build_batch(
+                    fills,
+                    prices,
+                    pool_legs=[g for g in legs if isinstance(g, PoolLeg)],
+                    book_legs=[g for g in legs if isinstance(g, BookLeg)],
+                ).legs_args()
             )
         else:
             data = self._settle_selector + self._settle_encoder.encode(
@@ -525,7 +571,7 @@ class BatchWorker:
             self._watched_at.pop(batch_id, None)
             if receipt["status"] != 1:
                 log.warning("batch %d: settle reverted in tx %s", batch_id, tx_hash)
-                # a pool leg can revert through no fault of the orders (the pool moved)
+                # a leg can revert through no fault of the orders (the pool or book moved)
                 self.ctx.store.fail_batch(batch_id, f"settle reverted in tx {tx_hash}",
                                           penalise=not legs_of(batch))  # fmt: skip
                 self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="failed")

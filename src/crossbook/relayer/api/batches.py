@@ -23,6 +23,7 @@ async def batch(batch_id: str, request: Request) -> dict[str, Any]:
     row = await run_in_threadpool(get_ctx(request).store.batch, int(batch_id))
     if row is None:
         raise ApiError("BatchNotFound", f"no batch {batch_id}", 404)
+    legs = json.loads(row["legs"] or "[]")
     return {
         "id": row["id"],
         "market": row["market"],
@@ -30,7 +31,8 @@ async def batch(batch_id: str, request: Request) -> dict[str, Any]:
         "tokens": json.loads(row["tokens"]),
         "clearingPrices": json.loads(row["prices"]),
         "clearingPrice": row["clearing_price"],
-        "poolLegs": json.loads(row["legs"]),
+        "poolLegs": [g for g in legs if g.get("kind") != "book"],
+        "bookLegs": [_without_kind(g) for g in legs if g.get("kind") == "book"],
         "txHashes": json.loads(row["tx_hashes"]),
         "minedTx": row["mined_tx"],
         "blockNumber": row["block_number"],
@@ -41,3 +43,7 @@ async def batch(batch_id: str, request: Request) -> dict[str, Any]:
             for f in row["fills"]
         ],
     }
+
+
+def _without_kind(leg: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in leg.items() if k != "kind"}
