@@ -323,6 +323,35 @@ def test_fills_of_our_own_batch_are_left_to_the_receipt_path_and_counted_once(
     assert [int(h.order(u)["executed_sell"]) for u in uids] == [10**17, 200 * 10**6]
 
 
+def test_a_cancel_on_chain_after_our_batch_filled_the_order_keeps_the_fill(
+    harness: Harness,
+) -> None:
+    """The owner cancels after our batch filled the order (cancelOrder still succeeds: it sets
+    the spent nonce bit again) and the follower reads the cancel before the receipt path: the
+    order ends filled with the batch's amounts, not cancelled."""
+    h, dn = harness, harness.dn
+    ask, bid = ask_body(dn, 1), bid_body(dn, 2)
+    uids = [h.store(ask), h.store(bid)]
+    (batch_id,) = h.worker.cut()
+    planned = h.relayer.ctx.store.batch(batch_id)
+    assert planned is not None
+    h.worker.advance(planned, dn.w3.eth.block_number)  # mined at once, receipt not looked at
+    send(dn, 1, settlement_of(dn).functions.cancelOrder(order_tuple(ask)), "late cancel")
+    h.follow()
+    assert h.order(uids[0])["status"] == "cancelled"
+
+    def final() -> bool:
+        h.worker.step()
+        batch = h.relayer.ctx.store.batch(batch_id)
+        return batch is not None and batch["status"] == "final"
+
+    wait_for(final, "our batch to be final")
+    rows = [h.order(u) for u in uids]
+    assert [(r["status"], int(r["executed_sell"])) for r in rows] == [
+        ("filled", 10**17), ("filled", 200 * 10**6)
+    ]  # fmt: skip
+
+
 # ---------------------------------------------------------------- reorgs, node errors, ranges
 
 
