@@ -32,7 +32,12 @@ from web3.types import RPCEndpoint
 from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.reconcile_store import Applied, Cursor, CursorMoved, ReconcileStore
-from crossbook.relayer.settlement_events import FOLLOWED_TOPICS, SettlementEvent, decode_log
+from crossbook.relayer.settlement_events import (
+    FOLLOWED_TOPICS,
+    TRADE,
+    SettlementEvent,
+    decode_log,
+)
 
 log = logging.getLogger("crossbook.relayer.reconcile")
 #: ranges applied per call, so a long catch-up does not hold the worker's other duties back
@@ -81,6 +86,11 @@ class EventFollower:
         if not isinstance(entries, list):
             raise ChainReadError(f"eth_getLogs returned {type(entries).__name__}, not a list")
         canonical = [e for e in entries if not e.get("removed")]
+        # our own batches' fills (a block's worth each) are the receipt path's: not decoded
+        ours = self.store.our_transactions(
+            str(e["transactionHash"]).lower() for e in canonical if e["topics"][:1] == [TRADE]
+        )
+        canonical = [e for e in canonical if str(e["transactionHash"]).lower() not in ours]
         canonical.sort(key=lambda e: (int(e["blockNumber"], 16), int(e["logIndex"], 16)))
         return [ev for e in canonical if (ev := decode_log(e)) is not None]
 

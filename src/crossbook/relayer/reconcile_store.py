@@ -178,9 +178,19 @@ class ReconcileStore:
             rows.update({r["uid"]: dict(r) for r in conn.execute(query).mappings()})
         return rows
 
+    def our_transactions(self, hashes: Iterable[str]) -> set[str]:
+        """Those of `hashes` (lower-case 0x hex) that a batch of ours recorded: lets the
+        follower skip decoding our own fills (`apply` checks again in its transaction)."""
+        with self.engine.connect() as conn:
+            return self._ours(conn, hashes)
+
     def _our_transactions(self, conn: Connection, events: Sequence[SettlementEvent]) -> set[str]:
-        """The tx hashes among the events' that a batch of ours recorded (not a failed one)."""
-        hashes = sorted({e.tx_hash for e in events if isinstance(e, ChainTrade)})
+        return self._ours(conn, (e.tx_hash for e in events if isinstance(e, ChainTrade)))
+
+    @staticmethod
+    def _ours(conn: Connection, wanted: Iterable[str]) -> set[str]:
+        """The tx hashes a batch of ours recorded (not a failed one) among `wanted`."""
+        hashes = sorted(set(wanted))
         if not hashes:
             return set()
         ours = {

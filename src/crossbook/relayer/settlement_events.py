@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,12 @@ def _address(word: int | str) -> str:
     value = int(word, 16) if isinstance(word, str) else word
     if value >> 160:
         raise ChainReadError(f"malformed address word in an event: {value:#x}")
+    return _checksum(value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _checksum(value: int) -> str:
+    """EIP-55 form (cached: owners and tokens repeat from log to log)."""
     return Web3.to_checksum_address(value.to_bytes(20, "big"))
 
 
