@@ -24,6 +24,7 @@ from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db import create_db_engine, migrate
 from crossbook.relayer.lock import SubmitterLock
 from crossbook.relayer.matching import markets_for
+from crossbook.relayer.reconcile import EventFollower
 from crossbook.relayer.settings import RelayerSettings, load_relayer_key
 from crossbook.relayer.store import Store
 from crossbook.relayer.submitter import BatchWorker
@@ -67,12 +68,15 @@ def build(settings: RelayerSettings) -> Relayer:
     chain_id = settings.chain_id or int(w3.eth.chain_id)
     key = load_relayer_key(settings, chain_id)  # refuses devnet keys on a real chain, early
     tokens: list[tuple[str, str]]
+    deployment_block: int | None = None
     if settings.settlement_address and settings.tokens:
         settlement_address = settings.settlement_address
         tokens = list(settings.tokens.items())
     else:
         manifest = read_manifest(chain_id, settings.manifest_dir)
         settlement_address = settings.settlement_address or manifest.address("Settlement")
+        if settlement_address.lower() == manifest.address("Settlement").lower():
+            deployment_block = manifest.contracts["Settlement"].block
         tokens = list(settings.tokens.items()) or [
             (symbol, info.address) for symbol, info in manifest.tokens.items()
         ]
@@ -100,8 +104,13 @@ def build(settings: RelayerSettings) -> Relayer:
             address=Web3.to_checksum_address(settlement_address),
             abi=load_artifact("Settlement").abi,
         )
+        follower = (
+            EventFollower(ctx, w3, settlement_address, deployment_block)
+            if settings.reconcile_events
+            else None
+        )
         ctx.worker = BatchWorker(
-            ctx, w3, settlement, key, SubmitterLock(engine, settings.lock_file)
+            ctx, w3, settlement, key, SubmitterLock(engine, settings.lock_file), follower
         )
     log.info(
         "relayer for chain %d, settlement %s, markets %s, database %s",

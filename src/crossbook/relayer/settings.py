@@ -81,6 +81,15 @@ class RelayerSettings(BaseSettings):
     confirmations: int = 1
     #: final batches whose blocks are re-checked for deeper reorgs (blocks back from head)
     reorg_window_blocks: int = Field(default=64, ge=0)
+    #: follow the settlement contract's events: other relayers' fills and on-chain
+    #: cancellations are applied to the store (relayer/reconcile.py)
+    reconcile_events: bool = True
+    #: the first block the event follower reads when the database has no cursor yet; unset:
+    #: the settlement contract's deployment block (manifest), else head minus the window below
+    reconcile_from_block: int | None = Field(default=None, ge=0)
+    reconcile_start_window_blocks: int = Field(default=10_000, ge=0)
+    #: blocks per eth_getLogs request (nodes cap the range; halved after a failed request)
+    reconcile_log_range_blocks: int = Field(default=2_000, ge=1)
     stuck_after_s: float = 15.0
     gas_bump_percent: int = 13
     max_gas_price_wei: int = 500 * 10**9

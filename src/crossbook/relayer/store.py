@@ -518,13 +518,18 @@ class Store:
                 row["_traded"] = True
             changes = []
             for uid, row in rows.items():
-                if row["status"] != OrderStatus.PENDING:
+                # an order the event follower cancelled meanwhile (the owner cancelled on
+                # chain after this batch filled it) still gets the fill the chain recorded
+                if row["status"] != OrderStatus.PENDING and not row.get("_traded"):
                     continue
                 full = int(row["executed_sell"]) >= int(row["sell_amount"])
                 fok = not (int(row["flags"]) & 1)
-                status = (
-                    OrderStatus.FILLED if full or (fok and row.get("_traded")) else OrderStatus.OPEN
-                )
+                if full or (fok and row.get("_traded")):
+                    status = OrderStatus.FILLED
+                elif row["status"] == OrderStatus.PENDING:
+                    status = OrderStatus.OPEN
+                else:
+                    status = row["status"]
                 changes.append(
                     {"b_uid": uid, "b_status": status, "b_sell": row["executed_sell"],
                      "b_buy": row["executed_buy"], "b_fee": row["executed_fee"]}

@@ -55,6 +55,7 @@ from crossbook.relayer.matching import (
     match_all,
     match_market,
 )
+from crossbook.relayer.reconcile import EventFollower
 from crossbook.relayer.routing import PoolQuotes, route_residual
 from crossbook.relayer.store import ChainTrade, Row, book_order, legs_of, row_order
 from crossbook.settlement import BookLeg, Fill, PoolLeg, build_batch
@@ -120,13 +121,15 @@ def _settlement_leg(leg: PlannedLeg | PlannedBookLeg) -> PoolLeg | BookLeg:
 
 class BatchWorker:
     def __init__(
-        self, ctx: RelayerContext, w3: Web3, settlement: Contract, key: bytes, lock: SubmitterLock
-    ) -> None:
+        self, ctx: RelayerContext, w3: Web3, settlement: Contract, key: bytes, lock: SubmitterLock,
+        follower: EventFollower | None = None,
+    ) -> None:  # fmt: skip
         self.ctx = ctx
         self.w3 = w3
         self.settlement = settlement
         self.account = Account.from_key(key)
         self.lock = lock
+        self.follower = follower  # other relayers' fills, on-chain cancellations
         self.errors = error_table(settlement.abi)
         settle_abi = next(i for i in settlement.abi if i.get("name") == "settle")
         self._settle_encoder = Encoder(get_abi_input_types(settle_abi))
@@ -201,6 +204,8 @@ class BatchWorker:
         self.recheck_final(head)
         for batch in store.active_batches():  # oldest first: nonces go out in order
             self.advance(batch, head)
+        if self.follower is not None:
+            self.follower.follow(head)
         settings = self.ctx.settings
         if self._draining.is_set():
             return

@@ -118,5 +118,34 @@ class TradeRow(Base):
     sold: Mapped[str] = mapped_column(U256)
     bought: Mapped[str] = mapped_column(U256)
     fee: Mapped[str] = mapped_column(U256)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ChainCursorRow(Base):
+    """How far the event follower has applied the settlement contract's logs: the last block
+    applied and its hash (a different hash at that height later means a reorg under it)."""
+
+    __tablename__ = "chain_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ChainCancellationRow(Base):
+    """An order the event follower cancelled because of an on-chain event, with the event's
+    place on chain: a rewind past that block (a reorg) reopens the order, and applying the
+    same event again finds the row and changes nothing."""
+
+    __tablename__ = "chain_cancellations"
+
+    order_uid: Mapped[str] = mapped_column(String(66), primary_key=True)
+    #: "order" (OrderCancelled), "nonce" (NonceInvalidated), "floor" (NonceFloorRaised),
+    #: "presign" (PreSignatureSet revoked)
+    kind: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
     created_at: Mapped[float] = mapped_column(Float)
