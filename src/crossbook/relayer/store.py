@@ -645,11 +645,6 @@ class OrderWriter:
     def __init__(self, store: Store, max_group: int = 2000) -> None:
         self.store = store
         self.max_group = max_group
-        #: SQLite commits on the event loop itself: an embedded write of a group costs well
-        #: under a millisecond, less than handing it to a thread and back (a pool submit, a
-        #: wake-up of the loop, and the two threads contending for the GIL) cost per group.
-        #: A PostgreSQL commit is a network round trip and goes to a thread.
-        self.inline = store.engine.dialect.name == "sqlite"
         self._queue: asyncio.Queue[tuple[Row, asyncio.Future[bool]]] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -680,10 +675,9 @@ class OrderWriter:
                 group.append(self._queue.get_nowait())
             rows = [r for r, _ in group]
             try:
-                if self.inline:
-                    new = self.store.insert_orders(rows)
-                else:
-                    new = await asyncio.to_thread(self.store.insert_orders, rows)
+                # in a thread: the loop goes on parsing and verifying the next orders while
+                # this group's commit waits for the disk
+                new = await asyncio.to_thread(self.store.insert_orders, rows)
             except Exception as exc:
                 for _, future in group:
                     if not future.done():
