@@ -15,6 +15,7 @@ from crossbook.relayer.matching import (
     check_plan,
     match_all,
     match_market,
+    still_crossing,
 )
 
 BASE, QUOTE = "0x" + "aa" * 20, "0x" + "bb" * 20
@@ -185,3 +186,14 @@ def test_best_by_price_equals_an_exact_full_sort(
     price = _bid_price if descending else _ask_price
     got = _best_by_price(orders, price, descending, limit)
     assert [o.uid for o in got] == [o.uid for o in _reference_priority(orders, descending)][:limit]
+
+
+def test_still_crossing_tells_whether_any_bid_reaches_any_ask() -> None:
+    # ask: 10 base for 20 quote (2 per base); bids pay 2 (reaches) or 1.9 per base (does not)
+    a = ask("a", 10, 20, 1)
+    assert still_crossing(MARKET, [a, bid("b", 20, 10, 2)])
+    assert not still_crossing(MARKET, [a, bid("b", 19, 10, 2)])
+    assert not still_crossing(MARKET, [a])  # one side only
+    assert not still_crossing(MARKET, [bid("b", 20, 10, 2)])
+    spent = BookOrder("s", BASE, QUOTE, 10, 20, 0, False, 3)  # nothing left to sell
+    assert not still_crossing(MARKET, [spent, bid("b", 20, 10, 2)])

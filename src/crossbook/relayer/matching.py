@@ -269,6 +269,23 @@ def _cumulative(amounts: Iterable[int]) -> list[int]:
     return out
 
 
+def still_crossing(market: Market, orders: Iterable[BookOrder]) -> bool:
+    """True when the best bid among `orders` pays at least what their best ask asks: some of
+    them can still trade with each other (a batch's size limit left them out)."""
+    best_bid: Fraction | None = None
+    best_ask: Fraction | None = None
+    for o in orders:
+        if o.remaining <= 0:
+            continue
+        if o.sell_token == market.base and o.buy_token == market.quote:
+            price = Fraction(*_ask_price(o))
+            best_ask = price if best_ask is None else min(best_ask, price)
+        elif o.sell_token == market.quote and o.buy_token == market.base:
+            price = Fraction(*_bid_price(o))
+            best_bid = price if best_bid is None else max(best_bid, price)
+    return best_bid is not None and best_ask is not None and best_bid >= best_ask
+
+
 def match_market(market: Market, orders: Iterable[BookOrder], max_fills: int) -> BatchPlan | None:
     """The batch for one market, or None when nothing crosses."""
     base, quote = market.base, market.quote

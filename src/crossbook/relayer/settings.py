@@ -70,7 +70,7 @@ class RelayerSettings(BaseSettings):
     batch_interval_s: float = 2.0
     batch_min_orders: int = 2
     batch_max_fills: int = 200
-    #: gas one settle transaction may use; unset: 90% of the block gas limit
+    #: gas one settle transaction may use; unset: 85% of the block gas limit
     batch_max_gas: int | None = Field(default=None, ge=100_000)
     #: route orders that did not cross into our AMM pools (a batch with a pool leg)
     route_pools: bool = True
