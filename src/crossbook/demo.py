@@ -196,7 +196,10 @@ def _trade(
          f"({summary['gas_per_fill']:,} per fill)")  # fmt: skip
     for b in batches:
         price = _usdc_per_weth(b, weth, usdc)
-        echo(f"  batch {b['id']}: {len(b['fills'])} fills, clearing price "
+        via = [name for name, key in (("AMM pool", "poolLegs"), ("on-chain book", "bookLegs"))
+               if b.get(key)]  # fmt: skip
+        route = f" (with the {' and the '.join(via)})" if via else ""
+        echo(f"  batch {b['id']}: {len(b['fills'])} fills{route}, clearing price "
              f"{price:,.2f} USDC/WETH, gas {b['gasUsed'] or 0:,}, tx {b['minedTx']}")  # fmt: skip
     return summary
 
