@@ -215,3 +215,45 @@ def test_cached_open_orders_follow_every_change_in_the_store(make_ctx: Any) -> N
     assert {o.seq: o.remaining for o in second} == {1: 1000, 3: 600, 4: 1000, 5: 1000, 6: 1000}
     assert set(cache) == {o.uid for o in second}  # nothing stale stays cached
     assert second == store.open_book_orders({})  # the same as a cold read
+
+
+@pytest.mark.devnet
+def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A node whose blocks hold 8M gas, and a relayer told it may spend 100M: the first batch
+    (sized from the initial guess of gas per fill) runs out of gas in simulation. It is
+    trimmed and re-simulated instead of failing the worker's step for ever, and every order
+    settles once."""
+    import logging
+
+    import httpx
+
+    from crossbook.devnet import AnvilConfig
+
+    pairs = 300  # ~600 fills: more than 8M gas in one batch
+    with approved_devnet(tmp_path / "manifests", AnvilConfig(gas_limit=8_000_000)) as dn:
+        start = dn.w3.eth.block_number + 1
+        relayer = build(relayer_settings(
+            dn, f"sqlite:///{tmp_path}/r.db", batch_max_gas=100_000_000,
+            batch_max_fills=10_000, batch_interval_s=0.5, route_pools=False,
+            route_books=False, check_balances=False,
+        ))  # fmt: skip
+        bodies = [
+            body for i in range(pairs)
+            for body in (ask_body(dn, 1 + i % 3, nonce=10_000 + i), bid_body(dn, 4 + i % 3))
+        ]  # fmt: skip
+        caplog.set_level(logging.INFO, logger="crossbook.relayer.submitter")
+        with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=60) as client:
+            reply = client.post("/v1/orders", json=bodies)  # one post: one cut sees them all
+            assert reply.status_code == 200, reply.text
+            uids = [r["uid"] for r in reply.json()]
+
+            def filled() -> bool:
+                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
+                           for u in uids)  # fmt: skip
+
+            wait_for(filled, "every order to fill", 120)
+        traded = trades_on_chain(dn, start)
+    assert any("ran out of gas in simulation; trimming" in r.getMessage() for r in caplog.records)
+    assert set(traded) == set(uids) and all(len(v) == 1 for v in traded.values())
