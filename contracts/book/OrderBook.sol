@@ -222,7 +222,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderBook
     function levelLots(Side side, uint16 tick) public view returns (uint64) {
-        return LevelQueue.liveLots(_queues[_levelKey(side, tick)].load());
+        return _queues[_levelKey(side, tick)].liveLotsOf();
     }
 
     /// @inheritdoc IOrderBook
@@ -290,7 +290,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             uint64 got;
             ++steps;
             bool stopped = false;
-            if (want >= LevelQueue.liveLots(q.load())) {
+            if (want >= q.liveLotsOf()) {
                 got = q.takeAll();
                 bm.clear(tick);
             } else {
