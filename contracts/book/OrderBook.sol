@@ -122,7 +122,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             if (crosses) revert PostOnlyWouldCross(tick, best);
         } else {
             if (maxSteps == 0) revert ZeroSteps();
-            f = _match(side, tick, lots, maxSteps);
+            _match(f, side, tick, lots, maxSteps);
             takenLots = f.lots;
             if (kind == OrderKind.FillOrKill && f.lots < lots) revert InsufficientFill(f.lots, lots);
         }
@@ -151,7 +151,8 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         if (block.timestamp > deadline) revert DeadlinePassed(deadline);
         if (maxLots == 0) revert ZeroLots();
         if (maxSteps == 0) revert ZeroSteps();
-        Fill memory f = _match(side, limitTick, maxLots, maxSteps);
+        Fill memory f = Fill(0, 0, 0, 0, false);
+        _match(f, side, limitTick, maxLots, maxSteps);
         if (f.lots < minLots_) revert InsufficientFill(f.lots, minLots_);
         (paid, received) = _settle(side, f, 0);
         lots = f.lots;
@@ -269,11 +270,9 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     // ------------------------------- internal ------------------------------
 
     /// @dev Takes up to `maxLots` lots from the side opposite to `takerSide`, best level first,
-    /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes.
-    function _match(Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps)
-        internal
-        returns (Fill memory f)
-    {
+    /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes; adds what
+    /// it matched to `f` (zero on entry: one allocation for the caller and this).
+    function _match(Fill memory f, Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps) internal {
         Side makerSide = takerSide == Side.Bid ? Side.Ask : Side.Bid;
         BookBitmap.Bitmap storage bm = _bitmap(makerSide);
         uint256 steps;

@@ -203,20 +203,17 @@ library LevelQueue {
         internal
         returns (uint32 index, uint64 start, bool wasEmpty)
     {
-        Level memory l = load(q);
-        wasEmpty = l.filled == l.placed;
-        index = l.nextIndex;
-        start = l.placed;
+        // On the raw level word (every placement): only `placed` and `nextIndex` change.
+        uint256 w = q.level;
+        start = uint64(w >> 64);
+        wasEmpty = uint64(w) == start;
+        index = uint32(w >> 224);
         uint256 end = uint256(start) + lots;
         if (index == type(uint32).max || end > MAX_PLACED) revert IOrderBook.LevelFull(tick);
         q.orders[index] = _packOrder(owner, start, lots, expiry != 0);
         if (expiry != 0) q.extras[index] = uint256(expiry) << 64;
-        // Cannot overflow: checked against type(uint32).max and MAX_PLACED just above.
-        unchecked {
-            l.nextIndex = index + 1;
-        }
-        l.placed = uint64(end);
-        store(q, l);
+        // `index + 1` cannot overflow: checked against type(uint32).max just above.
+        q.level = (w & ~((MASK_64 << 64) | (MASK_32 << 224))) | (end << 64) | ((uint256(index) + 1) << 224);
     }
 
     /*//////////////////////////////////////////////////////////////
