@@ -34,6 +34,17 @@ contract BookGasScenariosTest is BookBase {
         emit log_named_uint("place new level", g - gasleft());
     }
 
+    /// Not a snapshot scenario: a new level at a tick that held orders before (the warm-up
+    /// take emptied TICK - 1), whose level word is already nonzero.
+    function test_scenario_placeEmptiedLevel() public {
+        _warm();
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.place(ASK, TICK - 1, 10, GTC, 0, STEPS);
+        emit log_named_uint("place at an emptied level", g - gasleft());
+    }
+
     function test_scenario_placeExistingLevel() public {
         _warm();
         _place(alice, ASK, TICK, 10);
