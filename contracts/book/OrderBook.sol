@@ -33,6 +33,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         uint256 paid; // of the token the taker pays
         uint256 received; // of the token the taker receives
         uint256 makerOwed; // of the paid token, now claimable by makers
+        bool exhausted; // matching stopped because nothing crossing was left
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -115,13 +116,13 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         if (rests && lots < minLots) revert OrderTooSmall(lots, minLots);
         // forge-lint: disable-next-line(block-timestamp)
         if (expiry != 0 && (!rests || expiry <= block.timestamp)) revert InvalidExpiry(expiry);
-        Fill memory f = Fill(0, 0, 0, 0);
+        Fill memory f = Fill(0, 0, 0, 0, false);
         if (kind == OrderKind.PostOnly) {
             (uint16 best, bool crosses) = _crossing(side, tick);
             if (crosses) revert PostOnlyWouldCross(tick, best);
         } else {
             if (maxSteps == 0) revert ZeroSteps();
-            f = _match(side, tick, lots, maxSteps);
+            _match(f, side, tick, lots, maxSteps);
             takenLots = f.lots;
             if (kind == OrderKind.FillOrKill && f.lots < lots) revert InsufficientFill(f.lots, lots);
         }
@@ -129,7 +130,8 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         // `f.lots <= lots`: matching never takes more than asked.
         uint32 rest = lots - uint32(f.lots);
         if (rests && rest != 0) {
-            if (f.lots != 0 || kind == OrderKind.GoodTillCancelled) {
+            // Matching that ran out of crossing liquidity already answered the question.
+            if (!f.exhausted && (f.lots != 0 || kind == OrderKind.GoodTillCancelled)) {
                 (, bool crosses) = _crossing(side, tick);
                 if (crosses) revert StepLimitReached(tick, f.lots);
             }
@@ -149,7 +151,8 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         if (block.timestamp > deadline) revert DeadlinePassed(deadline);
         if (maxLots == 0) revert ZeroLots();
         if (maxSteps == 0) revert ZeroSteps();
-        Fill memory f = _match(side, limitTick, maxLots, maxSteps);
+        Fill memory f = Fill(0, 0, 0, 0, false);
+        _match(f, side, limitTick, maxLots, maxSteps);
         if (f.lots < minLots_) revert InsufficientFill(f.lots, minLots_);
         (paid, received) = _settle(side, f, 0);
         lots = f.lots;
@@ -220,7 +223,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderBook
     function levelLots(Side side, uint16 tick) public view returns (uint64) {
-        return LevelQueue.liveLots(_queues[_levelKey(side, tick)].load());
+        return _queues[_levelKey(side, tick)].liveLotsOf();
     }
 
     /// @inheritdoc IOrderBook
@@ -267,24 +270,26 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     // ------------------------------- internal ------------------------------
 
     /// @dev Takes up to `maxLots` lots from the side opposite to `takerSide`, best level first,
-    /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes.
-    function _match(Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps)
-        internal
-        returns (Fill memory f)
-    {
+    /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes; adds what
+    /// it matched to `f` (zero on entry: one allocation for the caller and this).
+    function _match(Fill memory f, Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps) internal {
         Side makerSide = takerSide == Side.Bid ? Side.Ask : Side.Bid;
         BookBitmap.Bitmap storage bm = _bitmap(makerSide);
         uint256 steps;
         while (f.lots < maxLots && steps < maxSteps) {
-            (uint16 tick, bool found) = makerSide == Side.Ask ? bm.lowest() : bm.highest();
-            if (!found || (makerSide == Side.Ask ? tick > limitTick : tick < limitTick)) break;
+            (uint16 tick, bool found) =
+                makerSide == Side.Ask ? bm.lowestAtMost(limitTick) : bm.highestAtLeast(limitTick);
+            if (!found) {
+                f.exhausted = true;
+                break;
+            }
             LevelQueue.Queue storage q = _queues[_levelKey(makerSide, tick)];
             // Loop condition: f.lots < maxLots; steps < maxSteps.
             uint64 want = maxLots - f.lots;
             uint64 got;
             ++steps;
             bool stopped = false;
-            if (want >= LevelQueue.liveLots(q.load())) {
+            if (want >= q.liveLotsOf()) {
                 got = q.takeAll();
                 bm.clear(tick);
             } else {
@@ -350,14 +355,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @dev Whether an order on `side` at `tick` would take: the best opposite tick crosses.
     function _crossing(Side side, uint16 tick) internal view returns (uint16 best, bool crosses) {
-        bool found;
-        if (side == Side.Bid) {
-            (best, found) = _asks.lowest();
-            crosses = found && best <= tick;
-        } else {
-            (best, found) = _bids.highest();
-            crosses = found && best >= tick;
-        }
+        (best, crosses) = side == Side.Bid ? _asks.lowestAtMost(tick) : _bids.highestAtLeast(tick);
     }
 
     /// @dev What a maker receives per lot whose gross value is `unit`: the maker fee is rounded

@@ -51,6 +51,30 @@ library BookBitmap {
         return (uint16((w << 8) | LibBit.fls(self.leaves[w])), true);
     }
 
+    /// @notice The lowest active tick if it is `<= limit` (`found` false otherwise).
+    /// @dev Reads the leaf only when the root's lowest word can hold such a tick: when the
+    /// lowest active word lies above `limit`'s word, one read answers (an order resting
+    /// away from the spread, or across a word boundary from it, never reads the leaf).
+    function lowestAtMost(Bitmap storage self, uint16 limit) internal view returns (uint16 tick, bool found) {
+        uint256 root = self.root;
+        if (root == 0) return (0, false);
+        uint256 w = LibBit.ffs(root);
+        if (w > limit >> 8) return (0, false);
+        tick = uint16((w << 8) | LibBit.ffs(self.leaves[w]));
+        found = tick <= limit;
+    }
+
+    /// @notice The highest active tick if it is `>= limit` (`found` false otherwise).
+    /// @dev Reads the leaf only when the root's highest word can hold such a tick.
+    function highestAtLeast(Bitmap storage self, uint16 limit) internal view returns (uint16 tick, bool found) {
+        uint256 root = self.root;
+        if (root == 0) return (0, false);
+        uint256 w = LibBit.fls(root);
+        if (w < limit >> 8) return (0, false);
+        tick = uint16((w << 8) | LibBit.fls(self.leaves[w]));
+        found = tick >= limit;
+    }
+
     /// @notice The lowest active tick `>= from`.
     function nextUp(Bitmap storage self, uint256 from) internal view returns (uint16 tick, bool found) {
         if (from > type(uint16).max) return (0, false);

@@ -21,13 +21,20 @@ import {OrderId} from "../types/BookIds.sol";
 /// is reset (`filled = placed`, no holes): taking a whole level never walks its holes.
 ///
 /// Storage words (hand-packed; every field is written through the helpers below):
-/// - level: `filled` u64 | `placed` u64 << 64 | `holeLots` u64 << 128 | `head` u32 << 192
-///   (hole index + 1, 0 = none) | `nextIndex` u32 << 224.
+/// - level: `filled` u64 | `placed` u64 << 64 | `holeLots` u62 << 128 | bit 191: the head
+///   hole is implicit | `head` u32 << 192 (hole index + 1, 0 = none) | `nextIndex` u32 << 224.
 /// - order, live: `owner` u160 | `start` u62 << 160 | bit 222: has an extra word |
 ///   `lots` u32 << 224 (bit 223 clear).
 /// - order, hole only (no lots left to claim): `next` u32 | `holeStart` u62 << 160 |
 ///   bit 223 set | `holeLen` u32 << 224. Reusing the order's own word makes a full cancel an
 ///   update (5k) instead of a new slot (22k).
+/// - implicit head hole: an order cancelled whole in the middle of its queue, with nothing of
+///   it filled, while the level had no hole, keeps its live word untouched (no write at all):
+///   the level's `head` names it and bit 191 says its word is the hole `[start, start + lots)`
+///   with no successor. Everything that reads an order word checks the level first
+///   (`_isImplicit`); the word is written out as a hole record when the hole gets a neighbour
+///   in the list, and deleted when the hole is crossed or the level resets, so a stale
+///   live-looking word never outlives its place at the head of the list.
 /// - extra (zero unless used): `holeLen` u32 | `next` u32 << 32 | `expiry` u40 << 64 — the hole
 ///   of an order that still has lots, and the expiry.
 library LevelQueue {
@@ -47,6 +54,8 @@ library LevelQueue {
         uint64 holeLots;
         uint32 head;
         uint32 nextIndex;
+        /// @dev The head hole is implicit (see the layout above).
+        bool implicitHead;
     }
 
     /// @dev A hole read from either word layout.
@@ -68,6 +77,8 @@ library LevelQueue {
     uint256 internal constant EXTRA_FLAG = 1 << 222;
     /// @dev The order word holds only a hole.
     uint256 internal constant HOLE_FLAG = 1 << 223;
+    /// @dev Level word: the head hole is implicit (`holeLots` stays below 2^62).
+    uint256 internal constant IMPLICIT_HEAD_FLAG = 1 << 191;
     uint256 internal constant MASK_32 = 0xffffffff;
     uint256 internal constant MASK_62 = (1 << 62) - 1;
     uint256 internal constant MASK_64 = (1 << 64) - 1;
@@ -80,23 +91,34 @@ library LevelQueue {
         uint256 w = q.level;
         l.filled = uint64(w);
         l.placed = uint64(w >> 64);
-        l.holeLots = uint64(w >> 128);
+        l.holeLots = uint64((w >> 128) & MASK_62);
+        l.implicitHead = w & IMPLICIT_HEAD_FLAG != 0;
         l.head = uint32(w >> 192);
         l.nextIndex = uint32(w >> 224);
     }
 
     function store(Queue storage q, Level memory l) internal {
         q.level = uint256(l.filled) | (uint256(l.placed) << 64) | (uint256(l.holeLots) << 128)
-            | (uint256(l.head) << 192) | (uint256(l.nextIndex) << 224);
+            | (l.implicitHead ? IMPLICIT_HEAD_FLAG : 0) | (uint256(l.head) << 192) | (uint256(l.nextIndex) << 224);
     }
 
-    /// @notice Unfilled lots resting at the level.
-    function liveLots(Level memory l) internal pure returns (uint64) {
-        return l.placed - l.filled - l.holeLots;
+    /// @dev Whether order `index`'s word is the level's implicit head hole (a cancelled order).
+    function _isImplicit(Level memory l, uint256 index) private pure returns (bool) {
+        return l.implicitHead && l.head == index + 1;
+    }
+
+    /// @dev `_isImplicit` from the raw level word.
+    function _isImplicitWord(uint256 w, uint256 index) private pure returns (bool) {
+        return w & IMPLICIT_HEAD_FLAG != 0 && uint32(w >> 192) == index + 1;
     }
 
     /// @dev Every unfilled lot is gone: forget the holes (all of them now lie before `filled`).
-    function _reset(Level memory l) private pure {
+    /// An implicit head hole's live-looking word is deleted with the list.
+    function _reset(Queue storage q, Level memory l) private {
+        if (l.implicitHead) {
+            delete q.orders[l.head - 1];
+            l.implicitHead = false;
+        }
         l.filled = l.placed;
         l.holeLots = 0;
         l.head = 0;
@@ -133,9 +155,13 @@ library LevelQueue {
 
     /// @dev The hole recorded for `index` (len 0 if none). Stale holes (already crossed) are
     /// not cleaned up; `_inList` tells them apart.
-    function _hole(Queue storage q, uint256 index) private view returns (Hole memory h) {
+    function _hole(Queue storage q, Level memory l, uint256 index) private view returns (Hole memory h) {
         uint256 a = q.orders[index];
-        if (a & HOLE_FLAG != 0) {
+        if (_isImplicit(l, index)) {
+            // The whole order, no successor.
+            h.start = _start(a);
+            h.len = _lots(a);
+        } else if (a & HOLE_FLAG != 0) {
             h.start = _start(a);
             h.len = _lots(a);
             h.next = uint32(a);
@@ -151,9 +177,13 @@ library LevelQueue {
         return h.len != 0 && h.start + h.len > filled;
     }
 
-    function _setNext(Queue storage q, uint256 index, uint32 next) private {
+    function _setNext(Queue storage q, Level memory l, uint256 index, uint32 next) private {
         uint256 a = q.orders[index];
-        if (a & HOLE_FLAG != 0) {
+        if (_isImplicit(l, index)) {
+            // It gets a successor: write it out as a hole record.
+            q.orders[index] = _packHole(next, _start(a), _lots(a));
+            l.implicitHead = false;
+        } else if (a & HOLE_FLAG != 0) {
             q.orders[index] = (a & ~MASK_32) | next;
         } else {
             uint256 b = q.extras[index];
@@ -173,20 +203,17 @@ library LevelQueue {
         internal
         returns (uint32 index, uint64 start, bool wasEmpty)
     {
-        Level memory l = load(q);
-        wasEmpty = l.filled == l.placed;
-        index = l.nextIndex;
-        start = l.placed;
+        // On the raw level word (every placement): only `placed` and `nextIndex` change.
+        uint256 w = q.level;
+        start = uint64(w >> 64);
+        wasEmpty = uint64(w) == start;
+        index = uint32(w >> 224);
         uint256 end = uint256(start) + lots;
         if (index == type(uint32).max || end > MAX_PLACED) revert IOrderBook.LevelFull(tick);
         q.orders[index] = _packOrder(owner, start, lots, expiry != 0);
         if (expiry != 0) q.extras[index] = uint256(expiry) << 64;
-        // Cannot overflow: checked against type(uint32).max and MAX_PLACED just above.
-        unchecked {
-            l.nextIndex = index + 1;
-        }
-        l.placed = uint64(end);
-        store(q, l);
+        // `index + 1` cannot overflow: checked against type(uint32).max just above.
+        q.level = (w & ~((MASK_64 << 64) | (MASK_32 << 224))) | (end << 64) | ((uint256(index) + 1) << 224);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -194,11 +221,23 @@ library LevelQueue {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Takes every unfilled lot of the level in O(1), whatever its orders and holes.
+    /// @dev On the raw word (the hottest path: every level a taker empties): keeps `placed` and
+    /// `nextIndex`, moves `filled` to `placed`, forgets the holes (see `_reset`).
     function takeAll(Queue storage q) internal returns (uint64 lots) {
-        Level memory l = load(q);
-        lots = liveLots(l);
-        _reset(l);
-        store(q, l);
+        uint256 w = q.level;
+        uint64 placed = uint64(w >> 64);
+        // placed >= filled + holeLots: an invariant of every write of the word.
+        unchecked {
+            lots = placed - uint64(w) - uint64((w >> 128) & MASK_62);
+        }
+        if (w & IMPLICIT_HEAD_FLAG != 0) delete q.orders[uint32(w >> 192) - 1];
+        q.level = uint256(placed) | (uint256(placed) << 64) | (w & (MASK_32 << 224));
+    }
+
+    /// @notice Unfilled lots resting at the level, from storage.
+    function liveLotsOf(Queue storage q) internal view returns (uint64) {
+        uint256 w = q.level;
+        return uint64(w >> 64) - uint64(w) - uint64((w >> 128) & MASK_62);
     }
 
     /// @notice Takes `want` lots, fewer than the level holds, crossing at most `budget` holes.
@@ -209,7 +248,7 @@ library LevelQueue {
         uint64 cursor = l.filled;
         bool stopped;
         while (l.head != 0) {
-            Hole memory h = _hole(q, l.head - 1);
+            Hole memory h = _hole(q, l, l.head - 1);
             // Every listed hole lies at or after the cursor; `want - got` live lots remain
             // before the level's end, so neither subtraction below can underflow.
             if (cursor + (want - got) <= h.start) break;
@@ -221,6 +260,11 @@ library LevelQueue {
             }
             cursor += h.len;
             l.holeLots -= h.len;
+            if (l.implicitHead) {
+                // Crossed: the head's live-looking word must not outlive its place in the list.
+                delete q.orders[l.head - 1];
+                l.implicitHead = false;
+            }
             l.head = h.next;
             ++steps;
         }
@@ -246,7 +290,8 @@ library LevelQueue {
         returns (address owner, uint32 lots, bool nowEmpty)
     {
         uint256 a = q.orders[id.index()];
-        if (a == 0 || a & HOLE_FLAG != 0) revert IOrderBook.OrderNotFound(id);
+        Level memory l = load(q);
+        if (a == 0 || a & HOLE_FLAG != 0 || _isImplicit(l, id.index())) revert IOrderBook.OrderNotFound(id);
         owner = address(uint160(a));
         uint256 b = a & EXTRA_FLAG != 0 ? q.extras[id.index()] : 0;
         if (caller != owner) {
@@ -256,15 +301,14 @@ library LevelQueue {
             maxLots = type(uint32).max;
         }
         if (maxLots == 0) revert IOrderBook.ZeroLots();
-        (lots, nowEmpty) = _cancelLots(q, id, a, b, (uint256(hint) << 32) | maxLots);
+        (lots, nowEmpty) = _cancelLots(q, l, id, a, b, (uint256(hint) << 32) | maxLots);
     }
 
     /// @dev `hintAndMax` is `hint << 32 | maxLots` (fewer stack slots for the legacy pipeline).
-    function _cancelLots(Queue storage q, OrderId id, uint256 a, uint256 b, uint256 hintAndMax)
+    function _cancelLots(Queue storage q, Level memory l, OrderId id, uint256 a, uint256 b, uint256 hintAndMax)
         private
         returns (uint32 lots, bool nowEmpty)
     {
-        Level memory l = load(q);
         bool whole; // every unfilled lot of the order is cancelled
         {
             uint32 unfilled = _lots(a) - _filledOf(a, l.filled);
@@ -284,13 +328,23 @@ library LevelQueue {
             // no hole record to keep and no list to link. The order keeps only its filled lots,
             // all before the cursor: exactly its claimable ones.
             l.filled = end;
+        } else if (whole && l.head == 0 && _start(a) > l.filled && a & EXTRA_FLAG == 0) {
+            // Middle of the queue, the level's first hole, nothing of the order filled or
+            // claimed and no extra word: the hole is exactly the order's lots. Its word is left
+            // untouched and becomes the implicit head (no order-word write). Lots queue before
+            // (`start > filled`, no hole) and behind it (not the tail): the level stays nonempty.
+            l.holeLots += lots;
+            l.head = uint32(id.index() + 1);
+            l.implicitHead = true;
+            store(q, l);
+            return (lots, false);
         } else {
             b = _growHole(q, l, a, b, (hintAndMax & ~MASK_32) | lots, id);
             listed = true;
         }
         nowEmpty = l.placed == l.filled + l.holeLots;
         if (nowEmpty) {
-            _reset(l);
+            _reset(q, l);
             listed = false;
         }
         _writeCancelled(q, id.index(), a, b, lots, listed);
@@ -298,9 +352,7 @@ library LevelQueue {
     }
 
     /// @dev Stores the order after `lots` of it were cancelled.
-    function _writeCancelled(Queue storage q, uint256 index, uint256 a, uint256 b, uint32 lots, bool listed)
-        private
-    {
+    function _writeCancelled(Queue storage q, uint256 index, uint256 a, uint256 b, uint32 lots, bool listed) private {
         bool hasExtra = a & EXTRA_FLAG != 0;
         // `lots` is at most the order's unfilled lots, so at most its lots.
         uint32 remaining = _lots(a) - lots;
@@ -344,18 +396,20 @@ library LevelQueue {
     {
         uint32 head = l.head;
         if (head == 0 || index < head - 1) {
+            // The old head gets a predecessor: an implicit one must be written out.
+            if (l.implicitHead) _setNext(q, l, head - 1, 0);
             l.head = uint32(index + 1);
             return head;
         }
         uint256 prev = head - 1;
-        if (hint > prev && hint < index && _inList(_hole(q, hint), l.filled)) prev = hint;
+        if (hint > prev && hint < index && _inList(_hole(q, l, hint), l.filled)) prev = hint;
         for (uint256 i;; ++i) {
-            next = _hole(q, prev).next;
+            next = _hole(q, l, prev).next;
             if (next == 0 || next - 1 > index) break;
             if (i == MAX_HINT_WALK) revert IOrderBook.HoleHintTooFar(id, hint);
             prev = next - 1;
         }
-        _setNext(q, prev, uint32(index + 1));
+        _setNext(q, l, prev, uint32(index + 1));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -368,8 +422,10 @@ library LevelQueue {
     function claim(Queue storage q, uint256 index) internal returns (address owner, uint32 lots) {
         uint256 a = q.orders[index];
         if (a == 0 || a & HOLE_FLAG != 0) return (address(0), 0);
+        uint256 w = q.level;
+        if (_isImplicitWord(w, index)) return (address(0), 0);
         owner = address(uint160(a));
-        uint64 filled = uint64(q.level);
+        uint64 filled = uint64(w);
         lots = _filledOf(a, filled);
         if (lots == 0) return (owner, 0);
         // `lots <= orderLots`, and `start + orderLots` fits 63 bits.
@@ -403,8 +459,10 @@ library LevelQueue {
     {
         uint256 a = q.orders[index];
         if (a == 0 || a & HOLE_FLAG != 0) return (address(0), 0, 0, 0);
+        uint256 w = q.level;
+        if (_isImplicitWord(w, index)) return (address(0), 0, 0, 0);
         owner = address(uint160(a));
-        claimableLots = _filledOf(a, uint64(q.level));
+        claimableLots = _filledOf(a, uint64(w));
         openLots = _lots(a) - claimableLots;
         if (a & EXTRA_FLAG != 0) expiry = uint40(q.extras[index] >> 64);
     }
@@ -416,7 +474,7 @@ library LevelQueue {
         uint32 cur = l.head;
         while (cur != 0 && cur - 1 < index) {
             hint = cur - 1;
-            cur = _hole(q, hint).next;
+            cur = _hole(q, l, hint).next;
         }
     }
 }

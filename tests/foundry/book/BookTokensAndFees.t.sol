@@ -27,6 +27,47 @@ contract BookTokensAndFeesTest is BookBase {
         vm.stopPrank();
     }
 
+    /// An upgradeable token that starts charging a fee after makers escrowed it (the reason a
+    /// per-token "measured exact once" flag would not be safe): every later pull is still
+    /// measured and reverts, and what the book pays out comes out of its balance exactly, so the
+    /// other makers' escrow stays whole.
+    function test_feeTurnedOnLater_pullsRevertEscrowStaysExact() public {
+        SwitchableFeeToken tok = new SwitchableFeeToken();
+        OrderBook b = OrderBook(factory.createBook(address(tok), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        address[2] memory makers = [alice, bob];
+        for (uint256 i; i < 2; ++i) {
+            tok.mint(makers[i], 1e18);
+            vm.prank(makers[i]);
+            tok.approve(address(b), type(uint256).max);
+        }
+        vm.prank(alice);
+        (OrderId a,) = b.place(ASK, MID, 10, GTC, 0, STEPS);
+        vm.prank(bob);
+        b.place(ASK, MID, 20, GTC, 0, STEPS);
+        assertEq(tok.balanceOf(address(b)), 30 * LOT);
+
+        tok.setFee(true);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok)));
+        b.place(ASK, MID, 10, GTC, 0, STEPS);
+        vm.prank(carol);
+        usdc.approve(address(b), type(uint256).max);
+        vm.prank(carol);
+        b.place(BID, MID - 1, 10, GTC, 0, STEPS);
+        tok.mint(taker, 1e18);
+        vm.startPrank(taker);
+        tok.approve(address(b), type(uint256).max);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok)));
+        b.take(ASK, 1, 10, 0, STEPS, block.timestamp); // a seller pays the fee-charging token in
+        vm.stopPrank();
+
+        // Alice's refund leaves the book with exactly Bob's escrow (the fee is the recipient's).
+        vm.prank(alice);
+        b.cancel(a, type(uint32).max, 0);
+        assertEq(tok.balanceOf(address(b)), 20 * LOT);
+        assertEq(b.levelLots(ASK, MID), 20);
+    }
+
     function test_noReturnQuote_fullCycle() public {
         NoReturnToken usdt = new NoReturnToken();
         OrderBook b = OrderBook(factory.createBook(address(weth), address(usdt), TICK_SIZE, LOT, MIN_LOTS));
@@ -173,5 +214,21 @@ contract BookTokensAndFeesTest is BookBase {
         vm.prank(alice);
         vm.expectRevert();
         factory.setFees(0, 0);
+    }
+}
+
+/// @notice A token whose owner can switch on a 1% fee (recipient side) at any time, like an
+/// upgradeable token changing its rules after deployment.
+contract SwitchableFeeToken is MockERC20 {
+    bool public feeOn;
+
+    constructor() MockERC20("Switchable Fee", "SWF", 18) {}
+
+    function setFee(bool on) external {
+        feeOn = on;
+    }
+
+    function _afterTokenTransfer(address from, address to, uint256 amount) internal override {
+        if (feeOn && from != address(0) && to != address(0)) _burn(to, amount / 100);
     }
 }

@@ -313,6 +313,36 @@ contract OrderBookTest is BookBase {
         assertEq(book.levelLots(BID, MID - 1), 10);
     }
 
+    /// The crossing check answers from the bitmap root alone when the best opposite tick lies
+    /// in another bitmap word (256 ticks): both directions across a word boundary.
+    function test_postOnly_crossingAcrossBitmapWords() public {
+        _place(alice, BID, MID + 300, 10); // word 79; MID is in word 78
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID, MID + 300));
+        book.place(ASK, MID, 10, POST, 0, STEPS);
+        vm.prank(bob);
+        book.place(ASK, MID + 301, 10, POST, 0, STEPS); // word 79, above the bid: rests
+        _place(carol, ASK, MID + 600, 10);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID + 900, MID + 301));
+        book.place(BID, MID + 900, 10, POST, 0, STEPS);
+        vm.prank(bob);
+        book.place(BID, MID + 299, 10, POST, 0, STEPS); // below the best ask, other word: rests
+        assertEq(book.levelLots(BID, MID + 299), 10);
+        assertEq(book.levelLots(ASK, MID + 301), 10);
+    }
+
+    /// A GTC order whose limit reaches a level in another bitmap word takes it, then rests.
+    function test_gtc_takesAcrossBitmapWordsThenRests() public {
+        _place(alice, ASK, MID - 300, 10); // word 76
+        vm.prank(bob);
+        (OrderId id, uint64 taken) = book.place(BID, MID, 15, GTC, 0, STEPS); // word 78
+        assertEq(taken, 10);
+        assertEq(_open(id), 5);
+        (, bool found) = book.bestAsk();
+        assertFalse(found);
+    }
+
     function test_gtc_takesThenRests() public {
         OrderId a = _place(alice, ASK, MID, 10);
         vm.prank(bob);
