@@ -271,19 +271,22 @@ def _cumulative(amounts: Iterable[int]) -> list[int]:
 
 def still_crossing(market: Market, orders: Iterable[BookOrder]) -> bool:
     """True when the best bid among `orders` pays at least what their best ask asks: some of
-    them can still trade with each other (a batch's size limit left them out)."""
-    best_bid: Fraction | None = None
-    best_ask: Fraction | None = None
+    them can still trade with each other (a batch's size limit left them out). Prices are
+    compared by cross-multiplying (no Fraction per order: this runs over every open order)."""
+    ask_n, ask_d = 0, 0  # best ask so far: ask_n / ask_d quote per base (0/0: none)
+    bid_n, bid_d = 0, 0
     for o in orders:
         if o.remaining <= 0:
             continue
         if o.sell_token == market.base and o.buy_token == market.quote:
-            price = Fraction(*_ask_price(o))
-            best_ask = price if best_ask is None else min(best_ask, price)
+            n, d = o.buy_amount, o.sell_amount
+            if ask_d == 0 or n * ask_d < ask_n * d:
+                ask_n, ask_d = n, d
         elif o.sell_token == market.quote and o.buy_token == market.base:
-            price = Fraction(*_bid_price(o))
-            best_bid = price if best_bid is None else max(best_bid, price)
-    return best_bid is not None and best_ask is not None and best_bid >= best_ask
+            n, d = o.sell_amount, o.buy_amount
+            if bid_d == 0 or n * bid_d > bid_n * d:
+                bid_n, bid_d = n, d
+    return ask_d > 0 and bid_d > 0 and bid_n * ask_d >= ask_n * bid_d
 
 
 def match_market(market: Market, orders: Iterable[BookOrder], max_fills: int) -> BatchPlan | None:

@@ -278,9 +278,8 @@ class BatchWorker:
         matched = {plan.market.name for plan in crossing}
         plans = []
         for market in self.ctx.markets:
-            mine = [
-                o for o in residual if {o.sell_token, o.buy_token} == {market.base, market.quote}
-            ]
+            pair = (market.base, market.quote)
+            mine = [o for o in residual if o.sell_token in pair and o.buy_token in pair]
             if not mine or (market.name in matched and still_crossing(market, mine)):
                 # a crossing batch at its size limit left crossing orders behind: they are the
                 # next batch's, at a price without a pool's or book's fee
