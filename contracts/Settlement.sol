@@ -397,8 +397,6 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Fast path: the bought amount at the clearing prices when `sellAmount * price` fits
     /// 256 bits, and the exact limit check (fill-or-kill: `executed == sellAmount`).
-    // slither-disable-start divide-before-multiply Reason: the limit is checked on the floored
-    // amount the order really receives, as the Solidity path does
     function _fastAmounts(uint256 t, uint256 batch) internal pure returns (uint256 bought, bool ok) {
         /// @solidity memory-safe-assembly
         assembly {
@@ -409,19 +407,13 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             let product := mul(sellAmount, pSell)
             ok := eq(div(product, sellAmount), pSell) // false for sellAmount == 0 too
             bought := div(product, calldataload(add(prices, shl(5, and(shr(200, packed), 0xff)))))
-            // bought * sellAmount >= sellAmount * buyAmount, on 512-bit products
-            let lo1 := mul(bought, sellAmount)
-            let mm1 := mulmod(bought, sellAmount, not(0))
-            let hi1 := sub(sub(mm1, lo1), lt(mm1, lo1))
+            // The limit `bought * sellAmount >= executed * buyAmount` with
+            // `executed == sellAmount != 0` (checked here and in `_fastOrderValid`) is exactly
+            // `bought >= buyAmount`.
             let buyAmount := calldataload(add(t, 0x60))
-            let lo2 := mul(sellAmount, buyAmount)
-            let mm2 := mulmod(sellAmount, buyAmount, not(0))
-            let hi2 := sub(sub(mm2, lo2), lt(mm2, lo2))
-            ok := and(ok, or(gt(hi1, hi2), and(eq(hi1, hi2), iszero(lt(lo1, lo2)))))
-            ok := and(ok, iszero(iszero(buyAmount)))
+            ok := and(ok, iszero(or(lt(bought, buyAmount), iszero(buyAmount))))
         }
     }
-    // slither-disable-end divide-before-multiply
 
     /// @dev Fast path: the encoding and order checks of `_tokensOf` / `_checkOrder` (ECDSA and
     /// fill-or-kill only), with the ECDSA `v` and low-`s` checks.
