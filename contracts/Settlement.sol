@@ -427,8 +427,9 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         /// @solidity memory-safe-assembly
         assembly {
             let packed := calldataload(t)
-            // top byte and signing scheme zero (ECDSA); fill-or-kill with known flags only
-            let bad := or(and(packed, or(shl(216, 0xff), shl(248, 0xff))), and(shr(208, packed), 0xf9))
+            // top byte and signing scheme zero (ECDSA); fill-or-kill with known flags only: the
+            // top byte, the scheme byte and flag bits 0 and 3..7 must be clear
+            let bad := and(packed, 0xff000000fff90000000000000000000000000000000000000000000000000000)
             {
                 let sellIdx := and(shr(192, packed), 0xff)
                 let buyIdx := and(shr(200, packed), 0xff)
@@ -441,8 +442,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             // executed == sellAmount (nonzero: `_fastAmounts` checked it)
             bad := or(bad, iszero(eq(calldataload(add(t, 0xc0)), calldataload(add(t, 0x40)))))
             {
-                let v := and(shr(224, packed), 0xff)
-                bad := or(bad, iszero(or(eq(v, 27), eq(v, 28))))
+                // `v - 27` wraps for `v < 27`: only 27 and 28 pass
+                bad := or(bad, gt(sub(and(shr(224, packed), 0xff), 27), 1))
                 bad := or(bad, gt(calldataload(add(t, 0x100)), halfN))
             }
             mstore(0x00, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
@@ -774,7 +775,11 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// Pass 1 validated the trade's words and its token index.
     function _push(uint256 t, uint256 i, uint256 batch) internal {
         uint256 entry = BatchAccounting.entry(batch, i);
-        uint256 payer = BatchAccounting.load(entry + 0x20);
+        uint256 payer;
+        /// @solidity memory-safe-assembly
+        assembly {
+            payer := mload(add(entry, 0x20)) // the ledger entry's payer word
+        }
         if (payer != 0) {
             unchecked {
                 // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
