@@ -260,9 +260,24 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         _closeBatch(tokens, batch);
         uint256 count = trades.length;
         uint256 t = TradeLib.first(trades);
+        uint256 entry = BatchAccounting.entry(batch, 0);
         for (uint256 i; i < count; ++i) {
-            _push(t, i, batch);
+            uint256 payer;
             unchecked {
+                // A ledger entry is two memory words: far below 2**256.
+                payer = BatchAccounting.load(entry + 0x20);
+            }
+            if (payer == 0) {
+                _push(t, entry, batch);
+            } else if (!_payDirectFast(t, entry, payer, batch)) {
+                unchecked {
+                    // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
+                    _payDirect(t, payer - 1, i, batch);
+                }
+            }
+            unchecked {
+                // The next ledger entry: two words per trade, `i < count`.
+                entry += 0x40;
                 // As in `_pullAll`.
                 t += TradeLib.SIZE;
             }
@@ -770,23 +785,10 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Pass 2 for trade `i` at `t`: pays its bought amount to the receiver (the owner if
-    /// zero), from the contract or straight from the wallet of the trade that pays it.
+    /// @dev Pass 2 for the trade at `t` (ledger entry `entry`) that the contract pays: its bought
+    /// amount to the receiver (the owner if zero), to the wallet or the internal balance.
     /// Pass 1 validated the trade's words and its token index.
-    function _push(uint256 t, uint256 i, uint256 batch) internal {
-        uint256 entry = BatchAccounting.entry(batch, i);
-        uint256 payer;
-        /// @solidity memory-safe-assembly
-        assembly {
-            payer := mload(add(entry, 0x20)) // the ledger entry's payer word
-        }
-        if (payer != 0) {
-            unchecked {
-                // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
-                if (!_payDirectFast(t, i, payer - 1, batch)) _payDirect(t, payer - 1, i, batch);
-            }
-            return;
-        }
+    function _push(uint256 t, uint256 entry, uint256 batch) internal {
         uint256 packed = TradeLib.word(t, TradeLib.PACKED);
         address receiver = TradeLib.receiver(t, packed);
         uint256 bought = BatchAccounting.load(entry);
@@ -800,70 +802,74 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Direct payment in assembly: the checks of `_checkDirect`, then Solady's
     /// `safeTransferFrom` (and `balanceOf` around the first direct transfer of a token that no
-    /// wallet pull measured, as `_payDirect`). Returns false, having done nothing, if a check
-    /// fails: `_payDirect` then reverts with the precise error.
-    function _payDirectFast(uint256 t, uint256 i, uint256 payer, uint256 batch)
+    /// wallet pull measured, as `_payDirect`) for the trade at `t` (ledger entry `entry`), paid
+    /// by trade `payer - 1`. Returns false, having done nothing, if a check fails: `_payDirect`
+    /// then reverts with the precise error.
+    function _payDirectFast(uint256 t, uint256 entry, uint256 payer, uint256 batch)
         internal
         returns (bool done)
     {
         bytes4 feeOnTransfer = FeeOnTransferToken.selector;
         /// @solidity memory-safe-assembly
         assembly {
-            let packed := calldataload(t)
-            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
-            let p := add(mload(add(batch, 0x40)), mul(payer, 0x120)) // TRADES + payer * SIZE
-            let from := and(calldataload(p), 0xffffffffffffffffffffffffffffffffffffffff)
-            let to := calldataload(add(t, 0x20)) // receiver: pass 1 rejected dirty bits
-            if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
-            let buyIdx := and(shr(200, packed), 0xff)
-            // the payee buys to its wallet (flag bit 2 clear)
-            done := iszero(and(packed, shl(210, 1)))
-            // the payer sells exactly `bought` of the payee's buy token, to someone else
-            done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
-            done := and(done, eq(calldataload(add(p, 0xc0)), bought))
-            done := and(done, iszero(eq(from, to)))
-            if done {
-                let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
-                let account := add(add(batch, 0xe0), shl(8, buyIdx)) // ACCOUNTS
-                // measure unless a wallet pull (WALLET_PULLED) or a direct transfer
-                // (DIRECT_MEASURED) of this token was measured in this batch
-                let measure := iszero(or(mload(add(account, 0x40)), mload(add(account, 0xc0))))
-                let before := 0
-                if measure {
-                    mstore(add(account, 0xc0), 1)
-                    mstore(0x14, to)
-                    mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
-                    before := mul(
-                        mload(0x20),
-                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
-                    )
-                }
-                let m := mload(0x40)
-                mstore(0x60, bought)
-                mstore(0x40, to)
-                mstore(0x2c, shl(96, from))
-                mstore(0x0c, 0x23b872dd000000000000000000000000) // `transferFrom(address,address,uint256)`
-                let success := call(gas(), token, 0, 0x1c, 0x64, 0x00, 0x20)
-                if iszero(and(eq(mload(0x00), 1), success)) {
-                    if iszero(lt(or(iszero(extcodesize(token)), returndatasize()), success)) {
-                        mstore(0x00, 0x7939f424) // `TransferFromFailed()`, as Solady
-                        revert(0x1c, 0x04)
+            {
+                let packed := calldataload(t)
+                let bought := mload(entry)
+                // `payer` is 1 + the paying trade's index (nonzero): TRADES + (payer - 1) * SIZE
+                let p := add(mload(add(batch, 0x40)), mul(sub(payer, 1), 0x120))
+                let from := and(calldataload(p), 0xffffffffffffffffffffffffffffffffffffffff)
+                let to := calldataload(add(t, 0x20)) // receiver: pass 1 rejected dirty bits
+                if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
+                let buyIdx := and(shr(200, packed), 0xff)
+                // the payee buys to its wallet (flag bit 2 clear)
+                done := iszero(and(packed, shl(210, 1)))
+                // the payer sells exactly `bought` of the payee's buy token, to someone else
+                done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
+                done := and(done, eq(calldataload(add(p, 0xc0)), bought))
+                done := and(done, iszero(eq(from, to)))
+                if done {
+                    let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
+                    let account := add(add(batch, 0xe0), shl(8, buyIdx)) // ACCOUNTS
+                    // measure unless a wallet pull (WALLET_PULLED) or a direct transfer
+                    // (DIRECT_MEASURED) of this token was measured in this batch
+                    let measure := iszero(or(mload(add(account, 0x40)), mload(add(account, 0xc0))))
+                    let before := 0
+                    if measure {
+                        mstore(add(account, 0xc0), 1)
+                        mstore(0x14, to)
+                        mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
+                        before := mul(
+                            mload(0x20),
+                            and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                        )
                     }
-                }
-                mstore(0x60, 0)
-                mstore(0x40, m)
-                if measure {
-                    mstore(0x14, to)
-                    mstore(0x00, 0x70a08231000000000000000000000000)
-                    let after := mul(
-                        mload(0x20),
-                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
-                    )
-                    // Wrapping on purpose: a balance that shrank never matches `bought`.
-                    if iszero(eq(sub(after, before), bought)) {
-                        mstore(0x00, feeOnTransfer)
-                        mstore(0x04, token)
-                        revert(0x00, 0x24)
+                    let m := mload(0x40)
+                    mstore(0x60, bought)
+                    mstore(0x40, to)
+                    mstore(0x2c, shl(96, from))
+                    mstore(0x0c, 0x23b872dd000000000000000000000000) // `transferFrom(address,address,uint256)`
+                    let success := call(gas(), token, 0, 0x1c, 0x64, 0x00, 0x20)
+                    if iszero(and(eq(mload(0x00), 1), success)) {
+                        if iszero(lt(or(iszero(extcodesize(token)), returndatasize()), success)) {
+                            mstore(0x00, 0x7939f424) // `TransferFromFailed()`, as Solady
+                            revert(0x1c, 0x04)
+                        }
+                    }
+                    mstore(0x60, 0)
+                    mstore(0x40, m)
+                    if measure {
+                        mstore(0x14, to)
+                        mstore(0x00, 0x70a08231000000000000000000000000)
+                        let after := mul(
+                            mload(0x20),
+                            and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                        )
+                        // Wrapping on purpose: a balance that shrank never matches `bought`.
+                        if iszero(eq(sub(after, before), bought)) {
+                            mstore(0x00, feeOnTransfer)
+                            mstore(0x04, token)
+                            revert(0x00, 0x24)
+                        }
                     }
                 }
             }
