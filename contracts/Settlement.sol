@@ -347,7 +347,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 fee = TradeLib.word(t, TradeLib.FEE_AMOUNT);
         if (!_takeFast(t, i, batch)) _take(TradeLib.word(t, TradeLib.PACKED), i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
-        _book(t, i, uid, executed, fee, batch);
+        _book(t, uid, executed, fee, bought, batch);
         return true;
     }
 
@@ -454,8 +454,12 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             }
             bad := or(bad, shr(160, calldataload(add(t, 0x20)))) // receiver
             bad := or(bad, lt(and(shr(160, packed), 0xffffffff), timestamp()))
-            // executed == sellAmount (nonzero: `_fastAmounts` checked it)
-            bad := or(bad, iszero(eq(calldataload(add(t, 0xc0)), calldataload(add(t, 0x40)))))
+            // executed is 0 (the whole order) or sellAmount (nonzero: `_fastAmounts` checked it)
+            {
+                let executed := calldataload(add(t, 0xc0))
+                // nonzero iff executed != 0 and executed != sellAmount
+                bad := or(bad, xor(executed, mul(iszero(iszero(executed)), calldataload(add(t, 0x40)))))
+            }
             {
                 // `v - 27` wraps for `v < 27`: only 27 and 28 pass
                 bad := or(bad, gt(sub(and(shr(224, packed), 0xff), 27), 1))
@@ -586,8 +590,18 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
         uint256 floor = nonceFloor[TradeLib.owner(packed)];
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
-        executed = TradeLib.word(t, TradeLib.EXECUTED);
+        executed = _executedOf(t, flags);
         if (executed == 0) revert ZeroExecutedAmount(uid);
+    }
+
+    /// @dev The executed sell amount of the trade at `t`: a fill-or-kill trade may encode the
+    /// whole order as 0 (a zero word is 4 gas a byte of calldata instead of 16), so 0 means
+    /// `sellAmount` for it; for a partially fillable one, 0 stays 0 (and is rejected).
+    function _executedOf(uint256 t, uint256 flags) internal pure returns (uint256 executed) {
+        executed = TradeLib.word(t, TradeLib.EXECUTED);
+        if (executed == 0 && flags & OrderLib.PARTIALLY_FILLABLE == 0) {
+            executed = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        }
     }
 
     /// @dev The fill record, after the signature and before any token moves: fill-or-kill
@@ -641,19 +655,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 fee = _feeOf(t, executed);
         _take(packed, i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
-        _book(t, i, uid, executed, fee, batch);
+        _book(t, uid, executed, fee, bought, batch);
     }
 
-    /// @dev Books trade `i` (sold + fee in, bought out: checked sums) and emits its `Trade`
-    /// event; the bought amount is already in its ledger entry.
-    function _book(uint256 t, uint256 i, bytes32 uid, uint256 executed, uint256 fee, uint256 batch)
-        internal
-    {
+    /// @dev Books the trade at `t` (sold + fee in, bought out: checked sums) and emits its
+    /// `Trade` event; the caller stored the bought amount in the trade's ledger entry.
+    function _book(
+        uint256 t,
+        bytes32 uid,
+        uint256 executed,
+        uint256 fee,
+        uint256 bought,
+        uint256 batch
+    ) internal {
         bytes32 topic = Trade.selector;
         /// @solidity memory-safe-assembly
         assembly {
             let packed := calldataload(t)
-            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
             let sellIdx := and(shr(192, packed), 0xff)
             let buyIdx := and(shr(200, packed), 0xff)
             let accounts := add(batch, 0xe0) // ACCOUNTS
@@ -825,7 +843,13 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 done := iszero(and(packed, shl(210, 1)))
                 // the payer sells exactly `bought` of the payee's buy token, to someone else
                 done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
-                done := and(done, eq(calldataload(add(p, 0xc0)), bought))
+                {
+                    // the payer's executed amount; 0 is the whole order (a fill-or-kill payer:
+                    // pass 1 rejected a zero executed amount of a partially fillable one)
+                    let executed := calldataload(add(p, 0xc0))
+                    executed := or(executed, mul(iszero(executed), calldataload(add(p, 0x40))))
+                    done := and(done, eq(executed, bought))
+                }
                 done := and(done, iszero(eq(from, to)))
                 if done {
                     let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
@@ -916,7 +940,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             TradeLib.byteAt(payeePacked, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0
                 || TradeLib.byteAt(payerPacked, TradeLib.SELL_INDEX_SHIFT)
                     != TradeLib.byteAt(payeePacked, TradeLib.BUY_INDEX_SHIFT)
-                || TradeLib.word(p, TradeLib.EXECUTED) != bought || from == receiver
+                || _executedOf(p, TradeLib.byteAt(payerPacked, TradeLib.FLAGS_SHIFT)) != bought
+                || from == receiver
         ) revert InvalidDirectPayment(payer, payee);
     }
 
