@@ -33,10 +33,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     address public guardian;
     /// @inheritdoc ISettlement
     mapping(address relayer => bool) public isRelayer;
-    /// @inheritdoc ISettlement
-    mapping(address owner => uint256) public nonceFloor;
-    /// @inheritdoc ISettlement
-    mapping(address owner => mapping(uint256 word => uint256)) public nonceBitmap;
+    /// @dev An owner's replay protection: the nonce floor and the fill-or-kill nonce bitmap.
+    /// One struct, so a fill hashes the owner once for both (the floor's slot is the struct's,
+    /// the bitmap's words hang off the next slot: Solidity's own layout, nothing hand-made).
+    struct Nonces {
+        uint256 floor;
+        mapping(uint256 word => uint256) bitmap;
+    }
+
+    /// @dev Per owner (`nonceFloor`, `nonceBitmap` read it).
+    mapping(address owner => Nonces) internal _nonces;
     /// @inheritdoc ISettlement
     mapping(bytes32 orderUid => uint256) public filledAmount;
     /// @inheritdoc ISettlement
@@ -125,22 +131,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         } else {
             uint256 nonce = order.nonce;
             // forge-lint: disable-next-line(incorrect-shift)
-            nonceBitmap[orderOwner][nonce >> 8] |= 1 << (nonce & 255);
+            _nonces[orderOwner].bitmap[nonce >> 8] |= 1 << (nonce & 255);
         }
         emit OrderCancelled(uid, orderOwner);
     }
 
     /// @inheritdoc ISettlement
     function invalidateNonces(uint256 word, uint256 mask) external {
-        nonceBitmap[msg.sender][word] |= mask;
+        _nonces[msg.sender].bitmap[word] |= mask;
         emit NonceInvalidated(msg.sender, word, mask);
     }
 
     /// @inheritdoc ISettlement
     function setNonceFloor(uint256 floor) external {
-        uint256 current = nonceFloor[msg.sender];
+        Nonces storage nonces = _nonces[msg.sender];
+        uint256 current = nonces.floor;
         if (floor <= current) revert NonceFloorNotRaised(current, floor);
-        nonceFloor[msg.sender] = floor;
+        nonces.floor = floor;
         emit NonceFloorRaised(msg.sender, floor);
     }
 
@@ -151,6 +158,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     }
 
     // -------------------------------- views -------------------------------
+
+    /// @inheritdoc ISettlement
+    function nonceFloor(address owner_) external view returns (uint256) {
+        return _nonces[owner_].floor;
+    }
+
+    /// @inheritdoc ISettlement
+    function nonceBitmap(address owner_, uint256 word) external view returns (uint256) {
+        return _nonces[owner_].bitmap[word];
+    }
 
     /// @inheritdoc ISettlement
     function domainSeparator() external view returns (bytes32) {
@@ -432,13 +449,9 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Fast path: the encoding and order checks of `_tokensOf` / `_checkOrder` (ECDSA and
     /// fill-or-kill only), with the ECDSA `v` and low-`s` checks.
+    /// (The nonce floor is checked by `_fastAuthorize`, which reads the owner's `Nonces`.)
     function _fastOrderValid(uint256 t, uint256 batch) internal view returns (bool ok) {
-        uint256 floorSlot;
         uint256 halfN = SignatureLib.HALF_N;
-        /// @solidity memory-safe-assembly
-        assembly {
-            floorSlot := nonceFloor.slot
-        }
         /// @solidity memory-safe-assembly
         assembly {
             let packed := calldataload(t)
@@ -465,24 +478,22 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 bad := or(bad, gt(sub(and(shr(224, packed), 0xff), 27), 1))
                 bad := or(bad, gt(calldataload(add(t, 0x100)), halfN))
             }
-            mstore(0x00, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(0x20, floorSlot)
-            bad := or(bad, lt(calldataload(add(t, 0xa0)), sload(keccak256(0x00, 0x40))))
             ok := iszero(bad)
         }
     }
 
-    /// @dev Fast path: the uid, the ECDSA signer and the unspent nonce bit; `uid == 0` unless
-    /// the signer is the owner and the bit is unspent.
+    /// @dev Fast path: the uid, the ECDSA signer, the nonce floor and the unspent nonce bit;
+    /// `uid == 0` unless the signer is the owner, the nonce is at or above the owner's floor and
+    /// its bit is unspent.
     function _fastAuthorize(uint256 t, uint256 batch)
         internal
         view
         returns (bytes32 uid, uint256 bitmapSlot, uint256 bitmapWord)
     {
-        uint256 bitmapSeed;
+        uint256 noncesSeed;
         /// @solidity memory-safe-assembly
         assembly {
-            bitmapSeed := nonceBitmap.slot
+            noncesSeed := _nonces.slot
         }
         bytes32 typeHash = OrderLib.TYPE_HASH;
         /// @solidity memory-safe-assembly
@@ -517,14 +528,18 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             mstore(0x60, 0)
             mstore(0x40, m)
             let bad := or(iszero(recovered), iszero(eq(recovered, signer)))
-            // the nonce bit must be unspent
             let nonce := calldataload(add(t, 0xa0))
+            // `_nonces[owner]`: the floor is its first slot; the nonce must not be below it
             mstore(0x00, signer)
-            mstore(0x20, bitmapSeed)
-            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x20, noncesSeed)
+            let noncesSlot := keccak256(0x00, 0x40)
+            bad := or(bad, lt(nonce, sload(noncesSlot)))
+            // `_nonces[owner].bitmap[nonce >> 8]`: the bitmap member is the struct's second slot
             mstore(0x00, shr(8, nonce))
+            mstore(0x20, add(noncesSlot, 1))
             bitmapSlot := keccak256(0x00, 0x40)
             let word := sload(bitmapSlot)
+            // the nonce bit must be unspent
             // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0xff)
             let bit := shl(and(nonce, 0xff), 1)
             // slither-disable-end incorrect-shift
@@ -588,7 +603,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // forge-lint: disable-next-line(block-timestamp,unsafe-typecast)
         if (validTo < block.timestamp) revert OrderExpired(uid, uint32(validTo));
         uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
-        uint256 floor = nonceFloor[TradeLib.owner(packed)];
+        uint256 floor = _nonces[TradeLib.owner(packed)].floor;
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
         executed = _executedOf(t, flags);
         if (executed == 0) revert ZeroExecutedAmount(uid);
@@ -614,7 +629,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
             // forge-lint: disable-next-line(incorrect-shift)
             uint256 bit = 1 << (nonce & 255);
-            mapping(uint256 => uint256) storage bitmap = nonceBitmap[orderOwner];
+            mapping(uint256 => uint256) storage bitmap = _nonces[orderOwner].bitmap;
             uint256 word = bitmap[nonce >> 8];
             if (word & bit != 0) revert NonceAlreadySpent(uid, orderOwner, nonce);
             bitmap[nonce >> 8] = word | bit;
@@ -1023,14 +1038,14 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 || order.flags > OrderLib.ALL_FLAGS
         ) return (OrderStatus.Invalid, 0);
         uint256 nonce = order.nonce;
-        if (nonce < nonceFloor[order.owner]) return (OrderStatus.Cancelled, 0);
+        if (nonce < _nonces[order.owner].floor) return (OrderStatus.Cancelled, 0);
         uint256 remaining = sellAmount;
         if (order.flags & OrderLib.PARTIALLY_FILLABLE != 0) {
             uint256 filled = filledAmount[uid];
             if (filled == type(uint256).max) return (OrderStatus.Cancelled, 0);
             if (filled >= sellAmount) return (OrderStatus.Filled, 0);
             remaining = sellAmount - filled;
-        } else if ((nonceBitmap[order.owner][nonce >> 8] >> (nonce & 255)) & 1 != 0) {
+        } else if ((_nonces[order.owner].bitmap[nonce >> 8] >> (nonce & 255)) & 1 != 0) {
             return (OrderStatus.NonceSpent, 0);
         }
         // forge-lint: disable-next-line(block-timestamp)
