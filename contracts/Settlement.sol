@@ -33,10 +33,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     address public guardian;
     /// @inheritdoc ISettlement
     mapping(address relayer => bool) public isRelayer;
-    /// @inheritdoc ISettlement
-    mapping(address owner => uint256) public nonceFloor;
-    /// @inheritdoc ISettlement
-    mapping(address owner => mapping(uint256 word => uint256)) public nonceBitmap;
+    /// @dev An owner's replay protection: the nonce floor and the fill-or-kill nonce bitmap.
+    /// One struct, so a fill hashes the owner once for both (the floor's slot is the struct's,
+    /// the bitmap's words hang off the next slot: Solidity's own layout, nothing hand-made).
+    struct Nonces {
+        uint256 floor;
+        mapping(uint256 word => uint256) bitmap;
+    }
+
+    /// @dev Per owner (`nonceFloor`, `nonceBitmap` read it).
+    mapping(address owner => Nonces) internal _nonces;
     /// @inheritdoc ISettlement
     mapping(bytes32 orderUid => uint256) public filledAmount;
     /// @inheritdoc ISettlement
@@ -125,22 +131,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         } else {
             uint256 nonce = order.nonce;
             // forge-lint: disable-next-line(incorrect-shift)
-            nonceBitmap[orderOwner][nonce >> 8] |= 1 << (nonce & 255);
+            _nonces[orderOwner].bitmap[nonce >> 8] |= 1 << (nonce & 255);
         }
         emit OrderCancelled(uid, orderOwner);
     }
 
     /// @inheritdoc ISettlement
     function invalidateNonces(uint256 word, uint256 mask) external {
-        nonceBitmap[msg.sender][word] |= mask;
+        _nonces[msg.sender].bitmap[word] |= mask;
         emit NonceInvalidated(msg.sender, word, mask);
     }
 
     /// @inheritdoc ISettlement
     function setNonceFloor(uint256 floor) external {
-        uint256 current = nonceFloor[msg.sender];
+        Nonces storage nonces = _nonces[msg.sender];
+        uint256 current = nonces.floor;
         if (floor <= current) revert NonceFloorNotRaised(current, floor);
-        nonceFloor[msg.sender] = floor;
+        nonces.floor = floor;
         emit NonceFloorRaised(msg.sender, floor);
     }
 
@@ -151,6 +158,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     }
 
     // -------------------------------- views -------------------------------
+
+    /// @inheritdoc ISettlement
+    function nonceFloor(address owner_) external view returns (uint256) {
+        return _nonces[owner_].floor;
+    }
+
+    /// @inheritdoc ISettlement
+    function nonceBitmap(address owner_, uint256 word) external view returns (uint256) {
+        return _nonces[owner_].bitmap[word];
+    }
 
     /// @inheritdoc ISettlement
     function domainSeparator() external view returns (bytes32) {
@@ -260,9 +277,24 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         _closeBatch(tokens, batch);
         uint256 count = trades.length;
         uint256 t = TradeLib.first(trades);
+        uint256 entry = BatchAccounting.entry(batch, 0);
         for (uint256 i; i < count; ++i) {
-            _push(t, i, batch);
+            uint256 payer;
             unchecked {
+                // A ledger entry is two memory words: far below 2**256.
+                payer = BatchAccounting.load(entry + 0x20);
+            }
+            if (payer == 0) {
+                _push(t, entry, batch);
+            } else if (!_payDirectFast(t, entry, payer, batch)) {
+                unchecked {
+                    // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
+                    _payDirect(t, payer - 1, i, batch);
+                }
+            }
+            unchecked {
+                // The next ledger entry: two words per trade, `i < count`.
+                entry += 0x40;
                 // As in `_pullAll`.
                 t += TradeLib.SIZE;
             }
@@ -332,7 +364,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 fee = TradeLib.word(t, TradeLib.FEE_AMOUNT);
         if (!_takeFast(t, i, batch)) _take(TradeLib.word(t, TradeLib.PACKED), i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
-        _book(t, i, uid, executed, fee, batch);
+        _book(t, uid, executed, fee, bought, batch);
         return true;
     }
 
@@ -397,8 +429,6 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Fast path: the bought amount at the clearing prices when `sellAmount * price` fits
     /// 256 bits, and the exact limit check (fill-or-kill: `executed == sellAmount`).
-    // slither-disable-start divide-before-multiply Reason: the limit is checked on the floored
-    // amount the order really receives, as the Solidity path does
     function _fastAmounts(uint256 t, uint256 batch) internal pure returns (uint256 bought, bool ok) {
         /// @solidity memory-safe-assembly
         assembly {
@@ -409,34 +439,25 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             let product := mul(sellAmount, pSell)
             ok := eq(div(product, sellAmount), pSell) // false for sellAmount == 0 too
             bought := div(product, calldataload(add(prices, shl(5, and(shr(200, packed), 0xff)))))
-            // bought * sellAmount >= sellAmount * buyAmount, on 512-bit products
-            let lo1 := mul(bought, sellAmount)
-            let mm1 := mulmod(bought, sellAmount, not(0))
-            let hi1 := sub(sub(mm1, lo1), lt(mm1, lo1))
+            // The limit `bought * sellAmount >= executed * buyAmount` with
+            // `executed == sellAmount != 0` (checked here and in `_fastOrderValid`) is exactly
+            // `bought >= buyAmount`.
             let buyAmount := calldataload(add(t, 0x60))
-            let lo2 := mul(sellAmount, buyAmount)
-            let mm2 := mulmod(sellAmount, buyAmount, not(0))
-            let hi2 := sub(sub(mm2, lo2), lt(mm2, lo2))
-            ok := and(ok, or(gt(hi1, hi2), and(eq(hi1, hi2), iszero(lt(lo1, lo2)))))
-            ok := and(ok, iszero(iszero(buyAmount)))
+            ok := and(ok, iszero(or(lt(bought, buyAmount), iszero(buyAmount))))
         }
     }
-    // slither-disable-end divide-before-multiply
 
     /// @dev Fast path: the encoding and order checks of `_tokensOf` / `_checkOrder` (ECDSA and
     /// fill-or-kill only), with the ECDSA `v` and low-`s` checks.
+    /// (The nonce floor is checked by `_fastAuthorize`, which reads the owner's `Nonces`.)
     function _fastOrderValid(uint256 t, uint256 batch) internal view returns (bool ok) {
-        uint256 floorSlot;
         uint256 halfN = SignatureLib.HALF_N;
         /// @solidity memory-safe-assembly
         assembly {
-            floorSlot := nonceFloor.slot
-        }
-        /// @solidity memory-safe-assembly
-        assembly {
             let packed := calldataload(t)
-            // top byte and signing scheme zero (ECDSA); fill-or-kill with known flags only
-            let bad := or(and(packed, or(shl(216, 0xff), shl(248, 0xff))), and(shr(208, packed), 0xf9))
+            // top byte and signing scheme zero (ECDSA); fill-or-kill with known flags only: the
+            // top byte, the scheme byte and flag bits 0 and 3..7 must be clear
+            let bad := and(packed, 0xff000000fff90000000000000000000000000000000000000000000000000000)
             {
                 let sellIdx := and(shr(192, packed), 0xff)
                 let buyIdx := and(shr(200, packed), 0xff)
@@ -446,31 +467,33 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             }
             bad := or(bad, shr(160, calldataload(add(t, 0x20)))) // receiver
             bad := or(bad, lt(and(shr(160, packed), 0xffffffff), timestamp()))
-            // executed == sellAmount (nonzero: `_fastAmounts` checked it)
-            bad := or(bad, iszero(eq(calldataload(add(t, 0xc0)), calldataload(add(t, 0x40)))))
+            // executed is 0 (the whole order) or sellAmount (nonzero: `_fastAmounts` checked it)
             {
-                let v := and(shr(224, packed), 0xff)
-                bad := or(bad, iszero(or(eq(v, 27), eq(v, 28))))
+                let executed := calldataload(add(t, 0xc0))
+                // nonzero iff executed != 0 and executed != sellAmount
+                bad := or(bad, xor(executed, mul(iszero(iszero(executed)), calldataload(add(t, 0x40)))))
+            }
+            {
+                // `v - 27` wraps for `v < 27`: only 27 and 28 pass
+                bad := or(bad, gt(sub(and(shr(224, packed), 0xff), 27), 1))
                 bad := or(bad, gt(calldataload(add(t, 0x100)), halfN))
             }
-            mstore(0x00, and(packed, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(0x20, floorSlot)
-            bad := or(bad, lt(calldataload(add(t, 0xa0)), sload(keccak256(0x00, 0x40))))
             ok := iszero(bad)
         }
     }
 
-    /// @dev Fast path: the uid, the ECDSA signer and the unspent nonce bit; `uid == 0` unless
-    /// the signer is the owner and the bit is unspent.
+    /// @dev Fast path: the uid, the ECDSA signer, the nonce floor and the unspent nonce bit;
+    /// `uid == 0` unless the signer is the owner, the nonce is at or above the owner's floor and
+    /// its bit is unspent.
     function _fastAuthorize(uint256 t, uint256 batch)
         internal
         view
         returns (bytes32 uid, uint256 bitmapSlot, uint256 bitmapWord)
     {
-        uint256 bitmapSeed;
+        uint256 noncesSeed;
         /// @solidity memory-safe-assembly
         assembly {
-            bitmapSeed := nonceBitmap.slot
+            noncesSeed := _nonces.slot
         }
         bytes32 typeHash = OrderLib.TYPE_HASH;
         /// @solidity memory-safe-assembly
@@ -505,14 +528,18 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             mstore(0x60, 0)
             mstore(0x40, m)
             let bad := or(iszero(recovered), iszero(eq(recovered, signer)))
-            // the nonce bit must be unspent
             let nonce := calldataload(add(t, 0xa0))
+            // `_nonces[owner]`: the floor is its first slot; the nonce must not be below it
             mstore(0x00, signer)
-            mstore(0x20, bitmapSeed)
-            mstore(0x20, keccak256(0x00, 0x40))
+            mstore(0x20, noncesSeed)
+            let noncesSlot := keccak256(0x00, 0x40)
+            bad := or(bad, lt(nonce, sload(noncesSlot)))
+            // `_nonces[owner].bitmap[nonce >> 8]`: the bitmap member is the struct's second slot
             mstore(0x00, shr(8, nonce))
+            mstore(0x20, add(noncesSlot, 1))
             bitmapSlot := keccak256(0x00, 0x40)
             let word := sload(bitmapSlot)
+            // the nonce bit must be unspent
             // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0xff)
             let bit := shl(and(nonce, 0xff), 1)
             // slither-disable-end incorrect-shift
@@ -576,10 +603,20 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // forge-lint: disable-next-line(block-timestamp,unsafe-typecast)
         if (validTo < block.timestamp) revert OrderExpired(uid, uint32(validTo));
         uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
-        uint256 floor = nonceFloor[TradeLib.owner(packed)];
+        uint256 floor = _nonces[TradeLib.owner(packed)].floor;
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
-        executed = TradeLib.word(t, TradeLib.EXECUTED);
+        executed = _executedOf(t, flags);
         if (executed == 0) revert ZeroExecutedAmount(uid);
+    }
+
+    /// @dev The executed sell amount of the trade at `t`: a fill-or-kill trade may encode the
+    /// whole order as 0 (a zero word is 4 gas a byte of calldata instead of 16), so 0 means
+    /// `sellAmount` for it; for a partially fillable one, 0 stays 0 (and is rejected).
+    function _executedOf(uint256 t, uint256 flags) internal pure returns (uint256 executed) {
+        executed = TradeLib.word(t, TradeLib.EXECUTED);
+        if (executed == 0 && flags & OrderLib.PARTIALLY_FILLABLE == 0) {
+            executed = TradeLib.word(t, TradeLib.SELL_AMOUNT);
+        }
     }
 
     /// @dev The fill record, after the signature and before any token moves: fill-or-kill
@@ -592,7 +629,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
             // forge-lint: disable-next-line(incorrect-shift)
             uint256 bit = 1 << (nonce & 255);
-            mapping(uint256 => uint256) storage bitmap = nonceBitmap[orderOwner];
+            mapping(uint256 => uint256) storage bitmap = _nonces[orderOwner].bitmap;
             uint256 word = bitmap[nonce >> 8];
             if (word & bit != 0) revert NonceAlreadySpent(uid, orderOwner, nonce);
             bitmap[nonce >> 8] = word | bit;
@@ -633,19 +670,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 fee = _feeOf(t, executed);
         _take(packed, i, executed, fee, batch);
         BatchAccounting.store(BatchAccounting.entry(batch, i), bought);
-        _book(t, i, uid, executed, fee, batch);
+        _book(t, uid, executed, fee, bought, batch);
     }
 
-    /// @dev Books trade `i` (sold + fee in, bought out: checked sums) and emits its `Trade`
-    /// event; the bought amount is already in its ledger entry.
-    function _book(uint256 t, uint256 i, bytes32 uid, uint256 executed, uint256 fee, uint256 batch)
-        internal
-    {
+    /// @dev Books the trade at `t` (sold + fee in, bought out: checked sums) and emits its
+    /// `Trade` event; the caller stored the bought amount in the trade's ledger entry.
+    function _book(
+        uint256 t,
+        bytes32 uid,
+        uint256 executed,
+        uint256 fee,
+        uint256 bought,
+        uint256 batch
+    ) internal {
         bytes32 topic = Trade.selector;
         /// @solidity memory-safe-assembly
         assembly {
             let packed := calldataload(t)
-            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
             let sellIdx := and(shr(192, packed), 0xff)
             let buyIdx := and(shr(200, packed), 0xff)
             let accounts := add(batch, 0xe0) // ACCOUNTS
@@ -777,19 +818,10 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Pass 2 for trade `i` at `t`: pays its bought amount to the receiver (the owner if
-    /// zero), from the contract or straight from the wallet of the trade that pays it.
+    /// @dev Pass 2 for the trade at `t` (ledger entry `entry`) that the contract pays: its bought
+    /// amount to the receiver (the owner if zero), to the wallet or the internal balance.
     /// Pass 1 validated the trade's words and its token index.
-    function _push(uint256 t, uint256 i, uint256 batch) internal {
-        uint256 entry = BatchAccounting.entry(batch, i);
-        uint256 payer = BatchAccounting.load(entry + 0x20);
-        if (payer != 0) {
-            unchecked {
-                // `payer != 0`: pass 1 stored 1 + the index of a trade of the batch.
-                if (!_payDirectFast(t, i, payer - 1, batch)) _payDirect(t, payer - 1, i, batch);
-            }
-            return;
-        }
+    function _push(uint256 t, uint256 entry, uint256 batch) internal {
         uint256 packed = TradeLib.word(t, TradeLib.PACKED);
         address receiver = TradeLib.receiver(t, packed);
         uint256 bought = BatchAccounting.load(entry);
@@ -803,70 +835,80 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Direct payment in assembly: the checks of `_checkDirect`, then Solady's
     /// `safeTransferFrom` (and `balanceOf` around the first direct transfer of a token that no
-    /// wallet pull measured, as `_payDirect`). Returns false, having done nothing, if a check
-    /// fails: `_payDirect` then reverts with the precise error.
-    function _payDirectFast(uint256 t, uint256 i, uint256 payer, uint256 batch)
+    /// wallet pull measured, as `_payDirect`) for the trade at `t` (ledger entry `entry`), paid
+    /// by trade `payer - 1`. Returns false, having done nothing, if a check fails: `_payDirect`
+    /// then reverts with the precise error.
+    function _payDirectFast(uint256 t, uint256 entry, uint256 payer, uint256 batch)
         internal
         returns (bool done)
     {
         bytes4 feeOnTransfer = FeeOnTransferToken.selector;
         /// @solidity memory-safe-assembly
         assembly {
-            let packed := calldataload(t)
-            let bought := mload(add(mload(add(batch, 0x60)), shl(6, i))) // LEDGER entry
-            let p := add(mload(add(batch, 0x40)), mul(payer, 0x120)) // TRADES + payer * SIZE
-            let from := and(calldataload(p), 0xffffffffffffffffffffffffffffffffffffffff)
-            let to := calldataload(add(t, 0x20)) // receiver: pass 1 rejected dirty bits
-            if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
-            let buyIdx := and(shr(200, packed), 0xff)
-            // the payee buys to its wallet (flag bit 2 clear)
-            done := iszero(and(packed, shl(210, 1)))
-            // the payer sells exactly `bought` of the payee's buy token, to someone else
-            done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
-            done := and(done, eq(calldataload(add(p, 0xc0)), bought))
-            done := and(done, iszero(eq(from, to)))
-            if done {
-                let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
-                let account := add(add(batch, 0xe0), shl(8, buyIdx)) // ACCOUNTS
-                // measure unless a wallet pull (WALLET_PULLED) or a direct transfer
-                // (DIRECT_MEASURED) of this token was measured in this batch
-                let measure := iszero(or(mload(add(account, 0x40)), mload(add(account, 0xc0))))
-                let before := 0
-                if measure {
-                    mstore(add(account, 0xc0), 1)
-                    mstore(0x14, to)
-                    mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
-                    before := mul(
-                        mload(0x20),
-                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
-                    )
+            {
+                let packed := calldataload(t)
+                let bought := mload(entry)
+                // `payer` is 1 + the paying trade's index (nonzero): TRADES + (payer - 1) * SIZE
+                let p := add(mload(add(batch, 0x40)), mul(sub(payer, 1), 0x120))
+                let from := and(calldataload(p), 0xffffffffffffffffffffffffffffffffffffffff)
+                let to := calldataload(add(t, 0x20)) // receiver: pass 1 rejected dirty bits
+                if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
+                let buyIdx := and(shr(200, packed), 0xff)
+                // the payee buys to its wallet (flag bit 2 clear)
+                done := iszero(and(packed, shl(210, 1)))
+                // the payer sells exactly `bought` of the payee's buy token, to someone else
+                done := and(done, eq(and(shr(192, calldataload(p)), 0xff), buyIdx))
+                {
+                    // the payer's executed amount; 0 is the whole order (a fill-or-kill payer:
+                    // pass 1 rejected a zero executed amount of a partially fillable one)
+                    let executed := calldataload(add(p, 0xc0))
+                    executed := or(executed, mul(iszero(executed), calldataload(add(p, 0x40))))
+                    done := and(done, eq(executed, bought))
                 }
-                let m := mload(0x40)
-                mstore(0x60, bought)
-                mstore(0x40, to)
-                mstore(0x2c, shl(96, from))
-                mstore(0x0c, 0x23b872dd000000000000000000000000) // `transferFrom(address,address,uint256)`
-                let success := call(gas(), token, 0, 0x1c, 0x64, 0x00, 0x20)
-                if iszero(and(eq(mload(0x00), 1), success)) {
-                    if iszero(lt(or(iszero(extcodesize(token)), returndatasize()), success)) {
-                        mstore(0x00, 0x7939f424) // `TransferFromFailed()`, as Solady
-                        revert(0x1c, 0x04)
+                done := and(done, iszero(eq(from, to)))
+                if done {
+                    let token := calldataload(add(mload(batch), shl(5, buyIdx))) // TOKENS
+                    let account := add(add(batch, 0xe0), shl(8, buyIdx)) // ACCOUNTS
+                    // measure unless a wallet pull (WALLET_PULLED) or a direct transfer
+                    // (DIRECT_MEASURED) of this token was measured in this batch
+                    let measure := iszero(or(mload(add(account, 0x40)), mload(add(account, 0xc0))))
+                    let before := 0
+                    if measure {
+                        mstore(add(account, 0xc0), 1)
+                        mstore(0x14, to)
+                        mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
+                        before := mul(
+                            mload(0x20),
+                            and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                        )
                     }
-                }
-                mstore(0x60, 0)
-                mstore(0x40, m)
-                if measure {
-                    mstore(0x14, to)
-                    mstore(0x00, 0x70a08231000000000000000000000000)
-                    let after := mul(
-                        mload(0x20),
-                        and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
-                    )
-                    // Wrapping on purpose: a balance that shrank never matches `bought`.
-                    if iszero(eq(sub(after, before), bought)) {
-                        mstore(0x00, feeOnTransfer)
-                        mstore(0x04, token)
-                        revert(0x00, 0x24)
+                    let m := mload(0x40)
+                    mstore(0x60, bought)
+                    mstore(0x40, to)
+                    mstore(0x2c, shl(96, from))
+                    mstore(0x0c, 0x23b872dd000000000000000000000000) // `transferFrom(address,address,uint256)`
+                    let success := call(gas(), token, 0, 0x1c, 0x64, 0x00, 0x20)
+                    if iszero(and(eq(mload(0x00), 1), success)) {
+                        if iszero(lt(or(iszero(extcodesize(token)), returndatasize()), success)) {
+                            mstore(0x00, 0x7939f424) // `TransferFromFailed()`, as Solady
+                            revert(0x1c, 0x04)
+                        }
+                    }
+                    mstore(0x60, 0)
+                    mstore(0x40, m)
+                    if measure {
+                        mstore(0x14, to)
+                        mstore(0x00, 0x70a08231000000000000000000000000)
+                        let after := mul(
+                            mload(0x20),
+                            and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20))
+                        )
+                        // Wrapping on purpose: a balance that shrank never matches `bought`.
+                        if iszero(eq(sub(after, before), bought)) {
+                            mstore(0x00, feeOnTransfer)
+                            mstore(0x04, token)
+                            revert(0x00, 0x24)
+                        }
                     }
                 }
             }
@@ -913,7 +955,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             TradeLib.byteAt(payeePacked, TradeLib.FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0
                 || TradeLib.byteAt(payerPacked, TradeLib.SELL_INDEX_SHIFT)
                     != TradeLib.byteAt(payeePacked, TradeLib.BUY_INDEX_SHIFT)
-                || TradeLib.word(p, TradeLib.EXECUTED) != bought || from == receiver
+                || _executedOf(p, TradeLib.byteAt(payerPacked, TradeLib.FLAGS_SHIFT)) != bought
+                || from == receiver
         ) revert InvalidDirectPayment(payer, payee);
     }
 
@@ -995,14 +1038,14 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 || order.flags > OrderLib.ALL_FLAGS
         ) return (OrderStatus.Invalid, 0);
         uint256 nonce = order.nonce;
-        if (nonce < nonceFloor[order.owner]) return (OrderStatus.Cancelled, 0);
+        if (nonce < _nonces[order.owner].floor) return (OrderStatus.Cancelled, 0);
         uint256 remaining = sellAmount;
         if (order.flags & OrderLib.PARTIALLY_FILLABLE != 0) {
             uint256 filled = filledAmount[uid];
             if (filled == type(uint256).max) return (OrderStatus.Cancelled, 0);
             if (filled >= sellAmount) return (OrderStatus.Filled, 0);
             remaining = sellAmount - filled;
-        } else if ((nonceBitmap[order.owner][nonce >> 8] >> (nonce & 255)) & 1 != 0) {
+        } else if ((_nonces[order.owner].bitmap[nonce >> 8] >> (nonce & 255)) & 1 != 0) {
             return (OrderStatus.NonceSpent, 0);
         }
         // forge-lint: disable-next-line(block-timestamp)

@@ -54,7 +54,8 @@ interface ISettlement {
         uint256 buyAmount;
         uint256 feeAmount;
         uint256 nonce;
-        /// @dev Sold amount for this fill, fee excluded. Fill-or-kill: must equal `sellAmount`.
+        /// @dev Sold amount for this fill, fee excluded. Fill-or-kill: `sellAmount`, or 0 for
+        /// the same (the cheaper calldata; `crossbook.settlement.build_batch` encodes 0).
         uint256 executedSellAmount;
         bytes32 r;
         bytes32 s;
@@ -137,7 +138,8 @@ interface ISettlement {
     error OrderExpired(bytes32 orderUid, uint32 validTo);
     /// @notice The order's nonce is below the owner's nonce floor (cancelled).
     error NonceBelowFloor(bytes32 orderUid, uint256 nonce, uint256 floor);
-    /// @notice The trade executes nothing.
+    /// @notice The trade executes nothing (a partially fillable order's executed amount is 0;
+    /// for a fill-or-kill order 0 encodes the whole `sellAmount`).
     error ZeroExecutedAmount(bytes32 orderUid);
     /// @notice A fill-or-kill order must execute exactly its `sellAmount`.
     error FillOrKillAmount(bytes32 orderUid, uint256 executedSellAmount, uint256 sellAmount);

@@ -20,7 +20,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from crossbook.errors import CrossbookError
-from crossbook.order import Order
+from crossbook.order import Order, OrderFlags
 from crossbook.signing import ECDSA_SIGNATURE_LENGTH, SigningScheme
 
 
@@ -182,9 +182,14 @@ def _trade(f: Fill, index: dict[str, int], payee: int, signatures: list[bytes]) 
         | v << _V_SHIFT
         | payee << _PAYEE_SHIFT
     )
+    # A fill-or-kill order executes its whole sell amount, encoded as 0: a zero word costs 4
+    # gas a byte of calldata instead of 16 (the contract reads 0 as `sellAmount` for it).
+    executed = f.executed_sell
+    if not o.flags & OrderFlags.PARTIALLY_FILLABLE and executed == o.sell_amount:
+        executed = 0
     return (
         packed, o.receiver, o.sell_amount, o.buy_amount, o.fee_amount, o.nonce,
-        f.executed_sell, r, s,
+        executed, r, s,
     )  # fmt: skip
 
 

@@ -57,6 +57,16 @@ def test_trade_words_pack_the_order_fields():
     assert prices == [PRICES[t.lower()] for t in tokens]
 
 
+def test_fill_or_kill_whole_order_encodes_executed_as_zero():
+    """A zero word is cheaper calldata; the contract reads 0 as the whole order for
+    fill-or-kill only (a partially fillable trade keeps its amount: see the test above)."""
+    fill = _fill(0, True)
+    assert not fill.order.partially_fillable and fill.executed_sell == fill.order.sell_amount
+    (trade,) = build_batch([fill], PRICES).args()[2]
+    assert trade[6] == 0
+    assert trade[2] == fill.order.sell_amount
+
+
 def test_ecdsa_signature_must_be_65_bytes():
     fill = _fill(0, True)
     compact = Fill(fill.order, fill.signature[:64], fill.executed_sell)

@@ -286,6 +286,53 @@ contract SettlementSettleTest is SettlementBase {
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 0)));
     }
 
+    /// @dev A fill-or-kill trade may encode its executed amount as 0 (cheaper calldata): the
+    /// whole order fills, on the fast path, through the contract and paid directly, and its
+    /// nonce is spent.
+    function test_settle_fillOrKillZeroExecutedIsTheWholeOrder() public {
+        _settleZeroExecutedPair(false);
+    }
+
+    function test_settle_fillOrKillZeroExecutedPaidDirectly() public {
+        _settleZeroExecutedPair(true);
+    }
+
+    function _settleZeroExecutedPair(bool direct) internal {
+        (TradeSpec[] memory trades, ISettlement.Order memory a, ISettlement.Order memory b) =
+            _crossingPair(0, 0);
+        trades[0].executedSellAmount = 0;
+        trades[1].executedSellAmount = 0;
+        if (direct) _pairDirect(trades, 0, 1);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        assertEq(tokenA.balanceOf(alice), 899e18);
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenB.balanceOf(bob), 900e18);
+        assertEq(tokenA.balanceOf(bob), 100e18);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
+        // replay: the nonce bit is spent like for an explicit full amount
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
+    }
+
+    /// @dev The same on the general (Solidity) path: a pre-signed fill-or-kill order.
+    function test_settle_fillOrKillZeroExecutedPreSigned() public {
+        (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
+        vm.prank(alice);
+        settlement.setPreSignature(_uid(a), true);
+        trades[0] = _trade(a, 0, 1, 0, SCHEME_PRESIGN, "");
+        trades[1].executedSellAmount = 0;
+        _pairDirect(trades, 0, 1);
+        _settle(_tokensAB(), _prices(1, 1), trades);
+        assertEq(tokenB.balanceOf(alice), 100e18);
+        assertEq(tokenA.balanceOf(bob), 100e18);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
+    }
+
     function test_settle_sameTokenIndex() public {
         ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
