@@ -171,15 +171,18 @@ class HybridClient:
         max_levels: int = MAX_LEVELS,
         to: str | None = None,
         deadline_seconds: int = 600,
+        deadline: int | None = None,
     ) -> SwapResult:
-        """Quote, approve the input (unlimited, once), send with a limit ``slippage_bps`` off."""
+        """Quote, approve the input (unlimited, once), send with a limit ``slippage_bps`` off,
+        valid until ``deadline`` (unix seconds; default: latest block + ``deadline_seconds``)."""
         if not 0 <= slippage_bps < BPS:
             raise RouterError(f"slippage {slippage_bps} bps is outside 0..9999")
         sender = Web3.to_checksum_address(sender)
         quoted = self.quote(buy_base, amount, exact_out, max_levels)
         levels = quoted.levels
         token_in = self.spec.quote if buy_base else self.spec.base
-        deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + deadline_seconds
+        if deadline is None:
+            deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + deadline_seconds
         recipient = Web3.to_checksum_address(to or sender)
         if exact_out:
             limit = quoted.amount_in * (BPS + slippage_bps) // BPS
