@@ -83,6 +83,10 @@ KNOWN_FLAGS: Final = int(
 # ---------------------------------------------------------------- field checks
 
 
+#: input string -> checksummed address, for inputs `_address` already accepted
+_VALID_ADDRESSES: dict[str, str] = {}
+
+
 @lru_cache(maxsize=65_536)
 def _checksum(lower_hex: str) -> str:
     # EIP-55 by hand: eth_utils' to_checksum_address re-validates its input and costs
@@ -98,6 +102,12 @@ def _address(
     value: object, name: str, *, allow_zero: bool, error: type[ValueError] = InvalidOrder
 ) -> str:
     """`value` as a checksummed address; a mixed-case input must already be checksummed."""
+    if isinstance(value, str):
+        # the same owners and tokens arrive again and again: an input already checked once is
+        # looked up (only valid inputs are remembered; the zero address check still applies)
+        known = _VALID_ADDRESSES.get(value)
+        if known is not None and (allow_zero or known != ZERO_ADDRESS):
+            return known
     if not isinstance(value, str) or _ADDRESS_RE.fullmatch(value) is None:
         raise error(
             f"{name} {value!r} is not an address: pass a string of 0x followed by 40 hex digits"
@@ -111,6 +121,9 @@ def _address(
         )
     if not allow_zero and checksummed == ZERO_ADDRESS:
         raise error(f"{name} is the zero address: pass a real account or token address")
+    if len(_VALID_ADDRESSES) >= 65_536:
+        _VALID_ADDRESSES.clear()
+    _VALID_ADDRESSES[value] = checksummed
     return checksummed
 
 
