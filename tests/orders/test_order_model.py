@@ -371,3 +371,22 @@ def test_from_json_rejects_missing_and_unknown_fields() -> None:
         Order.from_json_dict(data)
     with pytest.raises(InvalidOrder, match="must be a JSON object"):
         Order.from_json_dict([])  # type: ignore[arg-type]
+
+
+def test_an_address_seen_before_is_still_checked_for_zero_and_checksum() -> None:
+    """`_address` remembers inputs it accepted; that must not let a wrong checksum or a zero
+    owner through on a later order."""
+    owner = "0x" + "ab" * 20
+    good = Order(owner=owner, sell_token="0x" + "22" * 20, buy_token="0x" + "33" * 20,
+                 sell_amount=1, buy_amount=1, valid_to=1, nonce=0)  # fmt: skip
+    assert good.owner == to_checksum_address(owner)
+    # the same address with a case flipped: mixed case with a wrong checksum
+    checksummed = to_checksum_address(owner)
+    flipped = checksummed[:2] + checksummed[2].swapcase() + checksummed[3:]
+    assert flipped[2:] not in (flipped[2:].lower(), flipped[2:].upper())  # mixed case
+    with pytest.raises(InvalidOrder, match="checksum"):
+        dataclasses.replace(good, owner=flipped)
+    zero = "0x" + "00" * 20
+    assert dataclasses.replace(good, receiver=zero).receiver == zero  # allowed, now remembered
+    with pytest.raises(InvalidOrder, match="zero address"):
+        dataclasses.replace(good, owner=zero)
