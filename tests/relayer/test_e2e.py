@@ -25,7 +25,7 @@ from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
 from crossbook.relayer.service import build
 from crossbook.relayer.settings import RelayerSettings
-from crossbook.relayer.submitter import TRADE_TOPIC
+from crossbook.relayer.settlement_events import TRADE as TRADE_TOPIC
 from tests.relayer.helpers import free_port, order_body, serve
 
 pytestmark = pytest.mark.devnet

@@ -28,7 +28,7 @@ from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
 from crossbook.relayer.matching import BookOrder, Market, match_market
-from crossbook.relayer.submitter import TRADE_TOPIC
+from crossbook.relayer.settlement_events import TRADE as TRADE_TOPIC
 from crossbook.signing import sign_order
 
 

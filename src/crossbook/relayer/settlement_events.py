@@ -98,6 +98,17 @@ def _checksum(value: int) -> str:
     return Web3.to_checksum_address(value.to_bytes(20, "big"))
 
 
+def decode_trade_data(data: bytes) -> tuple[str, str, int, int, int]:
+    """The data words of a `Trade` event: (sellToken, buyToken, sold, bought, fee); used for
+    raw logs here and for receipts by the submitter."""
+    if len(data) != 160 or any(data[0:12]) or any(data[32:44]):
+        raise ChainReadError(f"malformed Trade event data: {len(data)} bytes, 0x{data.hex()[:80]}")
+    sell, buy, sold, bought, fee = (
+        int.from_bytes(data[i : i + 32], "big") for i in range(0, 160, 32)
+    )
+    return _checksum(sell), _checksum(buy), sold, bought, fee
+
+
 def _uid(topic: str) -> str:
     return "0x" + topic[2:].lower().rjust(64, "0")
 
@@ -114,11 +125,11 @@ def decode_log(entry: dict[str, Any]) -> SettlementEvent | None:
     )
     kind, data = topics[0].lower(), str(entry["data"])
     if kind == TRADE:
-        sell, buy, sold, bought, fee = _words(data, 5, "Trade")
+        sell, buy, sold, bought, fee = decode_trade_data(bytes.fromhex(data[2:]))
         return ChainTrade(
             tx_hash=place.tx_hash, log_index=place.log_index, block_number=place.block_number,
-            order_uid=_uid(topics[1]), owner=_address(topics[2]), sell_token=_address(sell),
-            buy_token=_address(buy), sold=sold, bought=bought, fee=fee,
+            order_uid=_uid(topics[1]), owner=_address(topics[2]), sell_token=sell,
+            buy_token=buy, sold=sold, bought=bought, fee=fee,
         )  # fmt: skip
     if kind == ORDER_CANCELLED:
         _words(data, 0, "OrderCancelled")

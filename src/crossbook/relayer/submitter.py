@@ -59,6 +59,8 @@ from crossbook.relayer.matching import (
 )
 from crossbook.relayer.reconcile import EventFollower
 from crossbook.relayer.routing import PoolQuotes, route_residual
+from crossbook.relayer.settlement_events import TRADE as TRADE_TOPIC
+from crossbook.relayer.settlement_events import decode_trade_data
 from crossbook.relayer.store import ChainTrade, Row, book_order, legs_of, row_order
 from crossbook.settlement import BookLeg, Fill, PoolLeg, build_batch
 from crossbook.signing import SigningScheme
@@ -67,7 +69,6 @@ log = logging.getLogger("crossbook.relayer.submitter")
 UNRECORDED_TX_GRACE_S = 10.0
 #: Gas per fill assumed until a simulation has measured it (a fill from a cold wallet).
 INITIAL_GAS_PER_FILL = 45_000
-TRADE_TOPIC = "0x" + keccak(b"Trade(bytes32,address,address,address,uint256,uint256,uint256)").hex()
 
 
 #: a batch with fewer fills does not size the next batches (its fixed costs would distort)
@@ -94,16 +95,6 @@ def error_table(abi: Sequence[Any]) -> dict[bytes, tuple[str, list[str], list[st
 def checksum(raw: bytes) -> str:
     """EIP-55 form of a 20-byte address (cached: a batch repeats owners and tokens)."""
     return Web3.to_checksum_address(raw)
-
-
-def decode_trade_data(data: bytes) -> tuple[str, str, int, int, int]:
-    """The data words of a `Trade` event: (sellToken, buyToken, sold, bought, fee)."""
-    if len(data) != 160 or any(data[0:12]) or any(data[32:44]):
-        raise ChainReadError(f"malformed Trade event data: {len(data)} bytes, 0x{data.hex()[:80]}")
-    return (
-        checksum(data[12:32]), checksum(data[44:64]), int.from_bytes(data[64:96], "big"),
-        int.from_bytes(data[96:128], "big"), int.from_bytes(data[128:160], "big"),
-    )  # fmt: skip
 
 
 def revert_data(exc: Exception) -> bytes:
