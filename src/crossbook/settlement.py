@@ -74,6 +74,9 @@ class Batch:
     pool_legs: list[tuple[Any, ...]] = field(default_factory=list)
     book_legs: list[tuple[Any, ...]] = field(default_factory=list)
     signatures: list[bytes] = field(default_factory=list)
+    #: trades whose sold tokens go straight to a counterpart's wallet (see `_direct_payees`):
+    #: one token transfer instead of two, so the relayer's gas model prices them apart
+    direct_trades: int = 0
 
     @property
     def has_legs(self) -> bool:
@@ -141,7 +144,7 @@ def build_batch(
          leg.limit_tick, leg.max_lots, leg.min_take_lots, leg.max_steps)
         for leg in book_legs
     ]  # fmt: skip
-    return Batch(tokens, prices, trades, pools, books, signatures)
+    return Batch(tokens, prices, trades, pools, books, signatures, len(payees))
 
 
 # Bit offsets of `ISettlement.TradeData.packed` (owner is bits 0..159).

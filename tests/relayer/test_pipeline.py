@@ -84,6 +84,42 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
 
 
 @pytest.mark.devnet
+def test_a_settle_transaction_carries_the_access_list_of_its_simulation(tmp_path: Path) -> None:
+    """The tokens' slots a batch touches are listed (each saves 100 gas over a cold access),
+    the relayer's own account and the settlement contract (warm anyway, and with too few
+    slots here to pay for the 2,400 an entry costs) are not, and the simulation's gas is
+    what the receipt says."""
+    import httpx
+
+    with approved_devnet(tmp_path / "manifests") as dn:
+        relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", route_pools=False,
+                                         route_books=False))  # fmt: skip
+        with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            uids = [client.post("/v1/orders", json=body).json()["uid"]
+                    for body in (ask_body(dn, 1), bid_body(dn, 5))]  # fmt: skip
+
+            def filled() -> bool:
+                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
+                           for u in uids)  # fmt: skip
+
+            wait_for(filled, "the pair to fill")
+        batch = relayer.ctx.store.batch(1)
+        assert batch is not None and batch["mined_tx"]
+        tx = dn.w3.eth.get_transaction(batch["mined_tx"])
+        listed = {str(e["address"]).lower(): len(e["storageKeys"]) for e in tx["accessList"]}
+        weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
+        # each token: the payer's balance, its allowance and the payee's balance
+        assert listed.get(weth.lower(), 0) >= 3 and listed.get(usdc.lower(), 0) >= 3
+        assert str(tx["from"]).lower() not in listed
+        assert dn.manifest.address("Settlement").lower() not in listed
+        replay = {"from": tx["from"], "to": tx["to"], "data": "0x" + bytes(tx["input"]).hex()}
+        simulated = dn.node.rpc("eth_createAccessList", [replay, hex(tx["blockNumber"] - 1)])
+        receipt = dn.w3.eth.get_transaction_receipt(tx["hash"])
+        # the simulation ran with the whole list, the transaction with the entries that pay
+        assert int(receipt["gasUsed"]) <= int(simulated["gasUsed"], 16)
+
+
+@pytest.mark.devnet
 def test_batches_are_trimmed_to_the_gas_budget(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -219,10 +255,11 @@ def test_cached_open_orders_follow_every_change_in_the_store(make_ctx: Any) -> N
 
 @pytest.mark.devnet
 def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A node whose blocks hold 8M gas, and a relayer told it may spend 100M: the first batch
-    (sized from the initial guess of gas per fill) runs out of gas in simulation. It is
+    """A node whose blocks hold 8M gas, and a relayer told it may spend 100M (the budget is
+    capped at a block) that guesses a fill at 5k gas before measuring one: the first batch
+    takes all ~600 fills, ~15M gas, and runs out of gas in simulation. It is measured,
     trimmed and re-simulated instead of failing the worker's step for ever, and every order
     settles once."""
     import logging
@@ -232,6 +269,7 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
     from crossbook.devnet import AnvilConfig
 
     pairs = 300  # ~600 fills: more than 8M gas in one batch
+    monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
     with approved_devnet(tmp_path / "manifests", AnvilConfig(gas_limit=8_000_000)) as dn:
         start = dn.w3.eth.block_number + 1
         relayer = build(relayer_settings(

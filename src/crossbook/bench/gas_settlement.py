@@ -4,16 +4,20 @@ Every scenario first settles a warm-up batch of the same shape, then measures a 
 steady state, meaning every maker already holds both tokens (and, for internal balances, both
 internal balances), has approved the settlement contract, and has already used its nonce
 bitmap word. Orders pay no fee; clearing prices make each pair cross exactly, so
-`build_batch` (as for any relayer batch) pays the wallet pairs wallet-to-wallet directly.
+`build_batch` (as for any relayer batch) pays the wallet pairs wallet-to-wallet directly. The
+measured transaction is sent as the relayer sends it, with the EIP-2930 access list of its
+simulation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from web3 import Web3
 from web3.contract import Contract
 
+from crossbook.access_list import worthwhile
 from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import scenario, token_contract
 from crossbook.devnet import Devnet
@@ -100,12 +104,17 @@ def pair_fills(dn: Devnet, makers: list[Maker], nonce: int, flags: int) -> list[
 
 
 def settle(dn: Devnet, fills: list[Fill]) -> int:
+    """Settle `fills` as the relayer sends a batch: with the access list its simulation
+    generated (`crossbook.access_list`)."""
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     batch = build_batch(fills, {weth: WETH_PRICE, usdc: USDC_PRICE})
-    tx = (
-        settlement_contract(dn)
-        .functions.settle(*batch.args())
-        .transact({"from": dn.manifest.roles["relayer"], "gas": 25_000_000})
+    contract, relayer = settlement_contract(dn), dn.manifest.roles["relayer"]
+    call = {"from": relayer, "to": contract.address,
+            "data": contract.encode_abi("settle", list(batch.args()))}  # fmt: skip
+    simulated = dn.node.rpc("eth_createAccessList", [call, "latest"])
+    access_list = worthwhile(simulated["accessList"], to=contract.address, sender=relayer)
+    tx = dn.w3.eth.send_transaction(
+        cast(Any, {**call, "gas": 25_000_000, "accessList": access_list})
     )
     return int(wait_ok(dn.w3, tx, "settle")["gasUsed"])
 

@@ -4,14 +4,15 @@ One thread, behind the single-submitter lock. Every step is persisted before it 
 restart picks up where the last process stopped and never settles an order twice. Up to
 `max_inflight_batches` batches are on their way at once, each with its own transaction at
 consecutive nonces (their orders are disjoint), so a new batch is built while the last one
-waits for its block; a batch is sized to `batch_max_gas` from the gas per fill measured by
-the last simulation:
+waits for its block; a batch is sized to the gas budget (`batch_max_gas`, else 95% of a
+block) by a model of the gas per fill fitted to the recent simulations (`gas_model`):
 
 planned   -> simulate (one execution, against the pending state, so it sees the batches
              still in flight); an order that makes it revert is dropped (the revert's
              custom error names its uid) and the rest re-matched; a batch over the gas
-             budget is trimmed; then the transaction is signed with our own nonce, stored
-             (raw bytes and hash) and only then broadcast.
+             budget is trimmed; then the transaction, with the access list its simulation
+             generated, is signed with our own nonce, stored (raw bytes and hash) and only
+             then broadcast.
 submitted -> wait for a receipt; rebroadcast if the node lost it; after `stuck_after_s`
              replace it at the same nonce with fees raised >= 12.5%.
 mined     -> wait for `confirmations` blocks, re-checking the block is still canonical (a
@@ -40,6 +41,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import RPCEndpoint
 
+from crossbook.access_list import AccessList, worthwhile
 from crossbook.hashing import keccak
 from crossbook.order import Order
 from crossbook.relayer.book_quotes import BookQuotes
@@ -47,6 +49,7 @@ from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.chain import ChainReadError
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import BatchStatus
+from crossbook.relayer.gas_model import FillGasModel
 from crossbook.relayer.lock import SubmitterLock
 from crossbook.relayer.matching import (
     BatchPlan,
@@ -73,6 +76,19 @@ INITIAL_GAS_PER_FILL = 45_000
 
 #: a batch with fewer fills does not size the next batches (its fixed costs would distort)
 _LEARN_MIN_FILLS = 20
+#: a batch is trimmed before its simulation at most this often on the model's word alone
+_PREDICTED_TRIMS = 2
+
+
+def _even(fills: int) -> int:
+    """A fill limit for the matcher, rounded down to an even number (at least 2).
+
+    The matcher takes at most half the limit from each side. With an odd limit one side gets
+    an extra order, and filling it moves the clearing price off the price at which the
+    pairs match exactly: every fill then goes through the contract (two token transfers)
+    instead of paying its counterpart directly (one). Measured in the end-to-end bench:
+    batches cut to an odd size cost about 18.3k gas per fill, even ones 15.3k."""
+    return max(2, fills - fills % 2)
 
 
 class SimulationOutOfGas(Exception):
@@ -146,11 +162,10 @@ class BatchWorker:
         self._last_cut = 0.0
         self._nonce_used_at: dict[int, float] = {}  # batch id -> when its nonce was seen used
         self._watched_at: dict[int, int] = {}  # batch id -> head block of its last receipt check
-        self._gas_per_fill = float(INITIAL_GAS_PER_FILL)  # from the last simulation
+        self.gas_model = FillGasModel(INITIAL_GAS_PER_FILL)  # fitted to the simulations
         self._block_gas_limit: int | None = None
         self._final_checked_at = -1  # head of the last recheck_final
         self._open_orders: dict[str, BookOrder] = {}  # the matcher's view, see open_book_orders
-        self._gas_from_receipt = False  # True once a receipt sized `_gas_per_fill`
         self._orders: dict[str, Order] = {}  # uid -> signed order (immutable)
         self._access_list_rpc = True  # False once the node says it lacks eth_createAccessList
         self.crashed: BaseException | None = None
@@ -222,21 +237,30 @@ class BatchWorker:
             if planned is not None:
                 self.advance(planned, head)  # submit now: the next block may have room
 
-    def gas_budget(self) -> int:
-        """The most gas one settle transaction may use: `batch_max_gas`, else 85% of the
-        block gas limit. (At 90%, Anvil's `eth_createAccessList` ran some batches out of gas
-        that fit the block, and every such batch cost a re-plan and a second simulation.)"""
-        if self.ctx.settings.batch_max_gas is not None:
-            return self.ctx.settings.batch_max_gas
+    def block_gas_limit(self) -> int:
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-        return self._block_gas_limit * 85 // 100
+        return self._block_gas_limit
+
+    def gas_budget(self) -> int:
+        """The most gas (as the receipt counts it) one settle transaction may use:
+        `batch_max_gas`, else 95% of the block gas limit, and never more than a block holds;
+        lower while the gas model's ceiling is (a recent batch needed more than a block's gas
+        before its refunds). The simulation's figure is what the transaction will use (it
+        carries its access list), so the margin covers state that changes in between."""
+        return self.gas_model.ceiling(self._configured_budget())
+
+    def _configured_budget(self) -> int:
+        limit = self.block_gas_limit()
+        if self.ctx.settings.batch_max_gas is not None:
+            return min(self.ctx.settings.batch_max_gas, limit)
+        return limit * 95 // 100
 
     def max_fills(self) -> int:
         """Fills per batch: `batch_max_fills`, and no more than the gas budget holds at the
-        gas per fill the last simulation measured."""
-        by_gas = int((self.gas_budget() - 50_000) / self._gas_per_fill * 0.98)
-        return max(2, min(self.ctx.settings.batch_max_fills, by_gas))
+        model's cheaper rate (a batch of dearer fills is trimmed once its kinds are known)."""
+        by_gas = self.gas_model.max_fills(self.gas_budget())
+        return _even(min(self.ctx.settings.batch_max_fills, by_gas))
 
     def cut(self) -> list[int]:
         orders = self.ctx.store.open_book_orders(self._open_orders)
@@ -386,23 +410,35 @@ class BatchWorker:
 
     def submit(self, batch: Row) -> None:
         store, batch_id = self.ctx.store, int(batch["id"])
+        budget = self.gas_budget()
+        predicted_trims = 0
         for _attempt in range(20):
             built = self._fills(batch_id)
             if built is None:
                 store.fail_batch(batch_id, "every order was dropped by simulation")
                 return
             fills, prices, legs = built
-            call = self._settle_call(fills, prices, legs)
+            call, direct = self._settle_call(fills, prices, legs)
+            other = len(fills) - direct
+            if not legs and len(fills) > 2 and predicted_trims < _PREDICTED_TRIMS:
+                predicted = self.gas_model.predict(direct, other)
+                if predicted > budget:  # dearer fills than the cut assumed: trim before simulating
+                    predicted_trims += 1
+                    smaller = _even(self.gas_model.fills_within(budget, direct, other))
+                    log.info("batch %d: %d fills (%d direct) predicted at %d gas; trimming to %d",
+                             batch_id, len(fills), direct, predicted, smaller)  # fmt: skip
+                    if not self._replan(batch_id, fills, {}, max_fills=smaller):
+                        return
+                    continue
             try:
-                gas = self._simulate(call)
+                gas, access_list = self._simulate(call)
             except SimulationOutOfGas as exc:
-                # more than a block holds: re-planned smaller, like a batch over the budget
+                # it needs more than a block's gas before its refunds: re-planned smaller
                 if legs or len(fills) <= 2:
                     store.fail_batch(batch_id, f"simulation ran out of gas: {exc}"[:500],
                                      penalise=False)  # fmt: skip
                     return
-                smaller = max(2, len(fills) * 3 // 4)
-                self._gas_per_fill = max(self._gas_per_fill, self.gas_budget() / smaller)
+                smaller = self._after_out_of_gas(call, direct, other)
                 log.info("batch %d: %d fills ran out of gas in simulation; trimming to %d",
                          batch_id, len(fills), smaller)  # fmt: skip
                 if not self._replan(batch_id, fills, {}, max_fills=smaller):
@@ -423,17 +459,21 @@ class BatchWorker:
                 if not self._replan(batch_id, fills, dropped):
                     return  # nothing left to settle: the batch failed, its orders reopened
                 continue
-            if not legs:
-                self._learn_gas(gas, len(fills), from_receipt=False)
+            if not legs and len(fills) >= _LEARN_MIN_FILLS:
+                self.gas_model.observe(direct, other, gas)
             log.debug("batch %d: %d fills simulated at %d gas", batch_id, len(fills), gas)
-            if gas <= self.gas_budget() or len(fills) <= 2:
+            # the simulation had less than a block's gas and did not run out: it fits, even
+            # above the ceiling, which only sizes the plans to spare out-of-gas simulations
+            if gas <= self._configured_budget() or len(fills) <= 2:
+                self.gas_model.fitted(self._configured_budget())
                 break
-            # over the budget (the first batches, before a simulation measured a fill): trim
+            # over the budget: trimmed to what this batch's own gas per fill says fits
             if legs:  # a routed batch is planned afresh, with the gas per fill now measured
                 store.fail_batch(batch_id, f"{len(fills)} fills need {gas} gas; over budget",
                                  penalise=False)  # fmt: skip
                 return
-            smaller = max(2, int(len(fills) * self.gas_budget() / gas * 0.97))
+            fit = self.gas_model.fills_within(budget, direct, other, gas)
+            smaller = _even(min(len(fills) - 1, fit * 199 // 200))  # 0.5% below: one trim
             log.info("batch %d: %d fills need %d gas; trimming to %d", batch_id, len(fills),
                      gas, smaller)  # fmt: skip
             if not self._replan(batch_id, fills, {}, max_fills=smaller):
@@ -445,8 +485,26 @@ class BatchWorker:
         base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
         priority = max(int(self.w3.eth.max_priority_fee), 10**9)
         max_fee = min(2 * base_fee + priority, self.ctx.settings.max_gas_price_wei)
-        tx = self._transaction(call, nonce, gas, max_fee, min(priority, max_fee))
+        tx = self._transaction(call, nonce, gas, max_fee, min(priority, max_fee), access_list)
         self._sign_store_send(batch_id, tx, [], first=True)
+
+    def _after_out_of_gas(self, call: dict[str, Any], direct: int, other: int) -> int:
+        """The fills to trim a batch to that ran out of a block's gas in simulation: it is
+        simulated once more with room to spare, which measures its gas (as the receipt would
+        count it). Over a block, the batch was too big for the model (which learns its
+        rates from it); within one, its refunds were what a block could not advance, and
+        the model's ceiling drops below it."""
+        fills = direct + other
+        try:
+            gas, _ = self._simulate(call, cap=4 * self.block_gas_limit())
+        except (SimulationOutOfGas, ContractLogicError):
+            return _even(min(fills * 3 // 4, fills - 1))
+        if fills >= _LEARN_MIN_FILLS:
+            self.gas_model.observe(direct, other, gas)
+        if gas <= self.block_gas_limit() * 99 // 100:
+            self.gas_model.ran_out_of_gas(gas)
+        fit = self.gas_model.fills_within(self.gas_budget(), direct, other, gas)
+        return _even(min(fit, fills - 1))
 
     def _next_nonce(self, batch_id: int) -> int:
         """The chain's pending nonce, or one past the last of our transactions still on their
@@ -460,25 +518,35 @@ class BatchWorker:
         ]
         return max([chain, *ours])
 
-    def _simulate(self, call: dict[str, Any]) -> int:
-        """Gas the settle call uses, from one `eth_createAccessList` against the pending state
-        (`eth_estimateGas` searches, running the call a dozen times). A revert raises
-        ContractLogicError with the revert data, as web3 does; an execution out of gas
-        raises `SimulationOutOfGas`.
+    def _simulate(
+        self, call: dict[str, Any], cap: int | None = None, block: str = "pending"
+    ) -> tuple[int, AccessList]:
+        """Gas the settle call uses and the access list worth sending with it, from one
+        `eth_createAccessList` against `block`, by default the pending state (so it sees the
+        batches still in flight; a replacement is simulated against the latest block, where
+        the transaction it replaces has not run) (`eth_estimateGas` searches,
+        running the call a dozen times). A revert raises ContractLogicError with the revert
+        data, as web3 does; an execution out of gas raises `SimulationOutOfGas`.
 
-        Anvil reports the gas of a second run that has the generated access list, which
-        warms every slot ahead: for a crossing batch that is about 7% below the gas the
-        transaction then uses. Batches are therefore sized from receipts (`_learn_gas`),
-        and the simulation's figure is used only until the first receipt.
+        The gas is that of a run with the generated access list, which is what the
+        transaction carries (less the entries that do not pay, which only lowers it): the
+        figure is what the receipt will say, and sizes the next batches (`gas_model`). The
+        call may use `cap`, by default 99% of a block's gas (the transaction gets the whole
+        block's: the rest is a margin for state that changes before it lands); a batch that
+        runs out of it needs more before its refunds than a transaction can have.
         (`eth_simulateV1` was tried: Anvil 1.7 leaves the intrinsic gas out of its figure and
         stalled for 30 s on a 1,700-fill batch.)"""
+        call = {**call, "gas": hex(cap or self.block_gas_limit() * 99 // 100)}
         if self._access_list_rpc:
             reply = self.w3.provider.make_request(
-                RPCEndpoint("eth_createAccessList"), [call, "pending"]
+                RPCEndpoint("eth_createAccessList"), [call, block]
             )
             error = reply.get("error")
             if error is None:
-                return int(reply["result"]["gasUsed"], 16)
+                result = reply["result"]
+                listed = worthwhile(result.get("accessList") or [], to=call["to"],
+                                    sender=call["from"])  # fmt: skip
+                return int(result["gasUsed"], 16), listed
             message = str(error.get("message", ""))
             if error.get("code") == 3 or "revert" in message:
                 raise ContractLogicError(message, data=error.get("data"))
@@ -487,16 +555,7 @@ class BatchWorker:
             if error.get("code") != -32601:  # anything but "method not found"
                 raise ChainReadError(f"eth_createAccessList failed: {error}")
             self._access_list_rpc = False
-        return int(self.w3.eth.estimate_gas(cast(Any, call), "pending"))
-
-    def _learn_gas(self, gas: int, fills: int, *, from_receipt: bool) -> None:
-        """The gas per fill that sizes the next batches, from a batch without legs of at least
-        `_LEARN_MIN_FILLS` fills (a small or routed batch's fixed costs would distort it):
-        from its receipt, or from its simulation until a receipt has been seen."""
-        if fills < _LEARN_MIN_FILLS or (self._gas_from_receipt and not from_receipt):
-            return
-        self._gas_per_fill = max((gas - 21_000) / fills, 1.0)
-        self._gas_from_receipt = self._gas_from_receipt or from_receipt
+        return int(self.w3.eth.estimate_gas(cast(Any, call), cast(Any, block))), []
 
     def _exclude_odd_books(self, data: bytes, legs: Sequence[PoolLeg | BookLeg]) -> None:
         """A book leg that failed with `FeeOnTransferToken` will fail again whatever the book
@@ -517,33 +576,35 @@ class BatchWorker:
 
     def _settle_call(
         self, fills: list[Fill], prices: dict[str, int], legs: Sequence[PoolLeg | BookLeg] = ()
-    ) -> dict[str, Any]:
-        """`settle` calldata, encoded once (see `calldata.Encoder`): web3's contract-function
-        path re-encodes on every estimate and build, and eth-abi's validation of every value
-        was most of the submitter's time for batches of a thousand fills."""
+    ) -> tuple[dict[str, Any], int]:
+        """`settle` calldata, encoded once (see `calldata.Encoder`), and how many of its trades
+        pay their counterpart directly: web3's contract-function path re-encodes on every
+        estimate and build, and eth-abi's validation of every value was most of the
+        submitter's time for batches of a thousand fills."""
         if legs:
-            data = self._legs_selector + self._legs_encoder.encode(
-                build_batch(
-                    fills,
-                    prices,
-                    pool_legs=[g for g in legs if isinstance(g, PoolLeg)],
-                    book_legs=[g for g in legs if isinstance(g, BookLeg)],
-                ).legs_args()
+            batch = build_batch(
+                fills,
+                prices,
+                pool_legs=[g for g in legs if isinstance(g, PoolLeg)],
+                book_legs=[g for g in legs if isinstance(g, BookLeg)],
             )
+            data = self._legs_selector + self._legs_encoder.encode(batch.legs_args())
         else:
-            data = self._settle_selector + self._settle_encoder.encode(
-                build_batch(fills, prices).args()
-            )
-        return {"from": self.account.address, "to": self.settlement.address,
+            batch = build_batch(fills, prices)
+            data = self._settle_selector + self._settle_encoder.encode(batch.args())
+        call = {"from": self.account.address, "to": self.settlement.address,
                 "data": "0x" + data.hex()}  # fmt: skip
+        return call, batch.direct_trades
 
     def _transaction(
-        self, call: dict[str, Any], nonce: int, gas: int, max_fee: int, priority: int
-    ) -> dict[str, Any]:
+        self, call: dict[str, Any], nonce: int, gas: int, max_fee: int, priority: int,
+        access_list: AccessList,
+    ) -> dict[str, Any]:  # fmt: skip
         return {
             "to": call["to"], "data": call["data"], "value": 0, "type": 2, "nonce": nonce,
             "gas": self._gas_limit(gas), "maxFeePerGas": max_fee,
             "maxPriorityFeePerGas": priority, "chainId": self.ctx.domain.chain_id,
+            "accessList": access_list,
         }  # fmt: skip
 
     def _gas_limit(self, estimate: int) -> int:
@@ -639,12 +700,6 @@ class BatchWorker:
                 block_number=int(receipt["blockNumber"]),
                 gas_used=int(receipt["gasUsed"]),
             )
-            if not legs_of(batch):
-                trades = sum(
-                    1 for entry in receipt["logs"]
-                    if entry["topics"] and "0x" + bytes(entry["topics"][0]).hex() == TRADE_TOPIC
-                )  # fmt: skip
-                self._learn_gas(int(receipt["gasUsed"]), trades, from_receipt=True)
             return True
         if nonce_used:
             # Anvil can report the new nonce a moment before the receipt of the tx that used
@@ -680,13 +735,14 @@ class BatchWorker:
         built = self._fills(int(batch["id"]))
         if built is None:
             return
-        call = self._settle_call(*built)
+        call, _direct = self._settle_call(*built)
         try:
-            gas = int(self.w3.eth.estimate_gas(cast(Any, call)))
-        except ContractLogicError as exc:  # e.g. the stuck tx's orders changed on chain
-            log.warning("batch %d: not bumping, simulation reverts: %s", batch["id"], exc)
+            gas, access_list = self._simulate(call, block="latest")
+        except (ContractLogicError, SimulationOutOfGas) as exc:  # the orders changed on chain
+            log.warning("batch %d: not bumping, simulation fails: %s", batch["id"], exc)
             return
-        new_tx = self._transaction(call, int(batch["tx_nonce"]), gas, max_fee, priority)
+        new_tx = self._transaction(call, int(batch["tx_nonce"]), gas, max_fee, priority,
+                                   access_list)  # fmt: skip
         self._sign_store_send(int(batch["id"]), new_tx, hashes, first=False)
 
     # ------------------------------------------------------------ mined -> final
