@@ -48,8 +48,11 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     /// @dev Accrued fees (a take writes only the one of the token its taker paid).
     uint256 internal _baseFees;
     uint256 internal _quoteFees;
-    /// @dev Maker balances per token: one mapping each, so a balance is one hash away.
+    /// @dev Maker balances per token: one mapping each, so a balance is one hash away. Written
+    /// through the reference `_balances` returns, which slither does not follow.
+    // slither-disable-next-line uninitialized-state
     mapping(address owner => uint256) internal _baseBalances;
+    // slither-disable-next-line uninitialized-state
     mapping(address owner => uint256) internal _quoteBalances;
 
     /*//////////////////////////////////////////////////////////////
@@ -249,8 +252,8 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderBook
     function claimToBalance(OrderId[] calldata ids) external nonReentrant returns (uint256 lots) {
-        uint256 baseProceeds;
-        uint256 quoteProceeds;
+        uint256 baseProceeds = 0;
+        uint256 quoteProceeds = 0;
         for (uint256 i; i < ids.length; ++i) {
             OrderId id = ids[i];
             if (!id.isValid()) continue;
