@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {SSTORE2} from "solady/utils/SSTORE2.sol";
 
 import {IBookFactory} from "../interfaces/IBookFactory.sol";
 import {MarketId} from "../types/BookIds.sol";
@@ -9,6 +10,10 @@ import {OrderBook} from "./OrderBook.sol";
 
 /// @title BookFactory
 /// @notice Creates one `OrderBook` per market, at a CREATE2 address salted by the market id.
+/// @dev The book's creation code lives in a data contract written by the constructor (solady
+/// `SSTORE2`), not in this contract's runtime code: embedded, the book's ~22.8 KB of init
+/// code (with maker balances) put the factory over the 24,576-byte limit (EIP-170). The
+/// CREATE2 init code, and so every book's address, is the same as with `new OrderBook{salt}`.
 contract BookFactory is IBookFactory, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -23,6 +28,9 @@ contract BookFactory is IBookFactory, Ownable2Step {
     /// @inheritdoc IBookFactory
     address public feeRecipient;
     address[] internal _books;
+
+    /// @dev The data contract holding `type(OrderBook).creationCode`.
+    address internal immutable _BOOK_CODE;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -42,6 +50,7 @@ contract BookFactory is IBookFactory, Ownable2Step {
     constructor(address initialOwner, address initialFeeRecipient, uint24 takerFeePpm_, int24 makerFeePpm_)
         Ownable(initialOwner)
     {
+        _BOOK_CODE = SSTORE2.write(type(OrderBook).creationCode);
         _setFeeRecipient(initialFeeRecipient);
         _setFees(takerFeePpm_, makerFeePpm_);
     }
@@ -61,9 +70,14 @@ contract BookFactory is IBookFactory, Ownable2Step {
         if (existing != address(0)) revert BookExists(market, existing);
         uint24 takerFee = takerFeePpm;
         int24 makerFee = makerFeePpm;
-        book = address(
-            new OrderBook{salt: MarketId.unwrap(market)}(base, quote, tickSize, lotSize, minLots, takerFee, makerFee)
+        bytes memory initCode = abi.encodePacked(
+            SSTORE2.read(_BOOK_CODE), abi.encode(base, quote, tickSize, lotSize, minLots, takerFee, makerFee)
         );
+        bytes32 salt = MarketId.unwrap(market);
+        assembly ("memory-safe") {
+            book := create2(0, add(initCode, 0x20), mload(initCode), salt)
+        }
+        if (book == address(0)) revert BookDeploymentFailed(market);
         bookOf[market] = book;
         _books.push(book);
         emit BookCreated(market, book, base, quote, tickSize, lotSize, minLots, takerFee, makerFee);

@@ -17,7 +17,8 @@ import {OrderId, OrderIdLib} from "../types/BookIds.sol";
 /// logic; this contract routes, prices and moves tokens. Fees are taken in the token the
 /// taker pays (which is the token the maker receives), so maker rebates are funded by the
 /// same take's taker fee and every take settles its fees on the spot: the book's balance of
-/// each token is always exactly open escrow + unclaimed maker proceeds + accrued fees.
+/// each token is always exactly open escrow + unclaimed maker proceeds + accrued fees + maker
+/// balances (deposits, and what `...FromBalance` / `...ToBalance` calls credited).
 contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     using SafeTransferLib for address;
     using LevelQueue for LevelQueue.Queue;
@@ -47,6 +48,12 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     /// @dev Accrued fees (a take writes only the one of the token its taker paid).
     uint256 internal _baseFees;
     uint256 internal _quoteFees;
+    /// @dev Maker balances per token: one mapping each, so a balance is one hash away. Written
+    /// through the reference `_balances` returns, which slither does not follow.
+    // slither-disable-next-line uninitialized-state
+    mapping(address owner => uint256) internal _baseBalances;
+    // slither-disable-next-line uninitialized-state
+    mapping(address owner => uint256) internal _quoteBalances;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -110,23 +117,55 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         nonReentrant
         returns (OrderId id, uint64 takenLots)
     {
+        Fill memory f = Fill(0, 0, 0, 0, false);
+        uint256 escrow;
+        (id, escrow) = _place(f, side, tick, lots, kind, expiry, maxSteps);
+        takenLots = f.lots;
+        _settle(side, f, escrow);
+    }
+
+    /// @inheritdoc IOrderBook
+    function placeFromBalance(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
+        external
+        nonReentrant
+        returns (OrderId id, uint64 takenLots)
+    {
+        Fill memory f = Fill(0, 0, 0, 0, false);
+        uint256 escrow;
+        (id, escrow) = _place(f, side, tick, lots, kind, expiry, maxSteps);
+        takenLots = f.lots;
+        (uint256 paid, uint256 received) = _chargeTakerFee(side, f);
+        bool bid = side == Side.Bid;
+        uint256 debit = paid + escrow;
+        if (debit != 0) _debit(bid, debit);
+        if (received != 0) _credit(msg.sender, !bid, received);
+    }
+
+    /// @dev The checks, matching and resting of `place` and `placeFromBalance`; `f` (zero on
+    /// entry) gets what matched. Moves no token: returns the escrow of the resting part.
+    function _place(
+        Fill memory f,
+        Side side,
+        uint16 tick,
+        uint32 lots,
+        OrderKind kind,
+        uint40 expiry,
+        uint32 maxSteps
+    ) internal returns (OrderId id, uint256 escrow) {
         if (tick == 0) revert InvalidTick(tick);
         if (lots == 0) revert ZeroLots();
         bool rests = kind == OrderKind.GoodTillCancelled || kind == OrderKind.PostOnly;
         if (rests && lots < minLots) revert OrderTooSmall(lots, minLots);
         // forge-lint: disable-next-line(block-timestamp)
         if (expiry != 0 && (!rests || expiry <= block.timestamp)) revert InvalidExpiry(expiry);
-        Fill memory f = Fill(0, 0, 0, 0, false);
         if (kind == OrderKind.PostOnly) {
             (uint16 best, bool crosses) = _crossing(side, tick);
             if (crosses) revert PostOnlyWouldCross(tick, best);
         } else {
             if (maxSteps == 0) revert ZeroSteps();
             _match(f, side, tick, lots, maxSteps);
-            takenLots = f.lots;
             if (kind == OrderKind.FillOrKill && f.lots < lots) revert InsufficientFill(f.lots, lots);
         }
-        uint256 escrow = 0;
         // `f.lots <= lots`: matching never takes more than asked.
         uint32 rest = lots - uint32(f.lots);
         if (rests && rest != 0) {
@@ -138,7 +177,6 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             id = _rest(side, tick, rest, expiry);
             escrow = side == Side.Bid ? uint256(rest) * priceOf(tick) : uint256(rest) * lotSize;
         }
-        _settle(side, f, escrow);
     }
 
     /// @inheritdoc IOrderBook
@@ -160,16 +198,40 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @inheritdoc IOrderBook
     function cancel(OrderId id, uint32 maxLots, uint32 holeHint_) external nonReentrant returns (uint32 lots) {
-        if (!id.isValid() || id.tick() == 0) revert OrderNotFound(id);
-        Side side = Side(id.side());
-        uint16 tick = id.tick();
         address owner;
+        uint256 refund;
+        (owner, lots, refund) = _cancel(id, maxLots, holeHint_);
+        (id.side() == uint8(Side.Bid) ? quote : base).safeTransfer(owner, refund);
+    }
+
+    /// @inheritdoc IOrderBook
+    function cancelToBalance(OrderId id, uint32 maxLots, uint32 holeHint_)
+        external
+        nonReentrant
+        returns (uint32 lots)
+    {
+        address owner;
+        uint256 refund;
+        (owner, lots, refund) = _cancel(id, maxLots, holeHint_);
+        // Reaping an expired order is `cancel`'s job: only the owner chooses where its refund goes.
+        if (owner != msg.sender) revert NotOrderOwner(msg.sender, owner);
+        _credit(owner, id.side() == uint8(Side.Bid), refund);
+    }
+
+    /// @dev Cancels in the queue, clears the tick's bit if the level emptied, emits; returns
+    /// who gets the `refund` (exactly the cancelled lots' escrow) without paying it.
+    function _cancel(OrderId id, uint32 maxLots, uint32 holeHint_)
+        internal
+        returns (address owner, uint32 lots, uint256 refund)
+    {
+        if (!id.isValid() || id.tick() == 0) revert OrderNotFound(id);
         bool nowEmpty;
         (owner, lots, nowEmpty) = _queues[OrderId.unwrap(id) >> 32].cancel(id, msg.sender, maxLots, holeHint_);
-        if (nowEmpty) _bitmap(side).clear(tick);
-        uint256 refund = side == Side.Bid ? uint256(lots) * priceOf(tick) : uint256(lots) * lotSize;
+        // The side and tick are read from `id` again: fewer stack slots for the legacy pipeline.
+        bool bid = id.side() == uint8(Side.Bid);
+        if (nowEmpty) _bitmap(bid ? Side.Bid : Side.Ask).clear(id.tick());
+        refund = bid ? uint256(lots) * priceOf(id.tick()) : uint256(lots) * lotSize;
         emit OrderCancelled(id, owner, lots);
-        (side == Side.Bid ? quote : base).safeTransfer(owner, refund);
     }
 
     /// @inheritdoc IOrderBook
@@ -189,6 +251,29 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderBook
+    function claimToBalance(OrderId[] calldata ids) external nonReentrant returns (uint256 lots) {
+        uint256 baseProceeds = 0;
+        uint256 quoteProceeds = 0;
+        for (uint256 i; i < ids.length; ++i) {
+            OrderId id = ids[i];
+            if (!id.isValid()) continue;
+            (address owner, uint32 claimed) = _queues[OrderId.unwrap(id) >> 32].claim(id.index());
+            if (claimed == 0) continue;
+            if (owner != msg.sender) revert NotOrderOwner(msg.sender, owner);
+            lots += claimed;
+            bool ask = id.side() == uint8(Side.Ask);
+            uint256 proceeds = uint256(claimed) * _makerUnit(ask ? priceOf(id.tick()) : lotSize);
+            emit OrderClaimed(id, owner, claimed, proceeds);
+            if (ask) quoteProceeds += proceeds;
+            else baseProceeds += proceeds;
+        }
+        if (lots == 0 && ids.length != 0) revert NothingToClaim(ids[0]);
+        // One write (and one event) per token, however many orders.
+        if (baseProceeds != 0) _credit(msg.sender, false, baseProceeds);
+        if (quoteProceeds != 0) _credit(msg.sender, true, quoteProceeds);
+    }
+
+    /// @inheritdoc IOrderBook
     function collectFees() external nonReentrant {
         address recipient = IBookFactory(factory).feeRecipient();
         uint256 baseFees = _baseFees;
@@ -202,6 +287,37 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             emit FeesCollected(recipient, quote, quoteFees);
             quote.safeTransfer(recipient, quoteFees);
         }
+    }
+
+    // ---------------------------- maker balances ---------------------------
+
+    /// @inheritdoc IOrderBook
+    function deposit(address token, uint256 amount) external nonReentrant {
+        bool isQuote = _isQuote(token);
+        if (amount == 0) revert ZeroAmount();
+        _pull(token, amount);
+        // After the pull (its amount is measured first); the lock keeps a token callback out.
+        mapping(address => uint256) storage balances = _balances(isQuote);
+        uint256 balance = balances[msg.sender] + amount;
+        balances[msg.sender] = balance;
+        emit Deposited(msg.sender, token, amount, balance);
+    }
+
+    /// @inheritdoc IOrderBook
+    function withdraw(address token, uint256 amount, address to) external nonReentrant {
+        bool isQuote = _isQuote(token);
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroRecipient();
+        mapping(address => uint256) storage balances = _balances(isQuote);
+        uint256 balance = balances[msg.sender];
+        if (balance < amount) revert InsufficientBalance(msg.sender, token, balance, amount);
+        // `amount <= balance`: checked just above.
+        unchecked {
+            balance -= amount;
+        }
+        balances[msg.sender] = balance;
+        emit Withdrawn(msg.sender, token, to, amount, balance);
+        token.safeTransfer(to, amount);
     }
 
     // -------------------------------- views --------------------------------
@@ -267,6 +383,13 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         return (_baseFees, _quoteFees);
     }
 
+    /// @inheritdoc IOrderBook
+    function balanceOf(address owner, address token) external view returns (uint256) {
+        if (token == base) return _baseBalances[owner];
+        if (token == quote) return _quoteBalances[owner];
+        return 0;
+    }
+
     // ------------------------------- internal ------------------------------
 
     /// @dev Takes up to `maxLots` lots from the side opposite to `takerSide`, best level first,
@@ -317,7 +440,15 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     /// @dev Charges the taker fee, accrues the book's fees, pulls what the caller pays (taker
     /// part plus `escrow`) and pays what it bought.
     function _settle(Side takerSide, Fill memory f, uint256 escrow) internal returns (uint256 paid, uint256 received) {
-        address payToken = takerSide == Side.Bid ? quote : base;
+        (paid, received) = _chargeTakerFee(takerSide, f);
+        uint256 pull = paid + escrow;
+        if (pull != 0) _pull(takerSide == Side.Bid ? quote : base, pull);
+        if (received != 0) (takerSide == Side.Bid ? base : quote).safeTransfer(msg.sender, received);
+    }
+
+    /// @dev Adds the taker fee to what the taker pays for `f`, accrues the book's fee and emits
+    /// `Swap` (nothing when nothing matched); returns what the taker pays and receives.
+    function _chargeTakerFee(Side takerSide, Fill memory f) internal returns (uint256 paid, uint256 received) {
         received = f.received;
         paid = f.paid;
         if (paid != 0) {
@@ -332,9 +463,39 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             }
             emit Swap(msg.sender, takerSide, f.lots, paid, received, fee);
         }
-        uint256 pull = paid + escrow;
-        if (pull != 0) _pull(payToken, pull);
-        if (received != 0) (takerSide == Side.Bid ? base : quote).safeTransfer(msg.sender, received);
+    }
+
+    /// @dev Takes `amount` of the quote (`isQuote`) or base token from the caller's balance.
+    function _debit(bool isQuote, uint256 amount) internal {
+        mapping(address => uint256) storage balances = _balances(isQuote);
+        uint256 balance = balances[msg.sender];
+        if (balance < amount) revert InsufficientBalance(msg.sender, isQuote ? quote : base, balance, amount);
+        // `amount <= balance`: checked just above.
+        unchecked {
+            balance -= amount;
+        }
+        balances[msg.sender] = balance;
+        emit BalanceChanged(msg.sender, isQuote ? quote : base, balance);
+    }
+
+    /// @dev Adds `amount` of the quote (`isQuote`) or base token to `owner`'s balance. Cannot
+    /// overflow: every balance is backed by tokens the book holds (at most the token's supply).
+    function _credit(address owner, bool isQuote, uint256 amount) internal {
+        mapping(address => uint256) storage balances = _balances(isQuote);
+        uint256 balance = balances[owner] + amount;
+        balances[owner] = balance;
+        emit BalanceChanged(owner, isQuote ? quote : base, balance);
+    }
+
+    function _balances(bool isQuote) internal view returns (mapping(address => uint256) storage) {
+        return isQuote ? _quoteBalances : _baseBalances;
+    }
+
+    /// @dev Whether `token` is the quote token; reverts `NotBookToken` unless it is base or quote.
+    function _isQuote(address token) internal view returns (bool) {
+        if (token == quote) return true;
+        if (token != base) revert NotBookToken(token);
+        return false;
     }
 
     /// @dev Rests `lots` at `tick` for the caller.

@@ -26,6 +26,8 @@ interface IBookFactory {
     error TakerFeeTooHigh(uint24 feePpm);
     /// @notice Maker fee above `MAX_MAKER_FEE_PPM`, rebate above `MAX_MAKER_REBATE_PPM` or the taker fee.
     error MakerFeeOutOfRange(int24 feePpm);
+    /// @notice Deploying the book failed (out of gas).
+    error BookDeploymentFailed(MarketId market);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS

@@ -25,6 +25,12 @@ import {OrderId} from "../types/BookIds.sol";
 /// Expiry is enforced by reaping: once an order's `expiry` passes, anyone may cancel it (the
 /// refund goes to its owner); until reaped it stays fillable, because takers never look at
 /// individual orders.
+///
+/// Maker balances: a maker may `deposit` either token once and then place from, and have
+/// cancel refunds and claim proceeds credited to, that balance (`placeFromBalance`,
+/// `cancelToBalance`, `claimToBalance`): none of these moves a token. `place`, `cancel`,
+/// `claim` and `take` keep pulling from and paying to wallets. The book's balance of each
+/// token is open escrow + unclaimed maker proceeds + accrued fees + maker balances.
 interface IOrderBook {
     /*//////////////////////////////////////////////////////////////
                                  TYPES
@@ -109,6 +115,14 @@ interface IOrderBook {
     error HoleHintTooFar(OrderId id, uint32 hint);
     /// @notice `token` delivered a different amount than transferred (fee-on-transfer, rebasing).
     error FeeOnTransferToken(address token);
+    /// @notice `token` is neither the book's base nor its quote token.
+    error NotBookToken(address token);
+    /// @notice A deposit or withdrawal of zero.
+    error ZeroAmount();
+    /// @notice A withdrawal to the zero address.
+    error ZeroRecipient();
+    /// @notice `owner`'s book balance of `token` is `balance`, below the `needed` amount.
+    error InsufficientBalance(address owner, address token, uint256 balance, uint256 needed);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -130,6 +144,17 @@ interface IOrderBook {
     event OrderClaimed(OrderId indexed id, address indexed owner, uint32 lots, uint256 proceeds);
     /// @notice Accrued fees of `token` sent to `recipient`.
     event FeesCollected(address indexed recipient, address indexed token, uint256 amount);
+    /// @notice `owner` moved `amount` of `token` from its wallet into its book balance, which
+    /// is now `balance`.
+    event Deposited(address indexed owner, address indexed token, uint256 amount, uint256 balance);
+    /// @notice `owner` sent `amount` of `token` from its book balance to `to`; its balance is
+    /// now `balance`.
+    event Withdrawn(address indexed owner, address indexed token, address to, uint256 amount, uint256 balance);
+    /// @notice `owner`'s book balance of `token` is now `balance`, after `placeFromBalance`,
+    /// `cancelToBalance` or `claimToBalance` (the order events of the same call say why).
+    /// @dev Every event that changes a balance carries the new balance: an indexer keeps the
+    /// last `balance` of `Deposited`, `Withdrawn` and `BalanceChanged` per (owner, token).
+    event BalanceChanged(address indexed owner, address indexed token, uint256 balance);
 
     /*//////////////////////////////////////////////////////////////
                                  TRADING
@@ -172,6 +197,33 @@ interface IOrderBook {
     function collectFees() external;
 
     /*//////////////////////////////////////////////////////////////
+                             MAKER BALANCES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Moves `amount` of `token` (base or quote) from the caller's wallet into its book
+    /// balance (approve first). Reverts `FeeOnTransferToken` unless exactly `amount` arrived.
+    function deposit(address token, uint256 amount) external;
+
+    /// @notice Sends `amount` of `token` from the caller's own book balance to `to`.
+    /// @dev The balance is debited before the transfer.
+    function withdraw(address token, uint256 amount, address to) external;
+
+    /// @notice Like `place`, but the order is funded from the caller's book balance and what
+    /// its crossing part buys is credited to it: no token moves. Reverts `InsufficientBalance`
+    /// if the balance of the paid token is below escrow plus the crossing part's cost.
+    function placeFromBalance(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
+        external
+        returns (OrderId id, uint64 takenLots);
+
+    /// @notice Like `cancel`, but only the owner may call (expired or not), and the refund is
+    /// credited to its book balance instead of transferred.
+    function cancelToBalance(OrderId id, uint32 maxLots, uint32 holeHint) external returns (uint32 lots);
+
+    /// @notice Like `claim`, for the caller's own orders only (`NotOrderOwner` for another
+    /// owner's id): the proceeds are credited to its book balance instead of transferred.
+    function claimToBalance(OrderId[] calldata ids) external returns (uint256 lots);
+
+    /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
 
@@ -208,4 +260,6 @@ interface IOrderBook {
     function holeHint(OrderId id) external view returns (uint32);
     /// @notice Accrued fees not yet collected.
     function feesAccrued() external view returns (uint256 baseFees, uint256 quoteFees);
+    /// @notice `owner`'s book balance of `token` (zero for a token that is not base or quote).
+    function balanceOf(address owner, address token) external view returns (uint256);
 }

@@ -171,6 +171,11 @@ def test_wallet_section(shell: Shell) -> None:
     assert "filled" in by_start["order list"]
     assert "relayer" in by_start["order quote 100 USDC WETH"]
     assert "internal   0.2" in by_start["deposit WETH 0.2"]
+    assert (
+        "funded_from    book balance"
+        in by_start["book place WETH/USDC ask 2500 0.05 --from-balance --from 1"]
+    )
+    assert "balance WETH   0.05" in by_start["book balance WETH/USDC --from 1"]
     exported = json.loads((shell.cwd / "order.json").read_text())
     assert exported["primaryType"] == "Order"
 

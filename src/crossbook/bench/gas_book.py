@@ -4,6 +4,10 @@ Steady state, as in the settlement scenarios: every account already holds both t
 approved the book, the book already holds both tokens and has accrued fees, and the ask side
 keeps another level in the same bitmap word (a live book is rarely empty). The WETH/USDC book
 of the devnet is used: a lot is 0.001 WETH, tick 20,000 is 2,000 USDC per WETH.
+
+The ``..._from_balance`` / ``..._to_balance`` scenarios are the same operations against the
+maker's book balance (``deposit`` once, then no token transfer per order); in their steady state
+the maker already holds a balance of both tokens that stays nonzero.
 """
 
 from __future__ import annotations
@@ -177,3 +181,79 @@ def _take_10(dn: Devnet) -> int:
 )
 def _take_100(dn: Devnet) -> int:
     return _take_n(dn, 100)
+
+
+# -- maker balances ------------------------------------------------------------------------
+
+
+def _warm_balance(dn: Devnet, book: BookClient) -> tuple[str, str]:
+    """`_warm`, then the maker deposits 100 WETH and 1,000,000 USDC into its book balance."""
+    maker, taker = _warm(dn, book)
+    book.deposit(maker, "base", 100 * 10**18)
+    book.deposit(maker, "quote", 1_000_000 * 10**6)
+    return maker, taker
+
+
+@scenario(
+    "book_place_new_level_from_balance",
+    "book_place_new_level funded from the maker's book balance (placeFromBalance)",
+    target=90_000,
+)
+def _place_new_level_from_balance(dn: Devnet) -> int:
+    book = _book(dn)
+    maker, _ = _warm_balance(dn, book)
+    return book.place(maker, Side.ASK, TICK + 3, LOTS, from_balance=True).gas_used
+
+
+@scenario(
+    "book_place_existing_level_from_balance",
+    "book_place_existing_level funded from the maker's book balance (placeFromBalance)",
+    target=90_000,
+)
+def _place_existing_level_from_balance(dn: Devnet) -> int:
+    book = _book(dn)
+    maker, _ = _warm_balance(dn, book)
+    book.place(maker, Side.ASK, TICK, LOTS, from_balance=True)
+    return book.place(maker, Side.ASK, TICK, LOTS, from_balance=True).gas_used
+
+
+@scenario(
+    "book_cancel_to_balance",
+    "book_cancel with the refund credited to the maker's book balance (cancelToBalance)",
+    target=50_000,
+)
+def _cancel_to_balance(dn: Devnet) -> int:
+    book = _book(dn)
+    maker, _ = _warm_balance(dn, book)
+    first = book.place(maker, Side.ASK, TICK, LOTS, from_balance=True).order_id
+    book.place(maker, Side.ASK, TICK, LOTS, from_balance=True)
+    assert first is not None
+    hint = int(book.contract.functions.holeHint(first).call())
+    tx = book.contract.functions.cancelToBalance(first, 2**32 - 1, hint).transact({"from": maker})
+    return int(wait_ok(dn.w3, tx, "cancelToBalance")["gasUsed"])
+
+
+def _claim_filled(dn: Devnet, to_balance: bool) -> int:
+    """The maker's ask of LOTS at TICK taken whole, then claimed (its word is deleted)."""
+    book = _book(dn)
+    maker, taker = _warm_balance(dn, book)
+    placed = book.place(maker, Side.ASK, TICK, LOTS).order_id
+    assert placed is not None
+    book.take(taker, Side.BID, TICK, LOTS, deadline=DEADLINE)
+    functions = book.contract.functions
+    fn = functions.claimToBalance if to_balance else functions.claim
+    tx = fn([placed]).transact({"from": maker})
+    return int(wait_ok(dn.w3, tx, "claim")["gasUsed"])
+
+
+@scenario("book_claim", "claim one filled order's proceeds to the maker's wallet")
+def _claim(dn: Devnet) -> int:
+    return _claim_filled(dn, to_balance=False)
+
+
+@scenario(
+    "book_claim_to_balance",
+    "claim one filled order's proceeds to the maker's book balance (claimToBalance)",
+)
+def _claim_to_balance(dn: Devnet) -> int:
+    return _claim_filled(dn, to_balance=True)

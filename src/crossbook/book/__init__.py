@@ -1,12 +1,19 @@
-"""The on-chain order book: market parameters, an SDK (place, take, cancel, claim) and readers
-that rebuild a book from its views or from its events."""
+"""The on-chain order book: market parameters, an SDK (place, take, cancel, claim, maker
+balances) and readers that rebuild a book from its views or from its events."""
 
 from __future__ import annotations
 
-from crossbook.book.client import BookClient, PlaceResult, TakeResult
+from crossbook.book.client import BookClient, MakerBalance, PlaceResult, TakeResult
 from crossbook.book.errors import BookError, BookReverted, UnknownMarket
 from crossbook.book.market import Kind, MarketSpec, Side
-from crossbook.book.reader import Depth, Level, OrderState, depth_from_events, read_depth
+from crossbook.book.reader import (
+    Depth,
+    Level,
+    OrderState,
+    balances_from_events,
+    depth_from_events,
+    read_depth,
+)
 
 __all__ = [
     "BookClient",
@@ -15,12 +22,14 @@ __all__ = [
     "Depth",
     "Kind",
     "Level",
+    "MakerBalance",
     "MarketSpec",
     "OrderState",
     "PlaceResult",
     "Side",
     "TakeResult",
     "UnknownMarket",
+    "balances_from_events",
     "depth_from_events",
     "read_depth",
 ]

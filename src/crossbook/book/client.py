@@ -1,4 +1,5 @@
-"""SDK calls against one deployed book: place, take, cancel, claim, and its views."""
+"""SDK calls against one deployed book: place, take, cancel, claim, maker balances (deposit,
+withdraw, place from / cancel and claim to the balance), and its views."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -39,6 +41,14 @@ class PlaceResult:
     taken_lots: int
     tx_hash: str
     gas_used: int
+
+
+@dataclass(frozen=True)
+class MakerBalance:
+    """A maker's book balances, in token base units."""
+
+    base: int
+    quote: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,16 @@ class BookClient:
             fn = erc20_contract.functions.approve(self.contract.address, amount)
             self._send(fn, sender)
 
+    def ensure_allowance(self, sender: Sender, token: str, amount: int) -> None:
+        """Approves the book for exactly ``amount`` of ``token`` if its allowance is lower."""
+        erc20 = self.w3.eth.contract(
+            address=Web3.to_checksum_address(self.token_address(token)),
+            abi=load_artifact("MockERC20").abi,
+        )
+        owner = _address_of(sender)
+        if int(erc20.functions.allowance(owner, self.contract.address).call()) < amount:
+            self._send(erc20.functions.approve(self.contract.address, amount), sender)
+
     def place(
         self,
         sender: Sender,
@@ -134,10 +154,15 @@ class BookClient:
         kind: Kind = Kind.GTC,
         expiry: int = 0,
         max_steps: int = DEFAULT_STEPS,
+        from_balance: bool = False,
     ) -> PlaceResult:
+        """Places an order. ``from_balance``: fund it from the sender's book balance (see
+        ``deposit``) and credit what its crossing part buys there: no token transfer."""
         check_tick(tick)
         check_lots(lots, resting=kind in (Kind.GTC, Kind.POST_ONLY), min_lots=self.spec.min_lots)
-        fn = self.contract.functions.place(int(side), tick, lots, int(kind), expiry, max_steps)
+        functions = self.contract.functions
+        entry = functions.placeFromBalance if from_balance else functions.place
+        fn = entry(int(side), tick, lots, int(kind), expiry, max_steps)
         receipt = self._send(fn, sender)
         placed = self.contract.events.OrderPlaced().process_receipt(receipt, errors=DISCARD)
         takes = self.contract.events.Take().process_receipt(receipt, errors=DISCARD)
@@ -182,20 +207,84 @@ class BookClient:
         )
 
     def cancel(
-        self, sender: Sender, order_id: int, max_lots: int = MAX_ORDER_LOTS, hint: int | None = None
+        self,
+        sender: Sender,
+        order_id: int,
+        max_lots: int = MAX_ORDER_LOTS,
+        hint: int | None = None,
+        to_balance: bool = False,
     ) -> int:
-        """Cancels up to ``max_lots`` unfilled lots; returns the lots cancelled."""
+        """Cancels up to ``max_lots`` unfilled lots; returns the lots cancelled. ``to_balance``
+        (the owner only): the refund is credited to the owner's book balance."""
         if hint is None:
             hint = int(self.contract.functions.holeHint(order_id).call())
-        receipt = self._send(self.contract.functions.cancel(order_id, max_lots, hint), sender)
+        functions = self.contract.functions
+        entry = functions.cancelToBalance if to_balance else functions.cancel
+        receipt = self._send(entry(order_id, max_lots, hint), sender)
         events = self.contract.events.OrderCancelled().process_receipt(receipt, errors=DISCARD)
         return sum(int(e["args"]["lots"]) for e in events)
 
-    def claim(self, sender: Sender, order_ids: list[int]) -> int:
-        """Pays the filled lots of ``order_ids`` to their owners; returns the lots claimed."""
-        receipt = self._send(self.contract.functions.claim(order_ids), sender)
+    def claim(self, sender: Sender, order_ids: list[int], to_balance: bool = False) -> int:
+        """Pays the filled lots of ``order_ids`` to their owners; returns the lots claimed.
+        ``to_balance``: the sender's own orders only, proceeds credited to its book balance."""
+        functions = self.contract.functions
+        entry = functions.claimToBalance if to_balance else functions.claim
+        receipt = self._send(entry(order_ids), sender)
         events = self.contract.events.OrderClaimed().process_receipt(receipt, errors=DISCARD)
         return sum(int(e["args"]["lots"]) for e in events)
+
+    # -- maker balances --------------------------------------------------------------------
+    def token_address(self, token: str) -> str:
+        """``base``/``quote``, the token's symbol in the market (``WETH`` of ``WETH/USDC``) or
+        its address; the checksummed address of the book's token."""
+        symbols = self.spec.symbol.split("/")
+        named = {"base": self.spec.base, "quote": self.spec.quote}
+        if len(symbols) == 2:
+            named[symbols[0].lower()] = self.spec.base
+            named[symbols[1].lower()] = self.spec.quote
+        address = named.get(token.lower(), token)
+        if Web3.is_address(address):
+            checked = Web3.to_checksum_address(address)
+            if checked in (
+                Web3.to_checksum_address(self.spec.base),
+                Web3.to_checksum_address(self.spec.quote),
+            ):
+                return str(checked)
+        raise BookError(
+            f"{token!r} is not a token of the {self.spec.symbol} book: use base, quote, "
+            f"{' or '.join(symbols)}, or one of their addresses"
+        )
+
+    def deposit(self, sender: Sender, token: str, amount: int) -> int:
+        """Moves ``amount`` base units of ``token`` from the sender's wallet into its book
+        balance (approve the book first); returns the new balance."""
+        if amount < 1:
+            raise BookError(f"deposit amount must be positive, got {amount}")
+        address = self.token_address(token)
+        receipt = self._send(self.contract.functions.deposit(address, amount), sender)
+        events = self.contract.events.Deposited().process_receipt(receipt, errors=DISCARD)
+        return int(events[-1]["args"]["balance"])
+
+    def withdraw(self, sender: Sender, token: str, amount: int, to: str | None = None) -> int:
+        """Sends ``amount`` base units of ``token`` from the sender's book balance to ``to``
+        (default: the sender); returns the balance left."""
+        if amount < 1:
+            raise BookError(f"withdrawal amount must be positive, got {amount}")
+        address = self.token_address(token)
+        recipient = Web3.to_checksum_address(to) if to else _address_of(sender)
+        fn = self.contract.functions.withdraw(address, amount, recipient)
+        receipt = self._send(fn, sender)
+        events = self.contract.events.Withdrawn().process_receipt(receipt, errors=DISCARD)
+        return int(events[-1]["args"]["balance"])
+
+    def balance(self, owner: str) -> MakerBalance:
+        """``owner``'s book balances of the base and quote token."""
+        owner = Web3.to_checksum_address(owner)
+        functions = self.contract.functions
+        return MakerBalance(
+            base=int(functions.balanceOf(owner, self.spec.base).call()),
+            quote=int(functions.balanceOf(owner, self.spec.quote).call()),
+        )
 
     # -- views -----------------------------------------------------------------------------
     def order(self, order_id: int) -> OrderState:
@@ -211,9 +300,7 @@ class BookClient:
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, fn: ContractFunction, sender: Sender) -> dict[str, Any]:
-        address = Web3.to_checksum_address(
-            sender.address if isinstance(sender, LocalAccount) else sender
-        )
+        address = _address_of(sender)
         try:
             fn.call({"from": address})  # surfaces the typed error before paying for a revert
             if isinstance(sender, LocalAccount):
@@ -235,3 +322,7 @@ class BookClient:
         if receipt["status"] != 1:
             raise BookError(f"{fn.fn_name} reverted on chain (tx {tx_hash.hex()})")
         return receipt
+
+
+def _address_of(sender: Sender) -> ChecksumAddress:
+    return Web3.to_checksum_address(sender.address if isinstance(sender, LocalAccount) else sender)

@@ -88,3 +88,24 @@ def depth_from_events(book: Contract, from_block: int = 0, to_block: int | str =
     out.bids.sort(key=lambda lv: -lv.tick)
     out.asks.sort(key=lambda lv: lv.tick)
     return out
+
+
+def balances_from_events(
+    book: Contract, from_block: int = 0, to_block: int | str = "latest"
+) -> dict[tuple[str, str], int]:
+    """Every maker balance, keyed by (owner, token), rebuilt from events alone: each of
+    ``Deposited``, ``Withdrawn`` and ``BalanceChanged`` carries the balance after it, so the
+    last one of a pair is its balance. ``from_block`` must reach back to the pair's first
+    event (a pair whose events all lie before it is missing, not zero)."""
+    span: dict[str, Any] = {"from_block": from_block, "to_block": to_block}
+    logs = [
+        log
+        for event in (book.events.Deposited, book.events.Withdrawn, book.events.BalanceChanged)
+        for log in event().get_logs(**span)
+    ]
+    logs.sort(key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
+    out: dict[tuple[str, str], int] = {}
+    for log in logs:
+        a = log["args"]
+        out[(str(a["owner"]), str(a["token"]))] = int(a["balance"])
+    return out

@@ -99,4 +99,74 @@ contract BookGasScenariosTest is BookBase {
         book.take(BID, TICK, 100, 100, STEPS, block.timestamp);
         emit log_named_uint("take 10", g - gasleft());
     }
+    // ------------------------- maker balances -------------------------
+
+    /// The maker already holds a book balance of both tokens (as in the Python scenarios).
+    function _warmBalance() internal {
+        _warm();
+        vm.startPrank(alice);
+        book.deposit(address(weth), 100e18);
+        book.deposit(address(usdc), 1e12);
+        vm.stopPrank();
+    }
+
+    function test_scenario_placeNewLevelFromBalance() public {
+        _warmBalance();
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.placeFromBalance(ASK, TICK + 3, 10, GTC, 0, STEPS);
+        emit log_named_uint("place new level from balance", g - gasleft());
+    }
+
+    function test_scenario_placeExistingLevelFromBalance() public {
+        _warmBalance();
+        vm.prank(alice);
+        book.placeFromBalance(ASK, TICK, 10, GTC, 0, STEPS);
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.placeFromBalance(ASK, TICK, 10, GTC, 0, STEPS);
+        emit log_named_uint("place existing level from balance", g - gasleft());
+    }
+
+    function test_scenario_cancelFrontToBalance() public {
+        _warmBalance();
+        vm.prank(alice);
+        (OrderId first,) = book.placeFromBalance(ASK, TICK, 10, GTC, 0, STEPS);
+        vm.prank(alice);
+        book.placeFromBalance(ASK, TICK, 10, GTC, 0, STEPS);
+        uint32 hint = book.holeHint(first);
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.cancelToBalance(first, type(uint32).max, hint);
+        emit log_named_uint("cancel front to balance", g - gasleft());
+    }
+
+    function _filled() internal returns (OrderId[] memory ids) {
+        ids = new OrderId[](1);
+        ids[0] = _place(alice, ASK, TICK, 10);
+        _take(taker, BID, TICK, 10);
+    }
+
+    function test_scenario_claim() public {
+        _warmBalance();
+        OrderId[] memory ids = _filled();
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.claim(ids);
+        emit log_named_uint("claim (before refund)", g - gasleft());
+    }
+
+    function test_scenario_claimToBalance() public {
+        _warmBalance();
+        OrderId[] memory ids = _filled();
+        _cool();
+        vm.prank(alice);
+        uint256 g = gasleft();
+        book.claimToBalance(ids);
+        emit log_named_uint("claim to balance (before refund)", g - gasleft());
+    }
 }

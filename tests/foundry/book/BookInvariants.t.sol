@@ -11,7 +11,9 @@ import {OrderId} from "../../../contracts/types/BookIds.sol";
 
 /// @notice Drives a book with fees (0.1% taker, 0.03% maker rebate) through random places of
 /// every kind, takes, partial and full cancels, claims and expiry reaps, around a few ticks so
-/// orders cross, queue up and leave holes. Ghost sums per order and per side.
+/// orders cross, queue up and leave holes; and through maker balances: deposits, withdrawals
+/// (some above the balance), places funded from the balance, cancels and claims credited to it.
+/// Ghost sums per order and per side.
 contract BookHandler is Test {
     uint256 internal constant LOT = 1e15;
     uint16 internal constant MID = 20_000;
@@ -28,8 +30,9 @@ contract BookHandler is Test {
     /// @dev Lots taken from resting orders of each side (0 bid, 1 ask).
     uint256[2] public takenLots;
     uint256 public calls;
-    /// @dev Successful calls per action: place, take, cancel, claim, reap.
-    uint256[5] public ok;
+    /// @dev Successful calls per action: place, take, cancel, claim, reap, deposit, withdraw,
+    /// placeFromBalance, cancelToBalance, claimToBalance.
+    uint256[10] public ok;
 
     constructor(OrderBook book_, MockERC20 weth_, MockERC20 usdc_) {
         book = book_;
@@ -50,25 +53,78 @@ contract BookHandler is Test {
         return ids.length;
     }
 
+    function actor(uint256 i) external view returns (address) {
+        return actors[i];
+    }
+
     function place(uint256 actorSeed, bool ask, uint256 tickSeed, uint256 lots, uint256 kindSeed, bool expires)
         external
     {
+        _placeOrder(actorSeed, ask, tickSeed, lots, kindSeed, expires, false);
+    }
+
+    function placeFromBalance(
+        uint256 actorSeed,
+        bool ask,
+        uint256 tickSeed,
+        uint256 lots,
+        uint256 kindSeed,
+        bool expires
+    ) external {
+        _placeOrder(actorSeed, ask, tickSeed, lots, kindSeed, expires, true);
+    }
+
+    /// @dev One place's arguments (a struct: the legacy pipeline of the fast profile runs out
+    /// of stack slots otherwise).
+    struct PlaceArgs {
+        address who;
+        IOrderBook.Side side;
+        uint16 tick;
+        uint32 lots;
+        IOrderBook.OrderKind kind;
+        uint40 expiry;
+    }
+
+    function _placeOrder(
+        uint256 actorSeed,
+        bool ask,
+        uint256 tickSeed,
+        uint256 lots,
+        uint256 kindSeed,
+        bool expires,
+        bool fromBalance
+    ) internal {
         ++calls;
-        address who = actors[actorSeed % 3];
-        IOrderBook.Side side = ask ? IOrderBook.Side.Ask : IOrderBook.Side.Bid;
-        uint16 tick = uint16(bound(tickSeed, MID - 4, MID + 4));
-        IOrderBook.OrderKind kind = IOrderBook.OrderKind(kindSeed % 4);
-        bool rests = kind == IOrderBook.OrderKind.GoodTillCancelled || kind == IOrderBook.OrderKind.PostOnly;
-        uint40 expiry = expires && rests ? uint40(block.timestamp + 1 + kindSeed % 1000) : 0;
-        vm.prank(who);
-        try book.place(side, tick, uint32(bound(lots, 1, 400)), kind, expiry, 8) returns (OrderId id, uint64 taken) {
-            takenLots[ask ? 0 : 1] += taken;
-            ++ok[0];
-            if (OrderId.unwrap(id) != 0 || (rests && book.orderInfo(id).owner == who)) {
-                ids.push(id);
-                placedLots[OrderId.unwrap(id)] = book.orderInfo(id).openLots;
-            }
-        } catch {}
+        PlaceArgs memory a;
+        a.who = actors[actorSeed % 3];
+        a.side = ask ? IOrderBook.Side.Ask : IOrderBook.Side.Bid;
+        a.tick = uint16(bound(tickSeed, MID - 4, MID + 4));
+        a.lots = uint32(bound(lots, 1, 400));
+        a.kind = IOrderBook.OrderKind(kindSeed % 4);
+        bool rests = a.kind == IOrderBook.OrderKind.GoodTillCancelled || a.kind == IOrderBook.OrderKind.PostOnly;
+        a.expiry = expires && rests ? uint40(block.timestamp + 1 + kindSeed % 1000) : 0;
+        (bool success, OrderId id, uint64 taken) = _send(a, fromBalance);
+        if (!success) return;
+        takenLots[ask ? 0 : 1] += taken;
+        ++ok[fromBalance ? 7 : 0];
+        if (OrderId.unwrap(id) != 0 || (rests && book.orderInfo(id).owner == a.who)) {
+            ids.push(id);
+            placedLots[OrderId.unwrap(id)] = book.orderInfo(id).openLots;
+        }
+    }
+
+    function _send(PlaceArgs memory a, bool fromBalance) internal returns (bool, OrderId, uint64) {
+        vm.prank(a.who);
+        if (fromBalance) {
+            try book.placeFromBalance(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+                return (true, i, t);
+            } catch {}
+        } else {
+            try book.place(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+                return (true, i, t);
+            } catch {}
+        }
+        return (false, OrderId.wrap(0), 0);
     }
 
     function take(uint256 actorSeed, bool buy, uint256 limitSeed, uint256 lots, uint256 steps) external {
@@ -113,6 +169,59 @@ contract BookHandler is Test {
         } catch {}
     }
 
+    function cancelToBalance(uint256 idSeed, uint256 lots) external {
+        ++calls;
+        if (ids.length == 0) return;
+        OrderId id = ids[idSeed % ids.length];
+        address owner = book.orderInfo(id).owner;
+        if (owner == address(0)) return;
+        uint32 hint = book.holeHint(id);
+        vm.prank(owner);
+        try book.cancelToBalance(id, uint32(bound(lots, 1, 500)), hint) returns (uint32 n) {
+            cancelledLots[OrderId.unwrap(id)] += n;
+            ++ok[8];
+        } catch {}
+    }
+
+    /// @dev Claims to the balance as the owner, or (one call in four) as someone else, which
+    /// must revert `NotOrderOwner`.
+    function claimToBalance(uint256 idSeed) external {
+        ++calls;
+        if (ids.length == 0) return;
+        OrderId[] memory one = new OrderId[](1);
+        one[0] = ids[idSeed % ids.length];
+        address owner = book.orderInfo(one[0]).owner;
+        address caller = idSeed % 4 == 0 ? actors[(idSeed >> 2) % 3] : owner;
+        vm.prank(caller);
+        try book.claimToBalance(one) returns (uint256 n) {
+            assertEq(caller, owner, "claimed another maker's order to the caller's balance");
+            claimedLots[OrderId.unwrap(one[0])] += n;
+            ++ok[9];
+        } catch {}
+    }
+
+    function deposit(uint256 actorSeed, bool quote, uint256 amount) external {
+        ++calls;
+        MockERC20 token = quote ? usdc : weth;
+        vm.prank(actors[actorSeed % 3]);
+        book.deposit(address(token), bound(amount, 1, quote ? 2e9 : 5e17));
+        ++ok[5];
+    }
+
+    /// @dev Up to 10% above the balance (those revert `InsufficientBalance`).
+    function withdraw(uint256 actorSeed, bool quote, uint256 amount) external {
+        ++calls;
+        address who = actors[actorSeed % 3];
+        MockERC20 token = quote ? usdc : weth;
+        uint256 balance = book.balanceOf(who, address(token));
+        amount = bound(amount, 1, balance + balance / 10 + 1);
+        vm.prank(who);
+        try book.withdraw(address(token), amount, who) {
+            assertLe(amount, balance, "withdrew more than the balance");
+            ++ok[6];
+        } catch {}
+    }
+
     function reap(uint256 idSeed, uint256 warp) external {
         ++calls;
         vm.warp(block.timestamp + bound(warp, 0, 600));
@@ -146,7 +255,8 @@ contract BookInvariantsTest is Test {
         return unit + unit * 300 / 1_000_000;
     }
 
-    /// @notice Each token held equals open escrow + unclaimed maker proceeds + accrued fees.
+    /// @notice Each token held equals open escrow + unclaimed maker proceeds + accrued fees +
+    /// maker balances.
     function invariant_escrowEqualsOpenPlusUnclaimedPlusFees() public view {
         uint256 baseOwed;
         uint256 quoteOwed;
@@ -163,6 +273,10 @@ contract BookInvariantsTest is Test {
             }
         }
         (uint256 baseFees, uint256 quoteFees) = book.feesAccrued();
+        for (uint256 i; i < 3; ++i) {
+            baseOwed += book.balanceOf(handler.actor(i), address(weth));
+            quoteOwed += book.balanceOf(handler.actor(i), address(usdc));
+        }
         assertEq(weth.balanceOf(address(book)), baseOwed + baseFees, "base");
         assertEq(usdc.balanceOf(address(book)), quoteOwed + quoteFees, "quote");
     }
@@ -219,18 +333,14 @@ contract BookInvariantsTest is Test {
     /// @notice The run exercised the book: most actions succeed (the invariants are not
     /// vacuous). Summed over the run, so checked at its end.
     function afterInvariant() public {
-        uint256[5] memory ok;
-        for (uint256 i; i < 5; ++i) {
+        uint256[] memory ok = new uint256[](10);
+        for (uint256 i; i < 10; ++i) {
             ok[i] = handler.ok(i);
         }
-        emit log_named_array("successful place/take/cancel/claim/reap", _toDynamic(ok));
+        emit log_named_array(
+            "successful place/take/cancel/claim/reap/deposit/withdraw/placeFromBalance/cancelToBalance/claimToBalance",
+            ok
+        );
         assertGt(ok[0], 0, "no place succeeded");
-    }
-
-    function _toDynamic(uint256[5] memory a) internal pure returns (uint256[] memory out) {
-        out = new uint256[](5);
-        for (uint256 i; i < 5; ++i) {
-            out[i] = a[i];
-        }
     }
 }
