@@ -481,10 +481,10 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev Fast path: the uid, the ECDSA signer, the nonce floor and the unspent nonce bit
-    /// (`NonceLib.spend` without a head move); `uid == 0` unless the signer is the owner, the
-    /// owner's nonce head holds the floor itself (not the sentinel), the nonce is at or above it
-    /// and its bit is unspent: in the head if the head covers it (one slot for everything), else
-    /// in the mapping word. A nonce the head must move to, or a floor behind the sentinel, goes
+    /// (`NonceLib.floorOf` and `NonceLib.spend` without a head move); `uid == 0` unless the
+    /// signer is the owner, the nonce is at or above the owner's floor (the head's copy, or the
+    /// full slot behind the sentinel) and its bit is unspent: in the head if the head covers it
+    /// (one slot for everything), else in the mapping word. A nonce the head must move to goes
     /// to `_pull`. Returns the slot to write (the head or the mapping word) and its new value.
     function _fastAuthorize(uint256 t, uint256 batch)
         internal
@@ -537,9 +537,11 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             mstore(0x20, noncesSeed)
             nonceSlot := keccak256(0x00, 0x40)
             let head := sload(nonceSlot)
-            // the floor is the head's copy unless that is the sentinel; the nonce is not below it
+            // the floor is the head's copy, or behind the sentinel the struct's second slot;
+            // the nonce is not below it
             let floor := shr(192, head)
-            bad := or(bad, or(eq(floor, 0xffffffffffffffff), lt(nonce, floor)))
+            if eq(floor, 0xffffffffffffffff) { floor := sload(add(nonceSlot, 1)) }
+            bad := or(bad, lt(nonce, floor))
             let half := shr(7, nonce)
             let h := and(shr(128, head), 0xffffffffffffffff)
             switch eq(half, h)

@@ -25,7 +25,7 @@ library NonceLib {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev One per owner. The order of members is relied on by `Settlement`'s fast path:
-    /// `head` is the struct's first slot.
+    /// `head` is the struct's first slot, `floor` the second, the mapping's seed the third.
     struct Nonces {
         uint256 head;
         uint256 floor;

@@ -292,6 +292,31 @@ contract SettlementNoncesTest is SettlementBase {
         }
     }
 
+    /// @dev Gas of a head-covered ECDSA fill of `nonce` after `floor` was set and a warm-up fill
+    /// moved the head there, with the settlement's storage cold again.
+    function _headFillGas(uint256 floor) internal returns (uint256 used) {
+        vm.prank(alice);
+        settlement.setNonceFloor(floor);
+        _fill(floor, false);
+        (TradeSpec[] memory trades,) = _pair(floor + 1, false);
+        vm.cool(address(settlement));
+        vm.prank(relayer);
+        uint256 before = gasleft();
+        _settleAs(_tokensAB(), _prices(1, 1), trades);
+        used = before - gasleft();
+    }
+
+    function test_setNonceFloor_sentinelKeepsFastPath() public {
+        uint256 state = vm.snapshotState();
+        uint256 copied = _headFillGas(1_000);
+        vm.revertToState(state);
+        uint256 sentinel = _headFillGas(TWO_64 + 1_000);
+        // behind the sentinel the fast path reads the floor's own slot (a cold 2,100); leaving
+        // the fast path for the Solidity one would cost about 3,000 more
+        assertGt(sentinel, copied + 2_000);
+        assertLt(sentinel, copied + 2_600);
+    }
+
     function test_setNonceFloor_beyondHeadRange() public {
         vm.prank(alice);
         settlement.setNonceFloor(TWO_71 + 300);
