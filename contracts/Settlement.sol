@@ -12,6 +12,7 @@ import {OrderLib} from "./libraries/OrderLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
 import {BatchAccounting} from "./libraries/BatchAccounting.sol";
 import {LiquidityLegs} from "./libraries/LiquidityLegs.sol";
+import {NonceLib} from "./libraries/NonceLib.sol";
 import {TradeLib} from "./libraries/TradeLib.sol";
 
 /// @title Settlement
@@ -20,6 +21,7 @@ import {TradeLib} from "./libraries/TradeLib.sol";
 /// of the batch's tokens and the bounded EIP-1271 `isValidSignature` staticcall.
 contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransient {
     using SafeTransferLib for address;
+    using NonceLib for NonceLib.Nonces;
 
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -33,16 +35,11 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     address public guardian;
     /// @inheritdoc ISettlement
     mapping(address relayer => bool) public isRelayer;
-    /// @dev An owner's replay protection: the nonce floor and the fill-or-kill nonce bitmap.
-    /// One struct, so a fill hashes the owner once for both (the floor's slot is the struct's,
-    /// the bitmap's words hang off the next slot: Solidity's own layout, nothing hand-made).
-    struct Nonces {
-        uint256 floor;
-        mapping(uint256 word => uint256) bitmap;
-    }
-
-    /// @dev Per owner (`nonceFloor`, `nonceBitmap` read it).
-    mapping(address owner => Nonces) internal _nonces;
+    /// @dev Per owner: the nonce floor and the fill-or-kill nonce bitmap, with a head slot that
+    /// holds a copy of the floor and the bits of 128 nonces, so that a fill of a sequentially
+    /// allocated nonce reads and writes that one slot (`NonceLib`; `nonceFloor`, `nonceBitmap`
+    /// read it).
+    mapping(address owner => NonceLib.Nonces) internal _nonces;
     /// @inheritdoc ISettlement
     mapping(bytes32 orderUid => uint256) public filledAmount;
     /// @inheritdoc ISettlement
@@ -131,23 +128,23 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         } else {
             uint256 nonce = order.nonce;
             // forge-lint: disable-next-line(incorrect-shift)
-            _nonces[orderOwner].bitmap[nonce >> 8] |= 1 << (nonce & 255);
+            _nonces[orderOwner].invalidate(nonce >> 8, 1 << (nonce & 255));
         }
         emit OrderCancelled(uid, orderOwner);
     }
 
     /// @inheritdoc ISettlement
     function invalidateNonces(uint256 word, uint256 mask) external {
-        _nonces[msg.sender].bitmap[word] |= mask;
+        _nonces[msg.sender].invalidate(word, mask);
         emit NonceInvalidated(msg.sender, word, mask);
     }
 
     /// @inheritdoc ISettlement
     function setNonceFloor(uint256 floor) external {
-        Nonces storage nonces = _nonces[msg.sender];
+        NonceLib.Nonces storage nonces = _nonces[msg.sender];
         uint256 current = nonces.floor;
         if (floor <= current) revert NonceFloorNotRaised(current, floor);
-        nonces.floor = floor;
+        nonces.raiseFloor(floor);
         emit NonceFloorRaised(msg.sender, floor);
     }
 
@@ -166,7 +163,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @inheritdoc ISettlement
     function nonceBitmap(address owner_, uint256 word) external view returns (uint256) {
-        return _nonces[owner_].bitmap[word];
+        return _nonces[owner_].bitmapWord(word);
     }
 
     /// @inheritdoc ISettlement
@@ -353,11 +350,11 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// performs the same checks); otherwise it returns false and `_pull` settles the trade or
     /// reverts with the precise error.
     function _pullFast(uint256 t, uint256 i, uint256 batch) internal returns (bool) {
-        (bytes32 uid, uint256 bought, uint256 bitmapSlot, uint256 bitmapWord) = _checkFast(t, batch);
+        (bytes32 uid, uint256 bought, uint256 nonceSlot, uint256 nonceWord) = _checkFast(t, batch);
         if (uid == 0) return false;
         /// @solidity memory-safe-assembly
         assembly {
-            sstore(bitmapSlot, bitmapWord) // the fill record: the nonce bit is spent
+            sstore(nonceSlot, nonceWord) // the fill record: the nonce bit is spent
         }
         // Fill-or-kill: `executed == sellAmount`, so the fee is the whole `feeAmount`.
         uint256 executed = TradeLib.word(t, TradeLib.SELL_AMOUNT);
@@ -416,15 +413,16 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     }
 
     /// @dev The checks of `_pull` for the fast path; `uid == 0` if the trade is not for the fast
-    /// path or fails any check. Returns the nonce bitmap slot and its new word to write.
+    /// path or fails any check. Returns the nonce slot (the owner's head or a bitmap word) and
+    /// its new value to write.
     function _checkFast(uint256 t, uint256 batch)
         internal
         view
-        returns (bytes32 uid, uint256 bought, uint256 bitmapSlot, uint256 bitmapWord)
+        returns (bytes32 uid, uint256 bought, uint256 nonceSlot, uint256 nonceWord)
     {
         bool ok;
         (bought, ok) = _fastAmounts(t, batch);
-        if (ok && _fastOrderValid(t, batch)) (uid, bitmapSlot, bitmapWord) = _fastAuthorize(t, batch);
+        if (ok && _fastOrderValid(t, batch)) (uid, nonceSlot, nonceWord) = _fastAuthorize(t, batch);
     }
 
     /// @dev Fast path: the bought amount at the clearing prices when `sellAmount * price` fits
@@ -482,14 +480,18 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         }
     }
 
-    /// @dev Fast path: the uid, the ECDSA signer, the nonce floor and the unspent nonce bit;
-    /// `uid == 0` unless the signer is the owner, the nonce is at or above the owner's floor and
-    /// its bit is unspent.
+    /// @dev Fast path: the uid, the ECDSA signer, the nonce floor and the unspent nonce bit
+    /// (`NonceLib.floorOf` and `NonceLib.spend` without a head move); `uid == 0` unless the
+    /// signer is the owner, the nonce is at or above the owner's floor (the head's copy, or the
+    /// full slot behind the sentinel) and its bit is unspent: in the head if the head covers it
+    /// (one slot for everything), else in the mapping word. A nonce the head must move to goes
+    /// to `_pull`. Returns the slot to write (the head or the mapping word) and its new value.
     function _fastAuthorize(uint256 t, uint256 batch)
         internal
         view
-        returns (bytes32 uid, uint256 bitmapSlot, uint256 bitmapWord)
+        returns (bytes32 uid, uint256 nonceSlot, uint256 nonceWord)
     {
+        uint256 moveWindow = NonceLib.MOVE_WINDOW;
         uint256 noncesSeed;
         /// @solidity memory-safe-assembly
         assembly {
@@ -529,22 +531,45 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             mstore(0x40, m)
             let bad := or(iszero(recovered), iszero(eq(recovered, signer)))
             let nonce := calldataload(add(t, 0xa0))
-            // `_nonces[owner]`: the floor is its first slot; the nonce must not be below it
+            // `_nonces[owner].head`, the struct's first slot: bits 0..127 the nonce bits of
+            // half-word h, 128..191 h, 192..255 the floor or the sentinel 2**64 - 1
             mstore(0x00, signer)
             mstore(0x20, noncesSeed)
-            let noncesSlot := keccak256(0x00, 0x40)
-            bad := or(bad, lt(nonce, sload(noncesSlot)))
-            // `_nonces[owner].bitmap[nonce >> 8]`: the bitmap member is the struct's second slot
-            mstore(0x00, shr(8, nonce))
-            mstore(0x20, add(noncesSlot, 1))
-            bitmapSlot := keccak256(0x00, 0x40)
-            let word := sload(bitmapSlot)
-            // the nonce bit must be unspent
-            // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0xff)
-            let bit := shl(and(nonce, 0xff), 1)
-            // slither-disable-end incorrect-shift
-            bad := or(bad, and(word, bit))
-            bitmapWord := or(word, bit)
+            nonceSlot := keccak256(0x00, 0x40)
+            let head := sload(nonceSlot)
+            // the floor is the head's copy, or behind the sentinel the struct's second slot;
+            // the nonce is not below it
+            let floor := shr(192, head)
+            if eq(floor, 0xffffffffffffffff) { floor := sload(add(nonceSlot, 1)) }
+            bad := or(bad, lt(nonce, floor))
+            let half := shr(7, nonce)
+            let h := and(shr(128, head), 0xffffffffffffffff)
+            switch eq(half, h)
+            case 1 {
+                // the head covers the nonce (h < 2**64: a nonce of 2**71 or more never matches)
+                // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0x7f)
+                let bit := shl(and(nonce, 0x7f), 1)
+                // slither-disable-end incorrect-shift
+                bad := or(bad, and(head, bit))
+                nonceWord := or(head, bit)
+            }
+            default {
+                // a nonce in the window above the head moves the head: `_pull` does that
+                let beyond := or(gt(sub(half, h), moveWindow), gt(half, 0xffffffffffffffff))
+                bad := or(bad, and(gt(half, h), iszero(beyond)))
+                if iszero(bad) {
+                    // `_nonces[owner].bitmap[nonce >> 8]`: the struct's third slot is the mapping's
+                    mstore(0x00, shr(8, nonce))
+                    mstore(0x20, add(nonceSlot, 2))
+                    nonceSlot := keccak256(0x00, 0x40)
+                    let word := sload(nonceSlot)
+                    // slither-disable-start incorrect-shift Reason: shl(shift, value): 1 << (nonce & 0xff)
+                    let bit := shl(and(nonce, 0xff), 1)
+                    // slither-disable-end incorrect-shift
+                    bad := and(word, bit)
+                    nonceWord := or(word, bit)
+                }
+            }
             if bad { uid := 0 }
         }
     }
@@ -603,7 +628,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // forge-lint: disable-next-line(block-timestamp,unsafe-typecast)
         if (validTo < block.timestamp) revert OrderExpired(uid, uint32(validTo));
         uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
-        uint256 floor = _nonces[TradeLib.owner(packed)].floor;
+        uint256 floor = _nonces[TradeLib.owner(packed)].floorOf();
         if (nonce < floor) revert NonceBelowFloor(uid, nonce, floor);
         executed = _executedOf(t, flags);
         if (executed == 0) revert ZeroExecutedAmount(uid);
@@ -627,12 +652,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             if (executed != sellAmount) revert FillOrKillAmount(uid, executed, sellAmount);
             address orderOwner = TradeLib.owner(packed);
             uint256 nonce = TradeLib.word(t, TradeLib.NONCE);
-            // forge-lint: disable-next-line(incorrect-shift)
-            uint256 bit = 1 << (nonce & 255);
-            mapping(uint256 => uint256) storage bitmap = _nonces[orderOwner].bitmap;
-            uint256 word = bitmap[nonce >> 8];
-            if (word & bit != 0) revert NonceAlreadySpent(uid, orderOwner, nonce);
-            bitmap[nonce >> 8] = word | bit;
+            if (!_nonces[orderOwner].spend(nonce)) revert NonceAlreadySpent(uid, orderOwner, nonce);
         } else {
             uint256 filled = filledAmount[uid];
             if (filled == type(uint256).max) revert CancelledOrder(uid);
@@ -1038,14 +1058,15 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
                 || order.flags > OrderLib.ALL_FLAGS
         ) return (OrderStatus.Invalid, 0);
         uint256 nonce = order.nonce;
-        if (nonce < _nonces[order.owner].floor) return (OrderStatus.Cancelled, 0);
+        NonceLib.Nonces storage nonces = _nonces[order.owner];
+        if (nonce < nonces.floorOf()) return (OrderStatus.Cancelled, 0);
         uint256 remaining = sellAmount;
         if (order.flags & OrderLib.PARTIALLY_FILLABLE != 0) {
             uint256 filled = filledAmount[uid];
             if (filled == type(uint256).max) return (OrderStatus.Cancelled, 0);
             if (filled >= sellAmount) return (OrderStatus.Filled, 0);
             remaining = sellAmount - filled;
-        } else if ((_nonces[order.owner].bitmap[nonce >> 8] >> (nonce & 255)) & 1 != 0) {
+        } else if (nonces.isSpent(nonce)) {
             return (OrderStatus.NonceSpent, 0);
         }
         // forge-lint: disable-next-line(block-timestamp)

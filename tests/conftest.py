@@ -1,6 +1,16 @@
 """Shared ape fixtures: role accounts and token factories on ape's own Anvil."""
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
+
+# The wallet SDK remembers the nonces it handed out (`crossbook.client.nonces`); tests keep
+# that file out of the user's home.
+os.environ.setdefault(
+    "CROSSBOOK_NONCE_FILE", str(Path(tempfile.mkdtemp(prefix="crossbook-nonces-")) / "nonces.json")
+)
 
 
 @pytest.fixture(scope="session")

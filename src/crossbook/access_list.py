@@ -1,7 +1,8 @@
 """EIP-2930 access lists for the relayer's settle transactions.
 
-A settle batch touches a few cold storage slots per fill (the owner's nonce floor and nonce
-word; the token's seller balance, allowance and receiver balance, or the internal balances).
+A settle batch touches a few cold storage slots per fill (the owner's nonce head, plus a nonce
+bitmap word for a nonce outside it; the token's seller balance, allowance and receiver balance,
+or the internal balances).
 Listing a slot in the transaction costs 1,900 gas up front and makes its first access warm
 (100) instead of cold (2,100): 100 gas saved per slot that is used. Listing an account costs
 2,400 and saves its cold access (2,600 instead of 100 + 2,400): 100 more, but only for an

@@ -8,7 +8,6 @@ Every transaction is simulated first (`eth_call`), so a would-be revert raises
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -31,6 +30,7 @@ from crossbook.client.errors import (
     UnknownToken,
     WrongNetwork,
 )
+from crossbook.client.nonces import NonceBook
 from crossbook.client.signers import Signer, TransactionSigner
 from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
@@ -133,6 +133,7 @@ class ChainClient:
             )
         self.domain = Domain(chain_id=manifest.chain_id, verifying_contract=self.settlement.address)
         self._tokens: dict[str, Token] = {}
+        self.nonce_book = NonceBook()
 
     def _contract(self, name: str, address: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=self._abi(name))
@@ -199,9 +200,19 @@ class ChainClient:
     def nonce_floor(self, owner: str) -> int:
         return int(self.settlement.functions.nonceFloor(owner).call())
 
+    def nonce_bitmap(self, owner: str, word: int) -> int:
+        return int(self.settlement.functions.nonceBitmap(owner, word).call())
+
     def fresh_nonce(self, owner: str) -> int:
-        """An unused order nonce: above the owner's floor, a random bitmap slot."""
-        return self.nonce_floor(owner) + secrets.randbits(64)
+        """An unused order nonce, counted up from the owner's floor (`crossbook.client.nonces`):
+        never one this machine handed out before for this chain, settlement and owner, never
+        below the floor, never one spent on chain. Dense nonces keep the owner's fills in the
+        contract's nonce head (5,000 gas a fill instead of a fresh 22,100-gas bitmap word)."""
+        owner = to_checksum_address(owner)
+        key = f"{self.chain_id}:{self.settlement.address}:{owner}"
+        return self.nonce_book.allocate(
+            key, self.nonce_floor(owner), lambda word: self.nonce_bitmap(owner, word)
+        )
 
     def order_status(self, order: Order) -> tuple[str, int]:
         """The contract's view: (Open|Filled|Cancelled|Expired|Invalid|NonceSpent, remaining)."""

@@ -27,7 +27,10 @@ contract SettlementGasTest is SettlementBase {
             settlement.deposit(address(tokenB), 100e18);
             vm.stopPrank();
         }
-        // Warm-up batches spend nonce 0 and fill fee balances, as in steady state.
+        // Warm-up batches spend nonce 0 and fill fee balances, as in steady state. The internal
+        // warm-up (nonce 1000) moves each maker's nonce head to half-word 7 (`NonceLib`), so the
+        // wallet batches below (nonces 1, 2) measure the fast path's mapping-word case and the
+        // internal ones (1001, 1002) its head case.
         _settle(_tokensAB(), _prices(1, 1), _batch(0, 0, PAIRS));
         _settle(_tokensAB(), _prices(1, 1), _batch(1000, SELL_INTERNAL | BUY_INTERNAL, PAIRS));
     }
