@@ -298,11 +298,12 @@ def test_fills_of_our_own_batch_are_left_to_the_receipt_path_and_counted_once(
     (batch_id,) = h.worker.cut()
     planned = h.relayer.ctx.store.batch(batch_id)
     assert planned is not None
-    h.worker.advance(planned, dn.w3.eth.block_number)  # signed, stored, sent: mined at once
+    h.worker.advance(planned, dn.w3.eth.block_number)  # signed, stored, sent
     submitted = h.relayer.ctx.store.batch(batch_id)
     assert submitted is not None and submitted["status"] == "submitted"
     (tx_hash,) = json.loads(submitted["tx_hashes"])
-    assert dn.w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+    # automine mines in the background: the receipt can lag the send by a moment
+    assert dn.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
     h.follow()  # reads the batch's Trade events before the worker looked for the receipt
     assert h.cursor().block_number == dn.w3.eth.block_number
     assert h.relayer.ctx.store.trades() == []  # ours: the receipt path records them
