@@ -18,7 +18,7 @@ earns refunds (up to a fifth of its gas), but its execution needs the gas before
 transaction cannot have more than a block's. So the model also keeps a `ceiling`, the gas
 (after refunds) a batch is planned to: a batch that ran out of a block's gas although its gas
 after refunds was within one lowers it to 4% below that gas, and every batch that fits raises
-it by 0.5%, back towards the budget. In the end-to-end bench (seven wallets trading) refunds
+it by 0.25%, back towards the budget. In the end-to-end bench (seven wallets trading) refunds
 are about a sixth of a batch's gas.
 """
 
@@ -48,7 +48,7 @@ class FillGasModel:
     def fitted(self, budget: int) -> None:
         """A batch fitted: let the ceiling rise towards the budget again."""
         if self._ceiling is not None:
-            self._ceiling = self._ceiling * 1.005 if self._ceiling * 1.005 < budget else None
+            self._ceiling = self._ceiling * 1.0025 if self._ceiling * 1.0025 < budget else None
 
     def observe(self, direct: int, other: int, gas: int) -> None:
         """A simulated (or mined) batch without legs: `direct` and `other` fills, `gas`."""
