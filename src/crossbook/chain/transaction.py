@@ -1,0 +1,117 @@
+"""One transaction path: simulate, sign (or let the node sign), broadcast, wait, check.
+
+A call that would revert raises `TransactionFailed` naming the contract's typed error, and
+nothing is broadcast. The receipt wait is bounded by one setting, `CROSSBOOK_RECEIPT_TIMEOUT`
+(seconds, default 120).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, runtime_checkable
+
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted
+
+from crossbook.chain.errors import TransactionFailed
+from crossbook.chain.revert import decode_revert
+
+MAX_UINT: Final = 2**256 - 1
+DEFAULT_RECEIPT_TIMEOUT_S: Final = 120.0
+
+
+@runtime_checkable
+class TransactionSigner(Protocol):
+    """Anything that signs a transaction dict as `address` and returns the raw bytes."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes: ...
+
+
+#: Who sends: an address the node signs for (an unlocked devnet account), or a local signer.
+Sender = str | TransactionSigner
+
+
+@dataclass(frozen=True)
+class SentTransaction:
+    """A mined, successful transaction: what the simulation returned, and its receipt."""
+
+    result: Any
+    receipt: dict[str, Any]
+
+    @property
+    def tx_hash(self) -> str:
+        return "0x" + bytes(self.receipt["transactionHash"]).hex()
+
+    @property
+    def gas_used(self) -> int:
+        return int(self.receipt["gasUsed"])
+
+
+def receipt_timeout() -> float:
+    """Seconds to wait for a receipt: `CROSSBOOK_RECEIPT_TIMEOUT`, default 120."""
+    raw = os.environ.get("CROSSBOOK_RECEIPT_TIMEOUT", "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_RECEIPT_TIMEOUT_S
+    except ValueError:
+        value = DEFAULT_RECEIPT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_RECEIPT_TIMEOUT_S
+
+
+def sender_address(sender: Sender) -> ChecksumAddress:
+    return to_checksum_address(sender if isinstance(sender, str) else sender.address)
+
+
+def would_revert(what: str, exc: BaseException) -> TransactionFailed:
+    """The typed error for a simulation (or gas estimate) that reverted with `exc`."""
+    error = decode_revert(exc)
+    return TransactionFailed(f"{what} would revert: {error or exc}", error=error)
+
+
+def send_transaction(
+    w3: Web3, fn: ContractFunction, sender: Sender, what: str | None = None
+) -> SentTransaction:
+    """Simulate `fn` from `sender`, send it, wait for its receipt; a revert is typed."""
+    what = what or str(fn.fn_name)
+    address = sender_address(sender)
+    try:
+        result = fn.call({"from": address})
+        if isinstance(sender, str):
+            tx_hash = HexBytes(fn.transact({"from": address}))
+        else:
+            nonce = w3.eth.get_transaction_count(address, "pending")
+            tx: dict[str, Any] = dict(fn.build_transaction({"from": address, "nonce": nonce}))
+            if int(tx.get("maxFeePerGas", 1) or 0) > 0 and w3.eth.get_balance(address) == 0:
+                raise TransactionFailed(
+                    f"{what}: {address} has no ether for gas on chain {tx.get('chainId')}; "
+                    "fund it first"
+                )
+            tx_hash = HexBytes(w3.eth.send_raw_transaction(sender.sign_transaction(tx)))
+    except ContractLogicError as exc:
+        raise would_revert(what, exc) from None
+    return SentTransaction(result, wait_for_receipt(w3, tx_hash, what))
+
+
+def wait_for_receipt(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
+    """The receipt of a successful transaction; `TransactionFailed` if it reverted or was
+    not mined within `receipt_timeout()` seconds."""
+    shown = "0x" + bytes(tx_hash).hex()
+    timeout = receipt_timeout()
+    try:
+        receipt = dict(w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=timeout))
+    except TimeExhausted:
+        raise TransactionFailed(
+            f"{what}: tx {shown} was not mined within {timeout:g} s (it may still be; raise "
+            "CROSSBOOK_RECEIPT_TIMEOUT for a slow chain)",
+            tx_hash=shown,
+        ) from None
+    if receipt["status"] != 1:
+        raise TransactionFailed(f"{what} reverted on chain (tx {shown})", tx_hash=shown)
+    return receipt
