@@ -15,12 +15,12 @@ import click
 
 from crossbook.cli_common import connect_node, friendly_errors
 from crossbook.cli_pool import _emit, _sender
-from crossbook.router.split import MAX_LEVELS, Split
+from crossbook.hybrid.split import MAX_LEVELS, Split
 
 
 def _connect(rpc_url: str | None, market: str, fee: int) -> Any:
+    from crossbook.hybrid.client import HybridClient
     from crossbook.manifest import read_manifest
-    from crossbook.router.client import HybridClient
 
     w3, chain_id = connect_node(rpc_url)
     return HybridClient.from_manifest(w3, read_manifest(chain_id), market, fee)

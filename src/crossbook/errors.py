@@ -27,7 +27,7 @@ class InvalidOrder(CrossbookError, ValueError):
     """An order field is missing, out of range or contradicts another field."""
 
 
-class InvalidSignature(CrossbookError, ValueError):
+class BadSignature(CrossbookError, ValueError):
     """A signature is malformed, malleable, or was not made by the order's owner."""
 
 

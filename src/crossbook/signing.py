@@ -17,7 +17,7 @@ from typing import Final
 from coincurve import PrivateKey, PublicKey
 from eth_utils.address import to_checksum_address
 
-from crossbook.errors import InvalidPrivateKey, InvalidSignature
+from crossbook.errors import BadSignature, InvalidPrivateKey
 from crossbook.hashing import keccak
 from crossbook.order import Domain, Order
 
@@ -81,7 +81,7 @@ def address_of(private_key: bytes | str) -> str:
 def sign_digest(digest: bytes, private_key: bytes | str) -> bytes:
     """Sign a 32-byte digest: 65 bytes `r ‖ s ‖ v`, `v` in {27, 28}, low `s` (RFC 6979 nonce)."""
     if len(digest) != 32:
-        raise InvalidSignature(
+        raise BadSignature(
             f"the digest is {len(digest)} bytes: sign the 32-byte order uid (Order.uid(domain))"
         )
     # libsecp256k1 always produces a low-s signature; its recovery id is 0 or 1.
@@ -97,7 +97,7 @@ def sign_order(order: Order, domain: Domain, private_key: bytes | str) -> bytes:
     key = _private_key(private_key)
     signer = to_checksum_address(_public_key_address(key.public_key))
     if signer != order.owner:
-        raise InvalidSignature(
+        raise BadSignature(
             f"the private key belongs to {signer} but the order's owner is {order.owner}: "
             "sign with the owner's key, or build the order with owner set to the signer"
         )
@@ -114,14 +114,12 @@ def _signature_bytes(signature: bytes | str) -> bytes:
         try:
             return bytes.fromhex(hex_sig)
         except ValueError:
-            raise InvalidSignature(
+            raise BadSignature(
                 "the signature is not hex: pass 65 bytes or 130 hex digits (0x optional)"
             ) from None
     if isinstance(signature, bytes | bytearray):
         return bytes(signature)
-    raise InvalidSignature(
-        f"a signature must be bytes or a hex string, got {type(signature).__name__}"
-    )
+    raise BadSignature(f"a signature must be bytes or a hex string, got {type(signature).__name__}")
 
 
 def recover_address(digest: bytes, signature: bytes | str) -> bytes:
@@ -129,35 +127,35 @@ def recover_address(digest: bytes, signature: bytes | str) -> bytes:
     `recover_signer`, without the EIP-55 formatting: compare bytes on hot paths)."""
     sig = _signature_bytes(signature)
     if len(digest) != 32:
-        raise InvalidSignature(
+        raise BadSignature(
             f"the digest is {len(digest)} bytes: recover against the 32-byte order uid"
         )
     if len(sig) != ECDSA_SIGNATURE_LENGTH:
-        raise InvalidSignature(
+        raise BadSignature(
             f"the signature is {len(sig)} bytes: ECDSA order signatures are exactly 65 bytes "
             "r ‖ s ‖ v (64-byte EIP-2098 compact signatures are not accepted); "
             "re-sign with eth_signTypedData_v4"
         )
     v = sig[64]
     if v not in (27, 28):
-        raise InvalidSignature(
+        raise BadSignature(
             f"the signature's v is {v}: it must be 27 or 28; if your signer returns 0 or 1, "
             "add 27 to the last byte"
         )
     r = int.from_bytes(sig[:32], "big")
     s = int.from_bytes(sig[32:64], "big")
     if not 0 < r < SECP256K1_N:
-        raise InvalidSignature(
+        raise BadSignature(
             "the signature's r is 0 or not below the secp256k1 group order: it is corrupt; "
             "re-sign the order"
         )
     if not 0 < s < SECP256K1_N:
-        raise InvalidSignature(
+        raise BadSignature(
             "the signature's s is 0 or not below the secp256k1 group order: it is corrupt; "
             "re-sign the order"
         )
     if s > SECP256K1_HALF_N:
-        raise InvalidSignature(
+        raise BadSignature(
             "the signature has a high s (s > secp256k1n / 2), a malleable form the contract "
             "rejects: re-sign with a wallet that produces low-s signatures, or replace s by "
             "n - s and flip v between 27 and 28"
@@ -167,7 +165,7 @@ def recover_address(digest: bytes, signature: bytes | str) -> bytes:
             sig[:64] + bytes((v - 27,)), digest, hasher=None
         )
     except Exception as exc:  # libsecp256k1 reports an unrecoverable signature as a bare error
-        raise InvalidSignature(
+        raise BadSignature(
             "no public key recovers from this signature (r is not a curve point): it is "
             "corrupt; re-sign the order"
         ) from exc
@@ -177,7 +175,7 @@ def recover_address(digest: bytes, signature: bytes | str) -> bytes:
 def recover_signer(uid: bytes, signature: bytes | str) -> str:
     """The checksummed address that made `signature` over the 32-byte `uid`.
 
-    Raises `InvalidSignature` for every form the settlement contract rejects: a length
+    Raises `BadSignature` for every form the settlement contract rejects: a length
     other than 65, `v` not in {27, 28}, `r` or `s` zero or not below n, a high `s`.
     """
     return to_checksum_address(recover_address(uid, signature))
@@ -186,13 +184,13 @@ def recover_signer(uid: bytes, signature: bytes | str) -> str:
 def verify_order_signature(order: Order, domain: Domain, signature: bytes | str) -> bytes:
     """Check an ECDSA signature of `order` for `domain` and return the order's uid.
 
-    Raises `InvalidSignature` if the signature is malformed or malleable (see
+    Raises `BadSignature` if the signature is malformed or malleable (see
     `recover_signer`) or was made by anyone but `order.owner`.
     """
     uid = order.uid(domain)
     signer = recover_address(uid, signature)
     if signer != bytes.fromhex(order.owner[2:]):
-        raise InvalidSignature(
+        raise BadSignature(
             f"the signature was made by {to_checksum_address(signer)}, not by the order's owner "
             f"{order.owner}: sign with the owner's key, for this exact order, chain id "
             f"{domain.chain_id} and settlement contract {domain.verifying_contract}"

@@ -67,7 +67,7 @@ def test_quote_matches(router, amount, reserve_a, reserve_b):
 
 
 def test_python_errors_name_the_contract_error(router):
-    with pytest.raises(math.ZeroAmount):
+    with pytest.raises(math.ZeroQuoteAmount):
         math.get_amount_out(0, 1, 1, FEE)
     with ape.reverts(router.ZeroAmount):
         router.getAmountOut(0, 1, 1, FEE)

@@ -8,7 +8,7 @@ from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossbook.errors import CrossbookError, InvalidPrivateKey, InvalidSignature
+from crossbook.errors import BadSignature, CrossbookError, InvalidPrivateKey
 from crossbook.order import Domain, Order
 from crossbook.signing import (
     SECP256K1_HALF_N,
@@ -78,7 +78,7 @@ def test_eth_account_and_crossbook_agree(setup: tuple[bytes, Order, Domain]) -> 
     assert recover_signer(order.uid(domain), ours) == order.owner
     signable = encode_typed_data(full_message=order.typed_data(domain))
     assert Account.recover_message(signable, signature=ours) == order.owner
-    with pytest.raises(InvalidSignature, match="high s"):
+    with pytest.raises(BadSignature, match="high s"):
         verify_order_signature(order, domain, high_s(ours))
 
 
@@ -114,9 +114,9 @@ def test_high_s_is_rejected_although_it_recovers_the_owner() -> None:
     signable = encode_typed_data(full_message=order.typed_data(DOMAIN))
     assert Account.recover_message(signable, signature=malleated) == KEY_ADDRESS
     # ...but the contract accepts one form only.
-    with pytest.raises(InvalidSignature, match=r"high s \(s > secp256k1n / 2\)"):
+    with pytest.raises(BadSignature, match=r"high s \(s > secp256k1n / 2\)"):
         verify_order_signature(order, DOMAIN, malleated)
-    with pytest.raises(InvalidSignature, match="high s"):
+    with pytest.raises(BadSignature, match="high s"):
         recover_signer(order.uid(DOMAIN), malleated)
 
 
@@ -127,21 +127,21 @@ def test_64_byte_compact_signature_is_rejected() -> None:
     y_parity_and_s = (
         (signature[64] - 27) << 255 | int.from_bytes(signature[32:64], "big")
     ).to_bytes(32, "big")
-    with pytest.raises(InvalidSignature, match=r"64 bytes.*exactly 65 bytes"):
+    with pytest.raises(BadSignature, match=r"64 bytes.*exactly 65 bytes"):
         verify_order_signature(order, DOMAIN, signature[:32] + y_parity_and_s)
 
 
 @pytest.mark.parametrize("length", [0, 1, 64, 66, 130])
 def test_wrong_length_is_rejected(length: int) -> None:
     signature = (sign_order(make_order(), DOMAIN, KEY) * 2)[:length]
-    with pytest.raises(InvalidSignature, match=f"is {length} bytes"):
+    with pytest.raises(BadSignature, match=f"is {length} bytes"):
         verify_order_signature(make_order(), DOMAIN, signature)
 
 
 @pytest.mark.parametrize("v", [0, 1, 26, 29, 35, 255])
 def test_v_outside_27_28_is_rejected(v: int) -> None:
     signature = sign_order(make_order(), DOMAIN, KEY)
-    with pytest.raises(InvalidSignature, match=f"v is {v}: it must be 27 or 28"):
+    with pytest.raises(BadSignature, match=f"v is {v}: it must be 27 or 28"):
         verify_order_signature(make_order(), DOMAIN, signature[:64] + bytes((v,)))
 
 
@@ -158,21 +158,21 @@ def test_v_outside_27_28_is_rejected(v: int) -> None:
 )
 def test_r_s_out_of_range_are_rejected(r: int, s: int, message: str) -> None:
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + b"\x1b"
-    with pytest.raises(InvalidSignature, match=message):
+    with pytest.raises(BadSignature, match=message):
         recover_signer(make_order().uid(DOMAIN), signature)
 
 
 def test_r_that_is_not_a_curve_point_is_rejected() -> None:
     # x = 5 has no point on secp256k1 (5^3 + 7 = 132 is not a square mod p).
     signature = (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b"
-    with pytest.raises(InvalidSignature, match="no public key recovers"):
+    with pytest.raises(BadSignature, match="no public key recovers"):
         recover_signer(make_order().uid(DOMAIN), signature)
 
 
 def test_signature_by_someone_else_is_rejected() -> None:
     order = make_order()
     forged = sign_digest(order.uid(DOMAIN), OTHER_KEY)
-    with pytest.raises(InvalidSignature, match=f"made by {OTHER_ADDRESS}, not by the order's"):
+    with pytest.raises(BadSignature, match=f"made by {OTHER_ADDRESS}, not by the order's"):
         verify_order_signature(order, DOMAIN, forged)
 
 
@@ -181,7 +181,7 @@ def test_signature_for_another_domain_is_rejected() -> None:
     other_chain = Domain(1, DOMAIN.verifying_contract)
     other_contract = Domain(DOMAIN.chain_id, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
     for domain in (other_chain, other_contract):
-        with pytest.raises(InvalidSignature, match="not by the order's owner"):
+        with pytest.raises(BadSignature, match="not by the order's owner"):
             verify_order_signature(order, DOMAIN, sign_order(order, domain, KEY))
 
 
@@ -191,12 +191,12 @@ def test_any_flipped_bit_in_r_or_s_is_rejected(flip: int) -> None:
     order = make_order()
     signature = bytearray(sign_order(order, DOMAIN, KEY))
     signature[flip // 8] ^= 1 << (flip % 8)
-    with pytest.raises(InvalidSignature):
+    with pytest.raises(BadSignature):
         verify_order_signature(order, DOMAIN, bytes(signature))
 
 
 def test_sign_order_refuses_a_key_that_is_not_the_owners() -> None:
-    with pytest.raises(InvalidSignature, match=f"belongs to {OTHER_ADDRESS}"):
+    with pytest.raises(BadSignature, match=f"belongs to {OTHER_ADDRESS}"):
         sign_order(make_order(), DOMAIN, OTHER_KEY)
 
 
@@ -220,11 +220,11 @@ def test_bad_private_key_is_rejected(key: object, message: str) -> None:
 
 def test_bad_signature_and_digest_inputs_are_rejected() -> None:
     uid = make_order().uid(DOMAIN)
-    with pytest.raises(InvalidSignature, match="not hex"):
+    with pytest.raises(BadSignature, match="not hex"):
         recover_signer(uid, "0xnothex")
-    with pytest.raises(InvalidSignature, match="must be bytes or a hex string"):
+    with pytest.raises(BadSignature, match="must be bytes or a hex string"):
         recover_signer(uid, 12345)  # type: ignore[arg-type]
-    with pytest.raises(InvalidSignature, match="digest is 31 bytes"):
+    with pytest.raises(BadSignature, match="digest is 31 bytes"):
         recover_signer(uid[:31], sign_order(make_order(), DOMAIN, KEY))
-    with pytest.raises(InvalidSignature, match="digest is 31 bytes"):
+    with pytest.raises(BadSignature, match="digest is 31 bytes"):
         sign_digest(uid[:31], KEY)

@@ -13,7 +13,7 @@ class PoolMathError(AmmError, ValueError):
     """A quote the contracts would revert (mirrors `PoolMath`'s errors and checked arithmetic)."""
 
 
-class ZeroAmount(PoolMathError):
+class ZeroQuoteAmount(PoolMathError):
     """A quote for a zero amount (`PoolMath.ZeroAmount`)."""
 
 

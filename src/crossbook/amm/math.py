@@ -15,7 +15,7 @@ from crossbook.amm.errors import (
     AmountOutExceedsReserve,
     ArithmeticOverflow,
     InvalidPath,
-    ZeroAmount,
+    ZeroQuoteAmount,
     ZeroReserves,
 )
 
@@ -40,7 +40,7 @@ def _check_reserves(reserve_in: int, reserve_out: int) -> None:
 def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:
     """Output for exactly `amount_in`, rounded down."""
     if amount_in == 0:
-        raise ZeroAmount("amount in is zero")
+        raise ZeroQuoteAmount("amount in is zero")
     _check_reserves(reserve_in, reserve_out)
     with_fee = _u256(amount_in * _u256(FEE_DENOMINATOR - fee))
     numerator = _u256(with_fee * reserve_out)
@@ -51,7 +51,7 @@ def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) 
 def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee: int) -> int:
     """Least input the pool's k check accepts for exactly `amount_out`, rounded up."""
     if amount_out == 0:
-        raise ZeroAmount("amount out is zero")
+        raise ZeroQuoteAmount("amount out is zero")
     _check_reserves(reserve_in, reserve_out)
     if amount_out >= reserve_out:
         raise AmountOutExceedsReserve(
@@ -67,7 +67,7 @@ def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee: int) 
 def quote(amount_a: int, reserve_a: int, reserve_b: int) -> int:
     """`amount_a` of token A in token B at the reserves' ratio, rounded down."""
     if amount_a == 0:
-        raise ZeroAmount("amount is zero")
+        raise ZeroQuoteAmount("amount is zero")
     _check_reserves(reserve_a, reserve_b)
     return _u256(amount_a * reserve_b) // reserve_a
 

@@ -15,7 +15,7 @@ from crossbook.book.client import MAX_UINT, BookClient
 from crossbook.book.market import Side
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import AMM_SEED_POOL, wait_ok
-from crossbook.router.client import ROUTER_KEY, HybridClient
+from crossbook.hybrid.client import ROUTER_KEY, HybridClient
 
 MARKET = "WETH/USDC"
 

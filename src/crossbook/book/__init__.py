@@ -4,7 +4,7 @@ balances) and readers that rebuild a book from its views or from its events."""
 from __future__ import annotations
 
 from crossbook.book.client import BookClient, MakerBalance, PlaceResult, TakeResult
-from crossbook.book.errors import BookError, BookReverted, UnknownMarket
+from crossbook.book.errors import BookError, BookNotFound, BookReverted
 from crossbook.book.market import Kind, MarketSpec, Side
 from crossbook.book.reader import (
     Depth,
@@ -18,6 +18,7 @@ from crossbook.book.reader import (
 __all__ = [
     "BookClient",
     "BookError",
+    "BookNotFound",
     "BookReverted",
     "Depth",
     "Kind",
@@ -28,7 +29,6 @@ __all__ = [
     "PlaceResult",
     "Side",
     "TakeResult",
-    "UnknownMarket",
     "balances_from_events",
     "depth_from_events",
     "read_depth",

@@ -18,7 +18,7 @@ from web3.types import TxParams
 
 from crossbook.artifacts import load_artifact
 from crossbook.book.abi import book_abi, decode_revert
-from crossbook.book.errors import BookError, UnknownMarket
+from crossbook.book.errors import BookError, BookNotFound
 from crossbook.book.market import (
     MAX_ORDER_LOTS,
     Kind,
@@ -86,7 +86,7 @@ class BookClient:
         """Reads the grid and the token decimals from the chain."""
         book = w3.eth.contract(address=Web3.to_checksum_address(address), abi=book_abi())
         if not w3.eth.get_code(book.address):
-            raise UnknownMarket(f"no contract at {address}; is the book deployed on this chain?")
+            raise BookNotFound(f"no contract at {address}; is the book deployed on this chain?")
         base = str(book.functions.base().call())
         quote = str(book.functions.quote().call())
         erc20 = load_artifact("MockERC20").abi
@@ -118,7 +118,7 @@ class BookClient:
             known = sorted(
                 k.removeprefix("book:") for k in manifest.contracts if k.startswith("book:")
             )
-            raise UnknownMarket(
+            raise BookNotFound(
                 f"no book for {symbol!r} on chain {manifest.chain_id} "
                 f"(books: {', '.join(known) or 'none'})"
             )

@@ -9,8 +9,8 @@ class BookError(CrossbookError, RuntimeError):
     """An order book call could not be made or its result is inconsistent."""
 
 
-class UnknownMarket(CrossbookError, ValueError):
-    """The market is not in the deployment manifest (or has no book on this chain)."""
+class BookNotFound(CrossbookError, LookupError):
+    """No on-chain book for the market: not in the deployment manifest, or no code there."""
 
 
 class BookReverted(BookError):

@@ -30,8 +30,7 @@ from crossbook.client.errors import (
 )
 from crossbook.client.relayer import DEFAULT_RELAYER_URL, FINAL_STATUSES, RelayerClient
 from crossbook.client.signers import Signer, normalize_signature, refuse_well_known_key
-from crossbook.errors import CrossbookError, ManifestError
-from crossbook.errors import InvalidSignature as BadSignature
+from crossbook.errors import BadSignature, CrossbookError, ManifestError
 from crossbook.manifest import Manifest, read_manifest
 from crossbook.order import Domain, Order, OrderFlags
 from crossbook.signing import verify_order_signature

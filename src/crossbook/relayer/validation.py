@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
 
-from crossbook.errors import CrossbookError, InvalidOrder, InvalidSignature
+from crossbook.errors import BadSignature, CrossbookError, InvalidOrder
 from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order
 from crossbook.relayer.chain import ChainReader, ChainReadError
 from crossbook.relayer.matching import Market
@@ -132,7 +132,7 @@ class OrderValidator:
         if scheme is SigningScheme.ECDSA:
             try:
                 signer = recover_address(uid, signature)
-            except InvalidSignature as exc:
+            except BadSignature as exc:
                 raise ApiError("InvalidSignature", str(exc)) from None
             if signer != bytes.fromhex(order.owner[2:]):
                 raise ApiError(

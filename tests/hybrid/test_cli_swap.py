@@ -56,7 +56,7 @@ def test_sell_exact_out_uses_the_pool_when_the_book_is_worse(devnet):
 
 def test_errors_are_one_line(devnet):
     assert "InvalidAmount" in run(devnet, "buy", "0.0000001", ok=False).output
-    assert "UnknownMarket" in run(devnet, "buy", "1", "--market", "DAI/USDC", ok=False).output
-    assert "RouterError" in run(devnet, "buy", "1", "--fee", "100", ok=False).output
+    assert "BookNotFound" in run(devnet, "buy", "1", "--market", "DAI/USDC", ok=False).output
+    assert "HybridRouterError" in run(devnet, "buy", "1", "--fee", "100", ok=False).output
     out = run(devnet, "buy", "1", "--max-levels", "33", ok=False).output
     assert "33" in out

@@ -1,7 +1,7 @@
 """SDK of the hybrid router: read both venues, quote the split in Python, swap.
 
 A quote reads the pool's reserves, the book's best levels (``depth``) and its taker fee, and
-runs `crossbook.router.split` on them: the same split the contract will make against the same
+runs `crossbook.hybrid.split` on them: the same split the contract will make against the same
 state, to the wei. A swap sends ``maxLevels`` = the levels the quote takes (the contract then
 reads no more levels than it needs; the result is the same) and a slippage limit derived from
 the quote. Transactions are simulated first, so a revert surfaces as `RouterReverted` naming
@@ -23,17 +23,17 @@ from crossbook.artifacts import load_artifact
 from crossbook.book.client import BookClient
 from crossbook.book.market import MarketSpec, Side
 from crossbook.hashing import keccak
-from crossbook.manifest import Manifest
-from crossbook.router.errors import RouterError, RouterReverted
-from crossbook.router.split import (
+from crossbook.hybrid.errors import HybridRouterError, RouterReverted
+from crossbook.hybrid.split import (
     MAX_LEVELS,
     BookSnapshot,
-    Level,
+    DepthEntry,
     PoolSnapshot,
     Split,
     quote_exact_in,
     quote_exact_out,
 )
+from crossbook.manifest import Manifest
 
 MAX_UINT = 2**256 - 1
 BPS = 10_000
@@ -103,7 +103,7 @@ class HybridClient:
         spec = book.spec
         pool = str(factory.functions.getPool(spec.base, spec.quote, pool_fee).call())
         if int(pool, 16) == 0:
-            raise RouterError(
+            raise HybridRouterError(
                 f"no {spec.symbol} pool at fee tier {pool_fee} bps; create it with "
                 "`crossbook pool create` or pass another --fee"
             )
@@ -117,7 +117,7 @@ class HybridClient:
         cls, w3: Web3, manifest: Manifest, market: str, pool_fee: int
     ) -> HybridClient:
         if ROUTER_KEY not in manifest.contracts:
-            raise RouterError(
+            raise HybridRouterError(
                 f"no HybridRouter in the manifest of chain {manifest.chain_id}; "
                 "redeploy the devnet (`crossbook devnet up`)"
             )
@@ -144,7 +144,7 @@ class HybridClient:
             return pool, None
         maker_side = Side.ASK if buy_base else Side.BID
         levels = [
-            Level(int(tick), int(lots), int(price))
+            DepthEntry(int(tick), int(lots), int(price))
             for tick, lots, price in self.book.contract.functions.depth(
                 int(maker_side), max_levels
             ).call()
@@ -176,7 +176,7 @@ class HybridClient:
         """Quote, approve the input (unlimited, once), send with a limit ``slippage_bps`` off,
         valid until ``deadline`` (unix seconds; default: latest block + ``deadline_seconds``)."""
         if not 0 <= slippage_bps < BPS:
-            raise RouterError(f"slippage {slippage_bps} bps is outside 0..9999")
+            raise HybridRouterError(f"slippage {slippage_bps} bps is outside 0..9999")
         sender = Web3.to_checksum_address(sender)
         quoted = self.quote(buy_base, amount, exact_out, max_levels)
         levels = quoted.levels
@@ -196,7 +196,7 @@ class HybridClient:
         receipt = self._send(fn, sender)
         events = self.router.events.HybridSwap().process_receipt(receipt, errors=DISCARD)
         if not events:
-            raise RouterError(f"no HybridSwap event in tx {receipt['transactionHash'].hex()}")
+            raise HybridRouterError(f"no HybridSwap event in tx {receipt['transactionHash'].hex()}")
         a = events[0]["args"]
         split = Split(
             book_lots=int(a["bookLots"]),
@@ -232,8 +232,8 @@ class HybridClient:
             decoded = decode_router_error(exc)
             if decoded is not None:
                 raise decoded from None
-            raise RouterError(f"{fn.fn_name} would revert: {exc}") from None
+            raise HybridRouterError(f"{fn.fn_name} would revert: {exc}") from None
         receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
         if receipt["status"] != 1:
-            raise RouterError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
+            raise HybridRouterError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
         return receipt

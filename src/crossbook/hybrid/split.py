@@ -17,7 +17,7 @@ from math import isqrt
 
 from crossbook.amm import math as pool_math
 from crossbook.amm.errors import ArithmeticOverflow
-from crossbook.router.errors import InvalidSplitRequest
+from crossbook.hybrid.errors import InvalidSplitRequest
 
 PPM = 1_000_000
 FEE_DENOMINATOR = pool_math.FEE_DENOMINATOR
@@ -34,7 +34,7 @@ def _u256(value: int) -> int:
 
 
 @dataclass(frozen=True)
-class Level:
+class DepthEntry:
     """One level of the maker side being taken, as `IOrderBook.depth` returns it."""
 
     tick: int
@@ -47,7 +47,7 @@ class BookSnapshot:
     """The maker side the swap takes from (asks to buy base, bids to sell it), best first,
     already cut to ``max_levels`` (what ``depth(side, maxLevels)`` returns)."""
 
-    levels: Sequence[Level]
+    levels: Sequence[DepthEntry]
     lot_size: int
     taker_fee_ppm: int
 
@@ -150,7 +150,7 @@ class _Taken:
     raw_in: int = 0
     out: int = 0
 
-    def add(self, level: Level, lots: int, unit_in: int, unit_out: int) -> None:
+    def add(self, level: DepthEntry, lots: int, unit_in: int, unit_out: int) -> None:
         self.lots += lots
         if self.lots > UINT64_MAX:
             raise ArithmeticOverflow("book lots leave uint64")

@@ -10,7 +10,7 @@ import pytest
 from web3 import Web3
 
 from crossbook.book import BookClient
-from crossbook.router.client import HybridClient
+from crossbook.hybrid.client import HybridClient
 
 MAX_UINT = 2**256 - 1
 FEE = 30

@@ -19,9 +19,9 @@ from web3.logs import DISCARD
 
 from crossbook.amm.errors import PoolMathError
 from crossbook.artifacts import load_artifact
-from crossbook.router.client import decode_router_error
-from crossbook.router.errors import InvalidSplitRequest
-from crossbook.router.split import quote_exact_in, quote_exact_out
+from crossbook.hybrid.client import decode_router_error
+from crossbook.hybrid.errors import InvalidSplitRequest
+from crossbook.hybrid.split import quote_exact_in, quote_exact_out
 
 from .conftest import FEE, LOT, MIN_LOTS, TICK_SIZE
 

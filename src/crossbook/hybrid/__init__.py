@@ -1,8 +1,8 @@
 """The hybrid router (issue 5, item 6): split a swap between an order book and a pool."""
 
-from crossbook.router.split import (
+from crossbook.hybrid.split import (
     BookSnapshot,
-    Level,
+    DepthEntry,
     PoolSnapshot,
     Split,
     quote_exact_in,
@@ -11,7 +11,7 @@ from crossbook.router.split import (
 
 __all__ = [
     "BookSnapshot",
-    "Level",
+    "DepthEntry",
     "PoolSnapshot",
     "Split",
     "quote_exact_in",

@@ -5,15 +5,15 @@ from __future__ import annotations
 from crossbook.errors import CrossbookError
 
 
-class RouterError(CrossbookError):
+class HybridRouterError(CrossbookError):
     """Root of the hybrid router errors."""
 
 
-class InvalidSplitRequest(RouterError, ValueError):
+class InvalidSplitRequest(HybridRouterError, ValueError):
     """A quote the contract would refuse: zero amount, too many levels (mirrors its errors)."""
 
 
-class RouterReverted(RouterError, RuntimeError):
+class RouterReverted(HybridRouterError, RuntimeError):
     """The router (or the book or pool it called) reverted with a typed error."""
 
     def __init__(self, name: str, args: tuple[object, ...], data: str) -> None:
