@@ -82,9 +82,15 @@ def relayer_settings(rpc_url: str, manifest_dir: Path, db: str, **kw: Any) -> Re
     from crossbook.relayer.settings import RelayerSettings
 
     return RelayerSettings(
-        rpc_url=rpc_url, manifest_dir=manifest_dir, database_url=db, batch_interval_s=0.3,
-        receipt_poll_s=0.05, rate_limit_ip_per_s=0, rate_limit_owner_per_s=0, **kw,
-    )  # fmt: skip
+        rpc_url=rpc_url,
+        manifest_dir=manifest_dir,
+        database_url=db,
+        batch_interval_s=0.3,
+        receipt_poll_s=0.05,
+        rate_limit_ip_per_s=0,
+        rate_limit_owner_per_s=0,
+        **kw,
+    )
 
 
 def mint(w3: Web3, manifest: Manifest, to: str, sender: str, units: int = 10_000) -> None:
@@ -105,8 +111,9 @@ def devnet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         relayer = build(relayer_settings(dn.node.rpc_url, manifest_dir, f"sqlite:///{db}"))
         with serve(relayer.app) as url:
             traders = [Trader(a.address, a.private_key) for a in dn.accounts[1:7]]
-            yield Stack("devnet", dn.node.rpc_url, url, dn.manifest.chain_id, manifest_dir,
-                        dn.w3, traders)  # fmt: skip
+            yield Stack(
+                "devnet", dn.node.rpc_url, url, dn.manifest.chain_id, manifest_dir, dn.w3, traders
+            )
 
 
 def run_crossbook_deploy(
@@ -121,10 +128,21 @@ def run_crossbook_deploy(
         "CROSSBOOK_DEPLOYMENTS_DIR": str(manifest_dir),
     }
     return subprocess.run(
-        [str(CROSSBOOK), "deploy", "--network", "ethereum:local:foundry", "--account", alias,
-         *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(CROSSBOOK),
+            "deploy",
+            "--network",
+            "ethereum:local:foundry",
+            "--account",
+            alias,
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def ape_keystore(data_folder: Path, alias: str, passphrase: str) -> Any:
@@ -163,23 +181,39 @@ def testnet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             address = wait_ok(w3, tx, f"deploy {symbol}")["contractAddress"]
             tokens.append(f"{symbol}={address}")
         result = run_crossbook_deploy(
-            node.rpc_url, manifest_dir, ape_data, "sepolia-deployer", "correct horse",
-            "--relayer", relayer_key.address, *(a for t in tokens for a in ("--token", t)),
+            node.rpc_url,
+            manifest_dir,
+            ape_data,
+            "sepolia-deployer",
+            "correct horse",
+            "--relayer",
+            relayer_key.address,
+            *(a for t in tokens for a in ("--token", t)),
             "--yes",
-        )  # fmt: skip
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         manifest = read_manifest(TESTNET_CHAIN_ID, manifest_dir)
         for trader in traders:
             mint(w3, manifest, trader.address, token_owner.address)
         db = base / "relayer.db"
         settings = relayer_settings(
-            node.rpc_url, manifest_dir, f"sqlite:///{db}",
+            node.rpc_url,
+            manifest_dir,
+            f"sqlite:///{db}",
             relayer_key=SecretStr(relayer_key.key.hex()),
-        )  # fmt: skip
+        )
         relayer = build(settings)
         with serve(relayer.app) as url:
-            yield Stack("testnet", node.rpc_url, url, TESTNET_CHAIN_ID, manifest_dir, w3,
-                        [Trader(t.address, bytes(t.key)) for t in traders], ape_data,
-                        deployer.address)  # fmt: skip
+            yield Stack(
+                "testnet",
+                node.rpc_url,
+                url,
+                TESTNET_CHAIN_ID,
+                manifest_dir,
+                w3,
+                [Trader(t.address, bytes(t.key)) for t in traders],
+                ape_data,
+                deployer.address,
+            )
         with contextlib.suppress(Exception):
             node.rpc("anvil_stopImpersonatingAccount", [token_owner.address])

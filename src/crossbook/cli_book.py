@@ -82,14 +82,14 @@ def _decimal(text: str, what: str) -> Decimal:
 
 def _token_units(client: Any, token: str, amount: str) -> tuple[str, int, str]:
     """(address, base units, label) of AMOUNT of one of the book's tokens."""
-    from crossbook.amm.client import to_base_units
+    from crossbook.chain import parse_units
 
     address = client.token_address(token)
     spec = client.spec
     is_base = address.lower() == spec.base.lower()
     decimals = spec.base_decimals if is_base else spec.quote_decimals
     symbol = _symbols(spec)[0 if is_base else 1]
-    return address, to_base_units(amount, decimals, symbol), symbol
+    return address, parse_units(amount, decimals, symbol), symbol
 
 
 def _symbols(spec: Any) -> tuple[str, str]:

@@ -155,7 +155,8 @@ def pool_remove(
     as_json: bool,
 ) -> None:
     """Burn SHARES LP shares (18 decimals; or 'all') for both tokens."""
-    from crossbook.amm.client import LP_DECIMALS, to_base_units
+    from crossbook.amm.client import LP_DECIMALS
+    from crossbook.chain import parse_units
 
     client = _connect(rpc_url)
     a, b = client.token(token_a), client.token(token_b)
@@ -164,7 +165,7 @@ def pool_remove(
     liquidity = (
         client.lp_balance(state, who)
         if shares == "all"
-        else to_base_units(shares, LP_DECIMALS, "LP shares")
+        else parse_units(shares, LP_DECIMALS, "LP shares")
     )
     result = client.remove_liquidity(a, b, fee, liquidity, who, slippage_bps)
     _emit(

@@ -97,7 +97,7 @@ def swap(
     as_json: bool,
 ) -> None:
     """Buy or sell a market's base token through its book and pool, split for the best price."""
-    from crossbook.amm.client import to_base_units
+    from crossbook.chain import parse_units
 
     client = _connect(rpc_url, market, fee)
     spec = client.spec
@@ -105,7 +105,7 @@ def swap(
     # input: buy pays quote, sell pays base; --exact-out names the other token
     amount_is_base = buy_base == exact_out
     decimals = spec.base_decimals if amount_is_base else spec.quote_decimals
-    units = to_base_units(amount, decimals, spec.symbol)
+    units = parse_units(amount, decimals, spec.symbol)
     if quote_only:
         _emit(
             as_json,

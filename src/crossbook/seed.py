@@ -19,10 +19,10 @@ from typing import Any
 from web3 import Web3
 
 from crossbook.amm.client import AmmClient
-from crossbook.amm.client import Token as AmmToken
 from crossbook.amm.errors import PoolExists
 from crossbook.artifacts import load_artifact
 from crossbook.book import BookClient, Kind, Side
+from crossbook.chain import Token
 from crossbook.devnet.accounts import DevAccount
 from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
@@ -125,7 +125,7 @@ def _pools(
         echo(line)
 
 
-def _units(token: AmmToken, amount: Decimal) -> int:
+def _units(token: Token, amount: Decimal) -> int:
     return int(amount.scaleb(token.decimals))
 
 

@@ -91,9 +91,13 @@ class Batch:
     def legs_args(self) -> tuple[Any, ...]:
         """Arguments of `settleWithLiquidity`."""
         return (
-            self.tokens, self.prices, self.trades, self.signatures, self.pool_legs,
+            self.tokens,
+            self.prices,
+            self.trades,
+            self.signatures,
+            self.pool_legs,
             self.book_legs,
-        )  # fmt: skip
+        )
 
 
 def _cs(address: str) -> str:
@@ -140,10 +144,20 @@ def build_batch(
         for leg in pool_legs
     ]
     books = [
-        (leg.base, leg.quote, leg.tick_size, leg.lot_size, leg.min_lots, leg.side,
-         leg.limit_tick, leg.max_lots, leg.min_take_lots, leg.max_steps)
+        (
+            leg.base,
+            leg.quote,
+            leg.tick_size,
+            leg.lot_size,
+            leg.min_lots,
+            leg.side,
+            leg.limit_tick,
+            leg.max_lots,
+            leg.min_take_lots,
+            leg.max_steps,
+        )
         for leg in book_legs
-    ]  # fmt: skip
+    ]
     return Batch(tokens, prices, trades, pools, books, signatures, len(payees))
 
 
@@ -191,9 +205,16 @@ def _trade(f: Fill, index: dict[str, int], payee: int, signatures: list[bytes]) 
     if not o.flags & OrderFlags.PARTIALLY_FILLABLE and executed == o.sell_amount:
         executed = 0
     return (
-        packed, o.receiver, o.sell_amount, o.buy_amount, o.fee_amount, o.nonce,
-        executed, r, s,
-    )  # fmt: skip
+        packed,
+        o.receiver,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.nonce,
+        executed,
+        r,
+        s,
+    )
 
 
 def _fee(f: Fill) -> int:

@@ -9,7 +9,8 @@ import pytest
 
 from crossbook.amm import math
 from crossbook.amm.client import AmmClient
-from crossbook.amm.errors import PoolExists, PoolNotFound, TransactionFailed
+from crossbook.amm.errors import PoolExists, PoolNotFound
+from crossbook.chain import TransactionFailed
 from crossbook.manifest import DeployedContract, TokenInfo, new_manifest
 
 from .conftest import DEADLINE, FEE

@@ -3,7 +3,8 @@ and claim to it, withdraw; typed errors; the balances rebuilt from events equal 
 
 import pytest
 
-from crossbook.book import BookError, BookReverted, Side, balances_from_events
+from crossbook.book import BookError, Side, balances_from_events
+from crossbook.chain import TransactionFailed
 
 from .conftest import LOT
 from .test_book_sdk import balances
@@ -33,10 +34,10 @@ def test_balance_cycle_moves_no_token_per_order(client, maker, taker):
     assert balances(client, m) == (weth0 - 10**18, usdc0)
 
     # Nothing pays twice: the cancelled and claimed order has nothing left for either path.
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.claim(m, [placed.order_id], to_balance=True)
     assert info.value.name == "NothingToClaim"
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.cancel(m, placed.order_id)
     assert info.value.name == "OrderNotFound"
 
@@ -52,19 +53,19 @@ def test_typed_errors_of_the_balance_path(client, maker, taker):
     m = maker.address
     escrow = 10 * client.spec.price_per_lot(MID)
     client.deposit(m, "quote", escrow - 1)
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.place(m, Side.BID, MID, 10, from_balance=True)
     assert info.value.name == "InsufficientBalance"
     # eth-abi decodes addresses in lower case
     assert info.value.error_args == (m.lower(), client.spec.quote.lower(), escrow - 1, escrow)
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.withdraw(taker.address, "quote", 1)  # the taker has no balance of its own
     assert info.value.name == "InsufficientBalance"
     client.deposit(m, "quote", 1)
     bid = client.place(m, Side.BID, MID, 10, from_balance=True).order_id
     assert client.balance(m).quote == 0
     client.take(taker.address, Side.ASK, MID, 10)
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.claim(taker.address, [bid], to_balance=True)
     assert info.value.name == "NotOrderOwner"
     with pytest.raises(BookError):

@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from crossbook.book import BookReverted, Kind, Side, depth_from_events, read_depth
+from crossbook.book import Kind, Side, depth_from_events, read_depth
+from crossbook.chain import TransactionFailed
 from crossbook.errors import InvalidOrder
 
 from .conftest import LOT
@@ -62,11 +63,11 @@ def test_price_time_priority_across_makers(client, maker, taker):
 
 def test_typed_errors_surface(client, maker):
     client.place(maker.address, Side.ASK, MID, 10)
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.place(maker.address, Side.BID, MID, 10, kind=Kind.POST_ONLY)
     assert info.value.name == "PostOnlyWouldCross"
     assert info.value.error_args == (MID, MID)
-    with pytest.raises(BookReverted) as info:
+    with pytest.raises(TransactionFailed) as info:
         client.take(maker.address, Side.BID, MID, 20, min_lots=20)
     assert info.value.name == "InsufficientFill"
     with pytest.raises(InvalidOrder):

@@ -48,8 +48,9 @@ def test_each_error_body_raises_its_class(code: str) -> None:
 
 def test_rate_limit_carries_retry_after_and_unknown_codes_stay_typed() -> None:
     with pytest.raises(errors.TooManyRequests) as raised:
-        stub(429, {"errorType": "TooManyRequests", "description": "slow down"},
-             {"Retry-After": "2"}).markets()  # fmt: skip
+        stub(
+            429, {"errorType": "TooManyRequests", "description": "slow down"}, {"Retry-After": "2"}
+        ).markets()
     assert raised.value.retry_after == 2.0 and isinstance(raised.value, RuntimeError)
     with pytest.raises(errors.RelayerError) as unknown:
         stub(400, {"errorType": "SomethingNew", "description": "from a newer relayer"}).markets()

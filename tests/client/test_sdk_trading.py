@@ -124,9 +124,11 @@ def test_cancel_off_chain_and_on_chain(stack: Stack) -> None:
 def test_external_signer_exports_typed_data_and_imports_the_signature(stack: Stack) -> None:
     trader = stack.traders[0]
     external = Wallet.connect(
-        ExternalSigner(trader.address), rpc_url=stack.rpc_url, relayer_url=stack.relayer_url,
+        ExternalSigner(trader.address),
+        rpc_url=stack.rpc_url,
+        relayer_url=stack.relayer_url,
         manifest_dir=stack.manifest_dir,
-    )  # fmt: skip
+    )
     order = external.build_order("WETH", "0.1", "USDC", NEVER_CROSSES)
     with pytest.raises(errors.SignatureRequired) as raised:
         external.place_order(order)
@@ -150,8 +152,7 @@ def test_internal_balance_deposit_trade_withdraw(stack: Stack) -> None:
     seller.deposit("WETH", "0.3")  # approves first when needed
     assert seller.chain.internal_balance(seller.address, weth) == weth.to_units("0.3")
     buyer.approve(usdc)
-    ask = seller.place("WETH", "0.3", "USDC", "600", sell_from_internal=True,
-                       buy_to_internal=True)  # fmt: skip
+    ask = seller.place("WETH", "0.3", "USDC", "600", sell_from_internal=True, buy_to_internal=True)
     bid = buyer.place("USDC", "600", "WETH", "0.3")
     assert seller.wait(ask.uid, timeout=60)["status"] == "filled"
     assert buyer.wait(bid.uid, timeout=60)["status"] == "filled"
@@ -187,8 +188,12 @@ def test_quotes_from_the_relayer_book_and_the_amm(stack: Stack) -> None:
 
 def test_relayer_error_codes_become_typed_exceptions(stack: Stack) -> None:
     poor = Account.create()
-    w = Wallet.connect(LocalSigner(bytes(poor.key)), rpc_url=stack.rpc_url,
-                       relayer_url=stack.relayer_url, manifest_dir=stack.manifest_dir)  # fmt: skip
+    w = Wallet.connect(
+        LocalSigner(bytes(poor.key)),
+        rpc_url=stack.rpc_url,
+        relayer_url=stack.relayer_url,
+        manifest_dir=stack.manifest_dir,
+    )
     order = w.build_order("WETH", "1", "USDC", "2000")
     with pytest.raises(errors.InsufficientBalance, match="has 0 WETH"):
         w.place_order(order)  # the SDK's own check, in token units

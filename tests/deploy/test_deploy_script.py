@@ -50,15 +50,20 @@ def run_deploy(testnet, tmp_path, data_folder, *args):
     }
     return subprocess.run(
         [str(APE), "run", "deploy", "--network", "ethereum:local:foundry", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_deploy_then_rerun_changes_nothing(testnet, keystore, tmp_path):
     deployer, data = keystore
     relayer = Account.create().address
-    first = run_deploy(testnet, tmp_path, data, "--account", "ci-deployer", "--relayer",
-                       relayer, "--yes")  # fmt: skip
+    first = run_deploy(
+        testnet, tmp_path, data, "--account", "ci-deployer", "--relayer", relayer, "--yes"
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     manifest = json.loads((tmp_path / "deployments" / f"{TESTNET_CHAIN_ID}.json").read_text())
     address = manifest["contracts"]["Settlement"]["address"]
@@ -72,16 +77,16 @@ def test_deploy_then_rerun_changes_nothing(testnet, keystore, tmp_path):
     assert address == create2_address(planned.initcode(load_artifact("Settlement").bytecode))
     nonce_after_first = w3.eth.get_transaction_count(deployer)
 
-    second = run_deploy(testnet, tmp_path, data, "--account", "ci-deployer", "--relayer",
-                        relayer, "--yes")  # fmt: skip
+    second = run_deploy(
+        testnet, tmp_path, data, "--account", "ci-deployer", "--relayer", relayer, "--yes"
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already deployed, skip" in second.stdout
     assert w3.eth.get_transaction_count(deployer) == nonce_after_first  # nothing broadcast
 
 
 def test_well_known_devnet_key_is_refused_on_a_testnet(testnet, tmp_path):
-    result = run_deploy(testnet, tmp_path, tmp_path / "ape-empty", "--account", "TEST::0",
-                        "--yes")  # fmt: skip
+    result = run_deploy(testnet, tmp_path, tmp_path / "ape-empty", "--account", "TEST::0", "--yes")
     assert result.returncode != 0
     assert "refusing to deploy on chain 11155111 with a well-known devnet key" in (
         result.stdout + result.stderr

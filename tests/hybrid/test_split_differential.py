@@ -19,7 +19,7 @@ from web3.logs import DISCARD
 
 from crossbook.amm.errors import PoolMathError
 from crossbook.artifacts import load_artifact
-from crossbook.hybrid.client import decode_router_error
+from crossbook.chain import decode_revert
 from crossbook.hybrid.errors import InvalidSplitRequest
 from crossbook.hybrid.split import quote_exact_in, quote_exact_out
 
@@ -207,7 +207,7 @@ def _run_example(
     try:
         receipt = _send(w3, swap, taker.address)
     except REVERTS as exc:
-        decoded = decode_router_error(exc)
+        decoded = decode_revert(exc)
         assert decoded is not None and decoded.name in ALLOWED_EXECUTION_REVERTS, exc
         event(f"execution reverts {decoded.name}")
         return

@@ -377,8 +377,15 @@ def test_an_address_seen_before_is_still_checked_for_zero_and_checksum() -> None
     """`_address` remembers inputs it accepted; that must not let a wrong checksum or a zero
     owner through on a later order."""
     owner = "0x" + "ab" * 20
-    good = Order(owner=owner, sell_token="0x" + "22" * 20, buy_token="0x" + "33" * 20,
-                 sell_amount=1, buy_amount=1, valid_to=1, nonce=0)  # fmt: skip
+    good = Order(
+        owner=owner,
+        sell_token="0x" + "22" * 20,
+        buy_token="0x" + "33" * 20,
+        sell_amount=1,
+        buy_amount=1,
+        valid_to=1,
+        nonce=0,
+    )
     assert good.owner == to_checksum_address(owner)
     # the same address with a case flipped: mixed case with a wrong checksum
     checksummed = to_checksum_address(owner)

@@ -50,8 +50,13 @@ def test_trade_words_pack_the_order_fields():
     assert (packed >> 224) & 0xFF == fill.signature[64]
     assert packed >> 232 == 0  # no payee, top byte zero
     assert (receiver, sell, buy, fee, nonce, executed) == (
-        o.receiver, o.sell_amount, o.buy_amount, o.fee_amount, o.nonce, fill.executed_sell,
-    )  # fmt: skip
+        o.receiver,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.nonce,
+        fill.executed_sell,
+    )
     assert r + s == fill.signature[:64]
     assert signatures == []
     assert prices == [PRICES[t.lower()] for t in tokens]

@@ -22,29 +22,47 @@ def test_residual_sold_into_the_pool_at_the_pools_price(tmp_path):
         settlement = settlement_contract(dn)
         weth, usdc = token_contract(dn, "WETH"), token_contract(dn, "USDC")
         seller = dn.accounts[1]
-        wait_ok(dn.w3, weth.functions.approve(settlement.address, 2**256 - 1).transact(
-            {"from": seller.address}), "approve")  # fmt: skip
-        order = Order(owner=seller.address, sell_token=weth.address, buy_token=usdc.address,
-                      sell_amount=10**18, buy_amount=1_900 * 10**6, valid_to=2**32 - 1,
-                      nonce=1)  # fmt: skip
+        wait_ok(
+            dn.w3,
+            weth.functions.approve(settlement.address, 2**256 - 1).transact(
+                {"from": seller.address}
+            ),
+            "approve",
+        )
+        order = Order(
+            owner=seller.address,
+            sell_token=weth.address,
+            buy_token=usdc.address,
+            sell_amount=10**18,
+            buy_amount=1_900 * 10**6,
+            valid_to=2**32 - 1,
+            nonce=1,
+        )
         domain = Domain(chain_id=dn.manifest.chain_id, verifying_contract=settlement.address)
         fill = Fill(order, sign_order(order, domain, seller.private_key), order.sell_amount)
 
         pool = dn.w3.eth.contract(
             address=Web3.to_checksum_address(dn.manifest.address("pool:WETH/USDC/30")),
-            abi=[{"name": "getReserves", "type": "function", "stateMutability": "view",
-                  "inputs": [], "outputs": [{"type": "uint112"}, {"type": "uint112"},
-                                            {"type": "uint32"}]}],
-        )  # fmt: skip
+            abi=[
+                {
+                    "name": "getReserves",
+                    "type": "function",
+                    "stateMutability": "view",
+                    "inputs": [],
+                    "outputs": [{"type": "uint112"}, {"type": "uint112"}, {"type": "uint32"}],
+                }
+            ],
+        )
         r0, r1, _ = pool.functions.getReserves().call()
         weth_is_0 = int(weth.address, 16) < int(usdc.address, 16)
         r_weth, r_usdc = (r0, r1) if weth_is_0 else (r1, r0)
         out = get_amount_out(10**18, r_weth, r_usdc, 30)
         # the uniform clearing price is the pool's: 1 WETH buys exactly `out` USDC
         batch = build_batch(
-            [fill], {weth.address: out, usdc.address: 10**18},
+            [fill],
+            {weth.address: out, usdc.address: 10**18},
             pool_legs=[PoolLeg(weth.address, usdc.address, 30, 10**18, out)],
-        )  # fmt: skip
+        )
         before = usdc.functions.balanceOf(seller.address).call()
         tx = settlement.functions.settleWithLiquidity(*batch.legs_args()).transact(
             {"from": dn.manifest.roles["relayer"]}

@@ -1,65 +1,39 @@
-"""A small client for the AMM: create pools, add/remove liquidity, swap and quote.
+"""A small client for the AMM: create pools, add/remove liquidity, swap and quote through
+the AMM router (`Router.sol`; the hybrid router is `crossbook.hybrid`).
 
-Reads addresses from the deployment manifest (``Factory``, ``Router``, ``tokens``) and ABIs
-from the compiled artifacts. Transactions are sent ``{"from": sender}``: the sender must be an
-account the node can sign for (Anvil dev accounts) or one whose key was added with
-``web3.middleware.SignAndSendRawMiddlewareBuilder``. Every quote uses `crossbook.amm.math`, the
-contract's math in Python; every transaction is simulated first, so a revert surfaces as
-`TransactionFailed` naming the contract error, and nothing is broadcast.
+Reads addresses from the deployment manifest (``Factory``, ``Router``, ``tokens``). The
+sender is an address the node signs for (an unlocked devnet account) or a local signer
+(`crossbook.chain.Sender`). Every quote uses `crossbook.amm.math`, the contract's math in
+Python; every transaction goes through `crossbook.chain.send_transaction`, so a revert
+surfaces as `TransactionFailed` naming the contract error, and nothing is broadcast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.contract.contract import ContractFunction
 
 from crossbook.amm import math
-from crossbook.amm.errors import (
+from crossbook.amm.errors import PoolExists, PoolNotFound
+from crossbook.chain import (
+    MAX_UINT,
     InvalidAmount,
-    PoolExists,
-    PoolNotFound,
-    TransactionFailed,
-    UnknownToken,
+    Sender,
+    Token,
+    Tokens,
+    contract_at,
+    send_transaction,
+    sender_address,
 )
-from crossbook.artifacts import load_artifact
-from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 
-MAX_UINT = 2**256 - 1
 DEFAULT_FEE = 30
 LP_DECIMALS = 18
-
-
-@dataclass(frozen=True)
-class Token:
-    address: str
-    symbol: str
-    decimals: int
-
-    def to_units(self, amount: str | Decimal) -> int:
-        """'1.5' -> 1.5 * 10**decimals base units; rejects more decimals than the token has."""
-        return to_base_units(amount, self.decimals, self.symbol)
-
-    def from_units(self, amount: int) -> Decimal:
-        return Decimal(amount).scaleb(-self.decimals)
-
-
-def to_base_units(amount: str | Decimal, decimals: int, what: str) -> int:
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, ValueError):
-        raise InvalidAmount(f"{amount!r} is not a number (amount of {what})") from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidAmount(f"the amount of {what} must be positive, got {amount}")
-    units = value.scaleb(decimals)
-    if units != units.to_integral_value():
-        raise InvalidAmount(f"{amount} has more than {decimals} decimals ({what})")
-    return int(units)
 
 
 @dataclass(frozen=True)
@@ -96,33 +70,17 @@ class AmmClient:
     def __init__(self, w3: Web3, manifest: Manifest) -> None:
         self.w3 = w3
         self.manifest = manifest
-        self.factory = self._contract("Factory", manifest.address("Factory"))
-        self.router = self._contract("Router", manifest.address("Router"))
-        self._errors = _error_selectors(["Factory", "Router", "Pool", "MockERC20"])
+        self.factory = contract_at(w3, "Factory", manifest.address("Factory"))
+        self.router = contract_at(w3, "Router", manifest.address("Router"))
+        self._tokens = Tokens(w3, manifest)
 
     # -- lookups ------------------------------------------------------------------------------
     def _contract(self, name: str, address: str) -> Contract:
-        return self.w3.eth.contract(
-            address=Web3.to_checksum_address(address), abi=load_artifact(name).abi
-        )
+        return contract_at(self.w3, name, address)
 
     def token(self, ref: str) -> Token:
         """A token by manifest symbol (case-insensitive) or 0x address."""
-        for symbol, info in self.manifest.tokens.items():
-            if symbol.lower() == ref.lower() or info.address.lower() == ref.lower():
-                return Token(Web3.to_checksum_address(info.address), symbol, info.decimals)
-        if Web3.is_address(ref):
-            erc20 = self._contract("MockERC20", ref)
-            try:
-                symbol = str(erc20.functions.symbol().call())
-                decimals = int(erc20.functions.decimals().call())
-            except Exception:
-                raise UnknownToken(
-                    f"{ref} does not answer symbol()/decimals() like an ERC-20"
-                ) from None
-            return Token(Web3.to_checksum_address(ref), symbol, decimals)
-        known = ", ".join(sorted(self.manifest.tokens)) or "none"
-        raise UnknownToken(f"unknown token {ref!r}: use a 0x address or one of {known}")
+        return self._tokens(ref)
 
     def pool_address(self, a: Token, b: Token, fee: int) -> str:
         return str(self.factory.functions.poolAddress(a.address, b.address, fee).call())
@@ -160,37 +118,21 @@ class AmmClient:
         return math.get_amount_in(amount_out, reserve_in, reserve_out, fee)
 
     # -- transactions -------------------------------------------------------------------------
-    def _send(self, fn: Any, sender: str, what: str) -> Any:
+    def _send(self, fn: ContractFunction, sender: Sender, what: str) -> Any:
         """Simulate (a revert names its error; nothing is broadcast), send; the call's result."""
-        tx = {"from": Web3.to_checksum_address(sender)}
-        try:
-            result = fn.call(tx)
-            tx_hash = fn.transact(tx)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            raise TransactionFailed(f"{what} would revert: {self._decode(exc)}") from None
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
-        if receipt["status"] != 1:
-            raise TransactionFailed(f"{what} reverted (tx 0x{bytes(tx_hash).hex()})")
-        return result
+        return send_transaction(self.w3, fn, sender, what).result
 
-    def _decode(self, exc: Exception) -> str:
-        data = getattr(exc, "data", None)
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            name = self._errors.get(data[2:10].lower())
-            if name:
-                return f"{name} (0x{data[2:]})"
-        return str(exc)
-
-    def _approve(self, token: Token | str, owner: str, spender: str, amount: int) -> None:
+    def _approve(self, token: Token | str, sender: Sender, spender: str, amount: int) -> None:
         address = token.address if isinstance(token, Token) else token
         erc20 = self._contract("MockERC20", address)
+        owner = sender_address(sender)
         if int(erc20.functions.allowance(owner, spender).call()) < amount:
-            self._send(erc20.functions.approve(spender, MAX_UINT), owner, "approve")
+            self._send(erc20.functions.approve(spender, MAX_UINT), sender, "approve")
 
     def _deadline(self, seconds: int) -> int:
         return int(self.w3.eth.get_block("latest")["timestamp"]) + seconds
 
-    def create_pool(self, a: Token, b: Token, fee: int, sender: str) -> str:
+    def create_pool(self, a: Token, b: Token, fee: int, sender: Sender) -> str:
         existing = str(self.factory.functions.getPool(a.address, b.address, fee).call())
         if int(existing, 16) != 0:
             raise PoolExists(f"the {a.symbol}/{b.symbol} pool at {fee} bps exists: {existing}")
@@ -206,7 +148,7 @@ class AmmClient:
         fee: int,
         amount_a: int,
         amount_b: int,
-        sender: str,
+        sender: Sender,
         slippage_bps: int = 50,
         deadline_seconds: int = 600,
         to: str | None = None,
@@ -224,7 +166,7 @@ class AmmClient:
             amount_b,
             _min_after_slippage(deposit.amount_a, slippage_bps),
             _min_after_slippage(deposit.amount_b, slippage_bps),
-            Web3.to_checksum_address(to or sender),
+            Web3.to_checksum_address(to or sender_address(sender)),
             self._deadline(deadline_seconds),
         )
         fn = self.router.functions.addLiquidity(params)
@@ -237,15 +179,16 @@ class AmmClient:
         b: Token,
         fee: int,
         liquidity: int,
-        sender: str,
+        sender: Sender,
         slippage_bps: int = 50,
         deadline_seconds: int = 600,
         to: str | None = None,
     ) -> dict[str, int]:
         state = self.pool(a, b, fee)
-        owned = self.lp_balance(state, sender)
+        owner = sender_address(sender)
+        owned = self.lp_balance(state, owner)
         if liquidity > owned:
-            raise InvalidAmount(f"{sender} holds {owned} LP shares of the pool, not {liquidity}")
+            raise InvalidAmount(f"{owner} holds {owned} LP shares of the pool, not {liquidity}")
         pool = self._contract("Pool", state.address)
         bal0 = int(
             self._contract("MockERC20", state.token0.address)
@@ -267,7 +210,7 @@ class AmmClient:
             liquidity,
             _min_after_slippage(out_a, slippage_bps),
             _min_after_slippage(out_b, slippage_bps),
-            Web3.to_checksum_address(to or sender),
+            Web3.to_checksum_address(to or sender_address(sender)),
             self._deadline(deadline_seconds),
         )
         fn = self.router.functions.removeLiquidity(params)
@@ -280,7 +223,7 @@ class AmmClient:
         token_out: Token,
         fee: int,
         amount_in: int,
-        sender: str,
+        sender: Sender,
         slippage_bps: int = 50,
         deadline_seconds: int = 600,
         to: str | None = None,
@@ -293,7 +236,7 @@ class AmmClient:
             fee,
             amount_in,
             _min_after_slippage(quoted, slippage_bps),
-            Web3.to_checksum_address(to or sender),
+            Web3.to_checksum_address(to or sender_address(sender)),
             self._deadline(deadline_seconds),
         )
         fn = self.router.functions.swapExactInSingle(params)
@@ -306,7 +249,7 @@ class AmmClient:
         token_out: Token,
         fee: int,
         amount_out: int,
-        sender: str,
+        sender: Sender,
         slippage_bps: int = 50,
         deadline_seconds: int = 600,
         to: str | None = None,
@@ -320,7 +263,7 @@ class AmmClient:
             fee,
             amount_out,
             max_in,
-            Web3.to_checksum_address(to or sender),
+            Web3.to_checksum_address(to or sender_address(sender)),
             self._deadline(deadline_seconds),
         )
         fn = self.router.functions.swapExactOutSingle(params)
@@ -330,14 +273,3 @@ class AmmClient:
 
 def _min_after_slippage(amount: int, slippage_bps: int) -> int:
     return amount - amount * slippage_bps // 10_000
-
-
-def _error_selectors(names: list[str]) -> dict[str, str]:
-    """4-byte selector (hex) -> error name, from the compiled ABIs."""
-    out: dict[str, str] = {}
-    for name in names:
-        for item in load_artifact(name).abi:
-            if item.get("type") == "error":
-                types = ",".join(str(arg["type"]) for arg in item.get("inputs", []))
-                out[keccak(f"{item['name']}({types})".encode())[:4].hex()] = item["name"]
-    return out

@@ -1,4 +1,5 @@
-"""Errors of the AMM SDK and CLI; all are `CrossbookError`s that say what to fix."""
+"""Errors of the AMM SDK and CLI; all are `CrossbookError`s that say what to fix. Token,
+amount and transaction errors are the chain layer's (`crossbook.chain.errors`)."""
 
 from __future__ import annotations
 
@@ -33,21 +34,9 @@ class InvalidPath(AmmError, ValueError):
     """A swap path needs n >= 2 tokens and n - 1 fee tiers."""
 
 
-class UnknownToken(AmmError, LookupError):
-    """A token is neither a symbol in the deployment manifest nor a 0x address."""
-
-
-class InvalidAmount(AmmError, ValueError):
-    """An amount is not a positive decimal number with at most the token's decimals."""
-
-
 class PoolNotFound(AmmError, LookupError):
     """No pool exists for the pair and fee tier; create it with `crossbook pool create`."""
 
 
 class PoolExists(AmmError, ValueError):
     """The pool for this pair and fee tier already exists."""
-
-
-class TransactionFailed(AmmError, RuntimeError):
-    """A transaction reverted or would revert; the message names the contract error."""

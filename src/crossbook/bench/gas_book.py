@@ -15,8 +15,9 @@ from __future__ import annotations
 from web3 import Web3
 
 from crossbook.bench.gas import scenario, token_contract
-from crossbook.book.client import MAX_UINT, BookClient
+from crossbook.book.client import BookClient
 from crossbook.book.market import Side
+from crossbook.chain import MAX_UINT
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
 from crossbook.hashing import keccak

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from crossbook.bench.gas import scenario, token_contract
 from crossbook.bench.gas_book import DEADLINE
-from crossbook.book.client import MAX_UINT, BookClient
+from crossbook.book.client import BookClient
 from crossbook.book.market import Side
+from crossbook.chain import MAX_UINT
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import AMM_SEED_POOL, wait_ok
 from crossbook.hybrid.client import ROUTER_KEY, HybridClient

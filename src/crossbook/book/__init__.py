@@ -4,7 +4,7 @@ balances) and readers that rebuild a book from its views or from its events."""
 from __future__ import annotations
 
 from crossbook.book.client import BookClient, MakerBalance, PlaceResult, TakeResult
-from crossbook.book.errors import BookError, BookNotFound, BookReverted
+from crossbook.book.errors import BookError, BookNotFound
 from crossbook.book.market import Kind, MarketSpec, Side
 from crossbook.book.reader import (
     Depth,
@@ -19,7 +19,6 @@ __all__ = [
     "BookClient",
     "BookError",
     "BookNotFound",
-    "BookReverted",
     "Depth",
     "Kind",
     "Level",

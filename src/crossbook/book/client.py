@@ -7,17 +7,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.logs import DISCARD
-from web3.types import TxParams
 
-from crossbook.artifacts import load_artifact
-from crossbook.book.abi import book_abi, decode_revert
 from crossbook.book.errors import BookError, BookNotFound
 from crossbook.book.market import (
     MAX_ORDER_LOTS,
@@ -28,10 +22,9 @@ from crossbook.book.market import (
     check_tick,
 )
 from crossbook.book.reader import OrderState, read_order
+from crossbook.chain import MAX_UINT, Sender, contract_at, send_transaction, sender_address
 from crossbook.manifest import Manifest
 
-Sender = str | LocalAccount
-MAX_UINT = 2**256 - 1
 DEFAULT_STEPS = 64
 
 
@@ -67,14 +60,13 @@ def book_key(symbol: str) -> str:
 
 
 class BookClient:
-    """One book. ``sender`` is an unlocked node account (devnet) or a local signing account."""
+    """One book. ``sender`` is an unlocked node account (devnet) or a local signer
+    (`crossbook.chain.Sender`); a revert raises `TransactionFailed` naming the book's error."""
 
     def __init__(self, w3: Web3, address: str, spec: MarketSpec) -> None:
         self.w3 = w3
         self.spec = spec
-        self.contract: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(address), abi=book_abi()
-        )
+        self.contract: Contract = contract_at(w3, "OrderBook", address)
 
     @property
     def address(self) -> str:
@@ -84,19 +76,13 @@ class BookClient:
     @classmethod
     def at(cls, w3: Web3, address: str, symbol: str = "") -> BookClient:
         """Reads the grid and the token decimals from the chain."""
-        book = w3.eth.contract(address=Web3.to_checksum_address(address), abi=book_abi())
+        book = contract_at(w3, "OrderBook", address)
         if not w3.eth.get_code(book.address):
             raise BookNotFound(f"no contract at {address}; is the book deployed on this chain?")
         base = str(book.functions.base().call())
         quote = str(book.functions.quote().call())
-        erc20 = load_artifact("MockERC20").abi
         decimals = [
-            int(
-                w3.eth.contract(address=Web3.to_checksum_address(t), abi=erc20)
-                .functions.decimals()
-                .call()
-            )
-            for t in (base, quote)
+            int(contract_at(w3, "MockERC20", t).functions.decimals().call()) for t in (base, quote)
         ]
         spec = MarketSpec(
             symbol=symbol or f"{base}/{quote}",
@@ -127,21 +113,14 @@ class BookClient:
     # -- transactions ----------------------------------------------------------------------
     def approve(self, sender: Sender, amount: int = MAX_UINT) -> None:
         """Lets the book pull both tokens from ``sender``."""
-        erc20 = load_artifact("MockERC20").abi
         for token in (self.spec.base, self.spec.quote):
-            erc20_contract = self.w3.eth.contract(
-                address=Web3.to_checksum_address(token), abi=erc20
-            )
-            fn = erc20_contract.functions.approve(self.contract.address, amount)
-            self._send(fn, sender)
+            erc20 = contract_at(self.w3, "MockERC20", token)
+            self._send(erc20.functions.approve(self.contract.address, amount), sender)
 
     def ensure_allowance(self, sender: Sender, token: str, amount: int) -> None:
         """Approves the book for exactly ``amount`` of ``token`` if its allowance is lower."""
-        erc20 = self.w3.eth.contract(
-            address=Web3.to_checksum_address(self.token_address(token)),
-            abi=load_artifact("MockERC20").abi,
-        )
-        owner = _address_of(sender)
+        erc20 = contract_at(self.w3, "MockERC20", self.token_address(token))
+        owner = sender_address(sender)
         if int(erc20.functions.allowance(owner, self.contract.address).call()) < amount:
             self._send(erc20.functions.approve(self.contract.address, amount), sender)
 
@@ -271,7 +250,7 @@ class BookClient:
         if amount < 1:
             raise BookError(f"withdrawal amount must be positive, got {amount}")
         address = self.token_address(token)
-        recipient = Web3.to_checksum_address(to) if to else _address_of(sender)
+        recipient = Web3.to_checksum_address(to) if to else sender_address(sender)
         fn = self.contract.functions.withdraw(address, amount, recipient)
         receipt = self._send(fn, sender)
         events = self.contract.events.Withdrawn().process_receipt(receipt, errors=DISCARD)
@@ -300,29 +279,4 @@ class BookClient:
 
     # -- plumbing --------------------------------------------------------------------------
     def _send(self, fn: ContractFunction, sender: Sender) -> dict[str, Any]:
-        address = _address_of(sender)
-        try:
-            fn.call({"from": address})  # surfaces the typed error before paying for a revert
-            if isinstance(sender, LocalAccount):
-                params: TxParams = {
-                    "from": address,
-                    "nonce": self.w3.eth.get_transaction_count(address),
-                }
-                tx = fn.build_transaction(params)
-                signed = sender.sign_transaction(tx)  # type: ignore[arg-type]
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            else:
-                tx_hash = fn.transact({"from": address})
-        except (ContractCustomError, ContractLogicError) as exc:
-            decoded = decode_revert(exc)
-            if decoded is not None:
-                raise decoded from None
-            raise BookError(f"order book call {fn.fn_name} reverted: {exc}") from None
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60))
-        if receipt["status"] != 1:
-            raise BookError(f"{fn.fn_name} reverted on chain (tx {tx_hash.hex()})")
-        return receipt
-
-
-def _address_of(sender: Sender) -> ChecksumAddress:
-    return Web3.to_checksum_address(sender.address if isinstance(sender, LocalAccount) else sender)
+        return send_transaction(self.w3, fn, sender, f"order book {fn.fn_name}").receipt

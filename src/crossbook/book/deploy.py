@@ -6,14 +6,11 @@ from dataclasses import dataclass
 
 from web3 import Web3
 
-from crossbook.book.abi import factory_abi
 from crossbook.book.client import book_key
+from crossbook.chain import contract_abi
+from crossbook.deploy import BOOK_MAKER_FEE_PPM, BOOK_TAKER_FEE_PPM
 from crossbook.devnet.deploy import deploy_contract, wait_ok
 from crossbook.manifest import DeployedContract, Manifest
-
-#: Fees of devnet books: 0.05% taker, 0.01% maker rebate (ppm).
-DEVNET_TAKER_FEE_PPM = 500
-DEVNET_MAKER_FEE_PPM = -100
 
 
 @dataclass(frozen=True)
@@ -33,10 +30,10 @@ DEVNET_MARKETS = (MarketParams("WETH", "USDC", tick_size=100, lot_size=10**15, m
 def deploy_books(w3: Web3, manifest: Manifest, owner: str, fee_recipient: str) -> None:
     """Deploys ``BookFactory`` and one book per devnet market; records them in ``manifest``."""
     factory, record = deploy_contract(
-        w3, "BookFactory", (owner, fee_recipient, DEVNET_TAKER_FEE_PPM, DEVNET_MAKER_FEE_PPM), owner
+        w3, "BookFactory", (owner, fee_recipient, BOOK_TAKER_FEE_PPM, BOOK_MAKER_FEE_PPM), owner
     )
     manifest.contracts["BookFactory"] = record
-    factory = w3.eth.contract(address=factory.address, abi=factory_abi())
+    factory = w3.eth.contract(address=factory.address, abi=contract_abi("BookFactory"))
     for market in DEVNET_MARKETS:
         base = manifest.tokens[market.base].address
         quote = manifest.tokens[market.quote].address

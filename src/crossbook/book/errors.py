@@ -11,14 +11,3 @@ class BookError(CrossbookError, RuntimeError):
 
 class BookNotFound(CrossbookError, LookupError):
     """No on-chain book for the market: not in the deployment manifest, or no code there."""
-
-
-class BookReverted(BookError):
-    """The book reverted with one of its typed errors; `name` and `args` say which."""
-
-    def __init__(self, name: str, args: tuple[object, ...], raw: str) -> None:
-        self.name = name
-        self.error_args = args
-        self.raw = raw
-        shown = ", ".join(str(a) for a in args)
-        super().__init__(f"order book reverted: {name}({shown})")

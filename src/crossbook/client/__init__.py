@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+from crossbook.chain import Token, TransactionSigner, connect
 from crossbook.client import errors
-from crossbook.client.chain import ChainClient, PermitSignature, Token, connect_web3
+from crossbook.client.chain import ChainClient, PermitSignature
 from crossbook.client.errors import ClientError, RelayerError
 from crossbook.client.relayer import DEFAULT_RELAYER_URL, FINAL_STATUSES, RelayerClient
 from crossbook.client.signers import (
@@ -20,7 +21,6 @@ from crossbook.client.signers import (
     ExternalSigner,
     LocalSigner,
     Signer,
-    TransactionSigner,
     normalize_signature,
 )
 from crossbook.client.wallet import Placed, Quote, Wallet
@@ -42,7 +42,7 @@ __all__ = [
     "Token",
     "TransactionSigner",
     "Wallet",
-    "connect_web3",
+    "connect",
     "errors",
     "normalize_signature",
 ]

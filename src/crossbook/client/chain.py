@@ -9,35 +9,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from functools import cached_property
 from typing import Any, Final
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
-from crossbook.artifacts import load_artifact
-from crossbook.client.errors import (
-    InsufficientBalance,
-    InvalidAmount,
-    NodeUnreachable,
-    PermitUnsupported,
-    SignerError,
-    TransactionFailed,
-    UnknownToken,
+from crossbook.chain import (
+    MAX_UINT,
+    Token,
+    Tokens,
+    TransactionSigner,
     WrongNetwork,
+    contract_at,
+    send_transaction,
 )
+from crossbook.client.errors import InsufficientBalance, PermitUnsupported, SignerError
 from crossbook.client.nonces import NonceBook
-from crossbook.client.signers import Signer, TransactionSigner
+from crossbook.client.signers import Signer
 from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 from crossbook.order import Domain, Order
 
 log = logging.getLogger(__name__)
-MAX_UINT: Final = 2**256 - 1
 PERMIT_TYPE: Final = [
     {"name": "owner", "type": "address"},
     {"name": "spender", "type": "address"},
@@ -51,39 +46,6 @@ _DOMAIN_TYPE: Final = [
     {"name": "chainId", "type": "uint256"},
     {"name": "verifyingContract", "type": "address"},
 ]
-
-
-@dataclass(frozen=True)
-class Token:
-    address: str
-    symbol: str
-    decimals: int
-
-    def to_units(self, amount: str | Decimal | int, *, allow_zero: bool = False) -> int:
-        """'1.5' -> 1.5 * 10**decimals base units; more decimals than the token has is an error."""
-        try:
-            value = Decimal(str(amount).strip().replace("_", ""))
-        except (InvalidOperation, ValueError):
-            raise InvalidAmount(
-                f"{amount!r} is not a number (an amount of {self.symbol})"
-            ) from None
-        if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
-            raise InvalidAmount(f"the amount of {self.symbol} must be positive, got {amount}")
-        units = value.scaleb(self.decimals)
-        if units != units.to_integral_value():
-            raise InvalidAmount(
-                f"{amount} {self.symbol} has more than {self.decimals} decimals, the token's "
-                "precision"
-            )
-        return int(units)
-
-    def from_units(self, amount: int) -> Decimal:
-        return Decimal(amount).scaleb(-self.decimals)
-
-    def format(self, amount: int) -> str:
-        """Base units as a plain decimal string without trailing zeros: 1500000 USDC -> '1.5'."""
-        text = f"{self.from_units(amount):f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @dataclass(frozen=True)
@@ -103,19 +65,6 @@ class PermitSignature:
         return self.signature[64], self.signature[:32], self.signature[32:64]
 
 
-def connect_web3(rpc_url: str, timeout: float = 60.0) -> tuple[Web3, int]:
-    """A web3 for `rpc_url` and the node's chain id; `NodeUnreachable` if nothing answers."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-    try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception:
-        raise NodeUnreachable(
-            f"no Ethereum node answers at {rpc_url}: start one (`crossbook devnet up`) or "
-            "pass --rpc-url / CROSSBOOK_RPC_URL"
-        ) from None
-    return w3, chain_id
-
-
 class ChainClient:
     """The deployment recorded in `manifest`, on the node behind `w3`."""
 
@@ -123,7 +72,7 @@ class ChainClient:
         self.w3 = w3
         self.manifest = manifest
         self.chain_id = manifest.chain_id
-        self.settlement: Contract = self._contract("Settlement", manifest.address("Settlement"))
+        self.settlement: Contract = contract_at(w3, "Settlement", manifest.address("Settlement"))
         if check_code and not w3.eth.get_code(self.settlement.address):
             raise WrongNetwork(
                 f"the manifest for chain {manifest.chain_id} puts Settlement at "
@@ -132,56 +81,22 @@ class ChainClient:
                 "--rpc-url / --manifest-dir at the matching pair"
             )
         self.domain = Domain(chain_id=manifest.chain_id, verifying_contract=self.settlement.address)
-        self._tokens: dict[str, Token] = {}
+        self._tokens = Tokens(w3, manifest)
         self.nonce_book = NonceBook()
-
-    def _contract(self, name: str, address: str) -> Contract:
-        return self.w3.eth.contract(address=to_checksum_address(address), abi=self._abi(name))
 
     def _permit_contract(self, address: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=_PERMIT_ABI)
 
-    @staticmethod
-    def _abi(name: str) -> list[dict[str, Any]]:
-        return load_artifact(name).abi
-
     # -- tokens --------------------------------------------------------------------------------
     def token(self, ref: str) -> Token:
         """A token by manifest symbol (any case) or 0x address (read from the chain)."""
-        key = ref.strip().lower()
-        if key in self._tokens:
-            return self._tokens[key]
-        for symbol, info in self.manifest.tokens.items():
-            if key in (symbol.lower(), info.address.lower()):
-                token = Token(to_checksum_address(info.address), symbol, info.decimals)
-                self._tokens[key] = token
-                return token
-        if is_address(ref):
-            erc20 = self._contract("MockERC20", ref)
-            try:
-                token = Token(
-                    to_checksum_address(ref),
-                    str(erc20.functions.symbol().call()),
-                    int(erc20.functions.decimals().call()),
-                )
-            except Exception:
-                raise UnknownToken(
-                    f"{ref} does not answer symbol()/decimals() like an ERC-20 on chain "
-                    f"{self.chain_id}"
-                ) from None
-            self._tokens[key] = token
-            return token
-        known = ", ".join(sorted(self.manifest.tokens)) or "none"
-        raise UnknownToken(
-            f"unknown token {ref!r} on chain {self.chain_id}: use one of {known} "
-            "(from the deployment manifest) or a 0x address"
-        )
+        return self._tokens(ref)
 
     def tokens(self) -> list[Token]:
-        return [self.token(symbol) for symbol in self.manifest.tokens]
+        return self._tokens.listed()
 
     def erc20(self, token: Token) -> Contract:
-        return self._contract("MockERC20", token.address)
+        return contract_at(self.w3, "MockERC20", token.address)
 
     # -- reads ---------------------------------------------------------------------------------
     def wallet_balance(self, owner: str, token: Token) -> int:
@@ -231,47 +146,9 @@ class ChainClient:
                 f"{what} is a transaction and {type(signer).__name__} signs messages only: use "
                 "a key (LocalSigner: --key-file, --account, CROSSBOOK_PRIVATE_KEY)"
             )
-        sender = to_checksum_address(signer.address)
-        try:
-            fn.call({"from": sender})
-            tx = fn.build_transaction(
-                {
-                    "from": sender,
-                    "nonce": self.w3.eth.get_transaction_count(sender, "pending"),
-                    "chainId": self.chain_id,
-                }
-            )
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            raise TransactionFailed(f"{what} would revert: {self.decode_revert(exc)}") from None
-        if self.native_balance(sender) == 0 and int(tx.get("maxFeePerGas", 1) or 0) > 0:
-            raise TransactionFailed(
-                f"{what}: {sender} has no ether for gas on chain {self.chain_id}; fund it first"
-            )
-        raw = signer.sign_transaction(dict(tx))
-        tx_hash = self.w3.eth.send_raw_transaction(raw)
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
-        if receipt["status"] != 1:
-            raise TransactionFailed(f"{what} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
-        log.info("%s: tx 0x%s in block %d", what, bytes(tx_hash).hex(), receipt["blockNumber"])
-        return receipt
-
-    @cached_property
-    def _error_names(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for name in ("Settlement", "MockERC20"):
-            for item in self._abi(name):
-                if item.get("type") == "error":
-                    types = ",".join(str(arg["type"]) for arg in item.get("inputs", []))
-                    out[keccak(f"{item['name']}({types})".encode())[:4].hex()] = item["name"]
-        return out
-
-    def decode_revert(self, exc: Exception) -> str:
-        data = getattr(exc, "data", None)
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            name = self._error_names.get(data[2:10].lower())
-            if name:
-                return f"{name} (0x{data[2:]})"
-        return str(exc)
+        sent = send_transaction(self.w3, fn, signer, what)
+        log.info("%s: tx %s in block %d", what, sent.tx_hash, sent.receipt["blockNumber"])
+        return sent.receipt
 
     def approve(
         self, signer: Signer, token: Token, amount: int = MAX_UINT, spender: str | None = None
@@ -392,9 +269,17 @@ class ChainClient:
 
 def _order_tuple(order: Order) -> tuple[Any, ...]:
     return (
-        order.owner, order.receiver, order.sell_token, order.buy_token, order.sell_amount,
-        order.buy_amount, order.fee_amount, order.valid_to, order.nonce, order.flags,
-    )  # fmt: skip
+        order.owner,
+        order.receiver,
+        order.sell_token,
+        order.buy_token,
+        order.sell_amount,
+        order.buy_amount,
+        order.fee_amount,
+        order.valid_to,
+        order.nonce,
+        order.flags,
+    )
 
 
 def _domain_separator(domain: dict[str, Any]) -> bytes:
@@ -412,17 +297,40 @@ def _domain_separator(domain: dict[str, Any]) -> bytes:
 
 
 _PERMIT_ABI: Final[list[dict[str, Any]]] = [
-    {"type": "function", "name": "DOMAIN_SEPARATOR", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "", "type": "bytes32"}]},
-    {"type": "function", "name": "nonces", "stateMutability": "view",
-     "inputs": [{"name": "owner", "type": "address"}],
-     "outputs": [{"name": "", "type": "uint256"}]},
-    {"type": "function", "name": "name", "stateMutability": "view", "inputs": [],
-     "outputs": [{"name": "", "type": "string"}]},
-    {"type": "function", "name": "permit", "stateMutability": "nonpayable",
-     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"}, {"name": "deadline", "type": "uint256"},
-                {"name": "v", "type": "uint8"}, {"name": "r", "type": "bytes32"},
-                {"name": "s", "type": "bytes32"}],
-     "outputs": []},
-]  # fmt: skip
+    {
+        "type": "function",
+        "name": "DOMAIN_SEPARATOR",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "bytes32"}],
+    },
+    {
+        "type": "function",
+        "name": "nonces",
+        "stateMutability": "view",
+        "inputs": [{"name": "owner", "type": "address"}],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "name",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "string"}],
+    },
+    {
+        "type": "function",
+        "name": "permit",
+        "stateMutability": "nonpayable",
+        "inputs": [
+            {"name": "owner", "type": "address"},
+            {"name": "spender", "type": "address"},
+            {"name": "value", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+            {"name": "v", "type": "uint8"},
+            {"name": "r", "type": "bytes32"},
+            {"name": "s", "type": "bytes32"},
+        ],
+        "outputs": [],
+    },
+]

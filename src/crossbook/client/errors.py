@@ -1,14 +1,23 @@
 """Errors of the wallet SDK: one class per relayer error code (docs/relayer.md), plus the
-mistakes the SDK catches before anything is sent. All are `CrossbookError`s.
+mistakes the SDK catches before anything is sent, plus the chain layer's errors
+(`crossbook.chain.errors`: node, token, amount, transaction) re-exported.
 
 A relayer reply `{"errorType": "InsufficientBalance", ...}` raises `InsufficientBalance`;
-`except RelayerError` catches every code, `except ClientError` everything the SDK raises.
+`except RelayerError` catches every code, `except ClientError` the SDK's own checks,
+`except ChainError` what the node or a contract refused, and `except CrossbookError` all of it.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+# What the SDK raises from the chain layer, re-exported: one definition, in crossbook.chain.
+from crossbook.chain.errors import ChainError as ChainError
+from crossbook.chain.errors import InvalidAmount as InvalidAmount
+from crossbook.chain.errors import NodeUnreachable as NodeUnreachable
+from crossbook.chain.errors import TransactionFailed as TransactionFailed
+from crossbook.chain.errors import UnknownToken as UnknownToken
+from crossbook.chain.errors import WrongNetwork as WrongNetwork
 from crossbook.errors import CrossbookError
 
 
@@ -21,22 +30,6 @@ class ClientError(CrossbookError):
 
 class RelayerUnreachable(ClientError, ConnectionError):
     """No relayer answers at the URL (not running, wrong --relayer-url, network down)."""
-
-
-class NodeUnreachable(ClientError, ConnectionError):
-    """No Ethereum node answers at the RPC URL."""
-
-
-class WrongNetwork(ClientError, ValueError):
-    """The node, the manifest and the relayer do not agree on the chain or the deployment."""
-
-
-class UnknownToken(ClientError, LookupError):
-    """A token is neither a symbol of the deployment manifest nor an ERC-20 address."""
-
-
-class InvalidAmount(ClientError, ValueError):
-    """An amount is not a positive number with at most the token's decimals."""
 
 
 class SignerError(ClientError, ValueError):
@@ -54,10 +47,6 @@ class SignatureRequired(ClientError, RuntimeError):
     def __init__(self, message: str, typed_data: dict[str, object]) -> None:
         super().__init__(message)
         self.typed_data = typed_data
-
-
-class TransactionFailed(ClientError, RuntimeError):
-    """An on-chain call reverted or would revert; the message names the contract error."""
 
 
 class PermitUnsupported(ClientError, ValueError):
@@ -204,14 +193,36 @@ class ChainUnavailable(RelayerError, RuntimeError):
 RELAYER_ERRORS: Final[dict[str, type[RelayerError]]] = {
     cls.code: cls
     for cls in (
-        MalformedRequest, MalformedOrder, InvalidOrderField, ZeroAmount, SameBuyAndSellToken,
-        UnsupportedToken, InsufficientValidTo, UnsupportedSigningScheme, InvalidSignature,
-        WrongOwner, InvalidEip1271Signature, InsufficientBalance, InsufficientAllowance,
-        TooManyOpenOrders, DuplicatedOrder, OrderNotCancellable, InvalidOrderUid, InvalidAddress,
-        InvalidBatchId, OrderNotFound, BatchNotFound, UnknownMarket, NotFound, MethodNotAllowed,
-        PayloadTooLarge, TooManyRequests, InternalError, ChainUnavailable,
+        MalformedRequest,
+        MalformedOrder,
+        InvalidOrderField,
+        ZeroAmount,
+        SameBuyAndSellToken,
+        UnsupportedToken,
+        InsufficientValidTo,
+        UnsupportedSigningScheme,
+        InvalidSignature,
+        WrongOwner,
+        InvalidEip1271Signature,
+        InsufficientBalance,
+        InsufficientAllowance,
+        TooManyOpenOrders,
+        DuplicatedOrder,
+        OrderNotCancellable,
+        InvalidOrderUid,
+        InvalidAddress,
+        InvalidBatchId,
+        OrderNotFound,
+        BatchNotFound,
+        UnknownMarket,
+        NotFound,
+        MethodNotAllowed,
+        PayloadTooLarge,
+        TooManyRequests,
+        InternalError,
+        ChainUnavailable,
     )
-}  # fmt: skip
+}
 
 
 def relayer_error(

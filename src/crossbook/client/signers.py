@@ -26,19 +26,13 @@ DEVNET_CHAIN_IDS = frozenset({31337, 1337})
 
 @runtime_checkable
 class Signer(Protocol):
-    """Anything that signs EIP-712 typed data as `address` (65 bytes r ‖ s ‖ v, v in 27/28)."""
+    """Anything that signs EIP-712 typed data as `address` (65 bytes r ‖ s ‖ v, v in 27/28).
+    A signer that also has `sign_transaction` is a `crossbook.chain.TransactionSigner`."""
 
     @property
     def address(self) -> str: ...
 
     def sign_typed_data(self, typed_data: dict[str, Any]) -> bytes: ...
-
-
-@runtime_checkable
-class TransactionSigner(Signer, Protocol):
-    """A signer that also signs transactions (needed for approve, deposit, withdraw, cancel)."""
-
-    def sign_transaction(self, tx: dict[str, Any]) -> bytes: ...
 
 
 def normalize_signature(signature: bytes | str) -> bytes:

@@ -19,7 +19,8 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from crossbook.client.chain import ChainClient, Token, connect_web3
+from crossbook.chain import MAX_UINT, Token, connect
+from crossbook.client.chain import ChainClient
 from crossbook.client.errors import (
     InsufficientAllowance,
     InsufficientBalance,
@@ -89,12 +90,7 @@ class Wallet:
         """Connect to the node, read the deployment manifest for its chain id, and check that
         node, manifest, relayer and (optionally) `expected_chain_id` agree. Refuses a
         well-known devnet key on a chain that is not a devnet."""
-        w3, chain_id = connect_web3(rpc_url)
-        if expected_chain_id is not None and expected_chain_id != chain_id:
-            raise WrongNetwork(
-                f"the node at {rpc_url} is chain {chain_id}, not the expected {expected_chain_id}: "
-                "point --rpc-url at the right network (or drop --chain-id)"
-            )
+        w3, chain_id = connect(rpc_url, expected_chain_id=expected_chain_id)
         if manifest is None:
             try:
                 manifest = read_manifest(chain_id, manifest_dir)
@@ -252,8 +248,11 @@ class Wallet:
             from crossbook.client.errors import InvalidSignature
 
             raise InvalidSignature(str(exc)) from None
-        body: dict[str, Any] = {**order.to_json_dict(), "signature": "0x" + raw.hex(),
-                                "signingScheme": "eip712"}  # fmt: skip
+        body: dict[str, Any] = {
+            **order.to_json_dict(),
+            "signature": "0x" + raw.hex(),
+            "signingScheme": "eip712",
+        }
         uid, created = self.relayer.post_order(body)
         return Placed(uid, created, order)
 
@@ -281,9 +280,23 @@ class Wallet:
 
     def order_from_relayer(self, uid: str) -> Order:
         row = self.relayer.order(uid)
-        return Order.from_json_dict({k: row[k] for k in (
-            "owner", "receiver", "sellToken", "buyToken", "sellAmount", "buyAmount",
-            "feeAmount", "validTo", "nonce", "flags")})  # fmt: skip
+        return Order.from_json_dict(
+            {
+                k: row[k]
+                for k in (
+                    "owner",
+                    "receiver",
+                    "sellToken",
+                    "buyToken",
+                    "sellAmount",
+                    "buyAmount",
+                    "feeAmount",
+                    "validTo",
+                    "nonce",
+                    "flags",
+                )
+            }
+        )
 
     def cancel(self, uid: str) -> dict[str, Any]:
         """Off-chain: sign `OrderCancellation(uid)` and DELETE it at the relayer. The signed
@@ -350,8 +363,9 @@ class Wallet:
                 take = min(remaining, int(level["quoteAmount"]))
                 out += int(take / price)
             remaining -= take
-        return Quote("relayer", tin, tout, amount, out, amount - remaining,
-                     {"market": market["market"]})  # fmt: skip
+        return Quote(
+            "relayer", tin, tout, amount, out, amount - remaining, {"market": market["market"]}
+        )
 
     def quote_amm(
         self,
@@ -362,14 +376,11 @@ class Wallet:
     ) -> Quote:
         """The constant-product pool's output for `amount_in` (exact input)."""
         from crossbook.amm.client import AmmClient
-        from crossbook.amm.client import Token as AmmToken
 
         tin, tout = self.token(token_in), self.token(token_out)
         amount = amount_in if isinstance(amount_in, int) else tin.to_units(amount_in)
         amm = AmmClient(self.chain.w3, self.chain.manifest)
-        a = AmmToken(tin.address, tin.symbol, tin.decimals)
-        b = AmmToken(tout.address, tout.symbol, tout.decimals)
-        out = amm.quote_exact_in(a, b, fee_bps, amount)
+        out = amm.quote_exact_in(tin, tout, fee_bps, amount)
         return Quote("amm", tin, tout, amount, out, amount, {"fee_bps": fee_bps})
 
     def quote(
@@ -389,12 +400,14 @@ class Wallet:
         """Per token: wallet, internal (in the settlement contract) and allowance, base units."""
         rows = []
         for token in [self.token(t) for t in tokens] if tokens else self.chain.tokens():
-            rows.append({
-                "token": token,
-                "wallet": self.chain.wallet_balance(self.address, token),
-                "internal": self.chain.internal_balance(self.address, token),
-                "allowance": self.chain.allowance(self.address, token),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "token": token,
+                    "wallet": self.chain.wallet_balance(self.address, token),
+                    "internal": self.chain.internal_balance(self.address, token),
+                    "allowance": self.chain.allowance(self.address, token),
+                }
+            )
         return rows
 
     def approve(
@@ -403,8 +416,6 @@ class Wallet:
         """Let the settlement contract spend `amount` (default unlimited) of `token`; with
         `permit`, sign an EIP-2612 permit and submit it (raises `PermitUnsupported` if the
         token has none)."""
-        from crossbook.client.chain import MAX_UINT
-
         tok = self.token(token)
         value = MAX_UINT if amount is None else amount
         if permit:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from web3 import Web3
 
+from crossbook.chain import connect
 from crossbook.devnet.accounts import DevAccount, dev_accounts
 from crossbook.devnet.anvil import AnvilConfig, AnvilNode, MiningMode
 from crossbook.devnet.deploy import Roles, deploy_suite
@@ -34,7 +35,7 @@ class Devnet:
     ) -> Devnet:
         node = AnvilNode(config, detached=detached).start()
         try:
-            w3 = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            w3, _ = connect(node.rpc_url)
             accounts = dev_accounts(node.config.accounts, node.config.mnemonic)
             # Deploy with automine even when the node will run in another mode.
             if node.config.mining is not MiningMode.AUTO:

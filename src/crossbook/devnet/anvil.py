@@ -100,15 +100,23 @@ class AnvilNode:
         cfg = self.config
         cmd = [
             str(tool_path("anvil")),
-            "--host", cfg.host,
-            "--port", str(port),
-            "--chain-id", str(cfg.chain_id),
-            "--accounts", str(cfg.accounts),
-            "--balance", str(cfg.balance_ether),
-            "--mnemonic", cfg.mnemonic,
-            "--hardfork", cfg.hardfork,
-            "--gas-limit", str(cfg.gas_limit),
-        ]  # fmt: skip
+            "--host",
+            cfg.host,
+            "--port",
+            str(port),
+            "--chain-id",
+            str(cfg.chain_id),
+            "--accounts",
+            str(cfg.accounts),
+            "--balance",
+            str(cfg.balance_ether),
+            "--mnemonic",
+            cfg.mnemonic,
+            "--hardfork",
+            cfg.hardfork,
+            "--gas-limit",
+            str(cfg.gas_limit),
+        ]
         if cfg.mining is MiningMode.INTERVAL:
             cmd += ["--block-time", str(cfg.block_time)]
         elif cfg.mining is MiningMode.MANUAL:

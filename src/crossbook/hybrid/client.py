@@ -4,8 +4,8 @@ A quote reads the pool's reserves, the book's best levels (``depth``) and its ta
 runs `crossbook.hybrid.split` on them: the same split the contract will make against the same
 state, to the wei. A swap sends ``maxLevels`` = the levels the quote takes (the contract then
 reads no more levels than it needs; the result is the same) and a slippage limit derived from
-the quote. Transactions are simulated first, so a revert surfaces as `RouterReverted` naming
-the contract error, and nothing is broadcast.
+the quote. Transactions go through `crossbook.chain.send_transaction`, so a revert surfaces as
+`TransactionFailed` naming the contract error, and nothing is broadcast.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi.abi import decode
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 
-from crossbook.artifacts import load_artifact
 from crossbook.book.client import BookClient
 from crossbook.book.market import MarketSpec, Side
-from crossbook.hashing import keccak
-from crossbook.hybrid.errors import HybridRouterError, RouterReverted
+from crossbook.chain import MAX_UINT, Sender, contract_at, send_transaction, sender_address
+from crossbook.hybrid.errors import HybridRouterError
 from crossbook.hybrid.split import (
     MAX_LEVELS,
     BookSnapshot,
@@ -35,7 +33,6 @@ from crossbook.hybrid.split import (
 )
 from crossbook.manifest import Manifest
 
-MAX_UINT = 2**256 - 1
 BPS = 10_000
 ROUTER_KEY = "HybridRouter"
 
@@ -49,43 +46,6 @@ class SwapResult:
     gas_used: int
 
 
-def _tuple_type(inp: dict[str, Any]) -> str:
-    if inp["type"].startswith("tuple"):
-        inner = ",".join(_tuple_type(c) for c in inp["components"])
-        return f"({inner}){inp['type'][5:]}"
-    return str(inp["type"])
-
-
-def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    out: dict[bytes, tuple[str, list[str]]] = {}
-    for name in ("HybridRouter", "OrderBook", "Pool", "Router"):
-        for item in load_artifact(name).abi:
-            if item.get("type") == "error":
-                types = [_tuple_type(i) for i in item["inputs"]]
-                out[keccak(f"{item['name']}({','.join(types)})".encode())[:4]] = (
-                    item["name"],
-                    types,
-                )
-    for sig in ("Reentrancy()", "TransferFromFailed()", "TransferFailed()", "ApproveFailed()"):
-        out[keccak(sig.encode())[:4]] = (sig[:-2], [])
-    return out
-
-
-def decode_router_error(exc: BaseException) -> RouterReverted | None:
-    """The typed error in a web3 exception, if the router, book, pool or a token raised it."""
-    data = getattr(exc, "data", None)
-    if not isinstance(data, str):
-        data = next((a for a in exc.args if isinstance(a, str) and a.startswith("0x")), None)
-    if data is None or len(data) < 10:
-        return None
-    raw = bytes.fromhex(data[2:])
-    known = _error_table().get(raw[:4])
-    if known is None:
-        return None
-    name, types = known
-    return RouterReverted(name, tuple(decode(types, raw[4:])) if types else (), data)
-
-
 class HybridClient:
     """The hybrid router of a deployment and one book market with its pool of fee ``pool_fee``."""
 
@@ -93,13 +53,8 @@ class HybridClient:
         self.w3 = w3
         self.book = book
         self.pool_fee = pool_fee
-        self.router: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(router_address),
-            abi=load_artifact("HybridRouter").abi,
-        )
-        factory = w3.eth.contract(
-            address=self.router.functions.factory().call(), abi=load_artifact("Factory").abi
-        )
+        self.router: Contract = contract_at(w3, "HybridRouter", router_address)
+        factory = contract_at(w3, "Factory", self.router.functions.factory().call())
         spec = book.spec
         pool = str(factory.functions.getPool(spec.base, spec.quote, pool_fee).call())
         if int(pool, 16) == 0:
@@ -107,9 +62,7 @@ class HybridClient:
                 f"no {spec.symbol} pool at fee tier {pool_fee} bps; create it with "
                 "`crossbook pool create` or pass another --fee"
             )
-        self.pool: Contract = w3.eth.contract(
-            address=Web3.to_checksum_address(pool), abi=load_artifact("Pool").abi
-        )
+        self.pool: Contract = contract_at(w3, "Pool", pool)
         self._taker_fee_ppm = int(book.contract.functions.takerFeePpm().call())
 
     @classmethod
@@ -162,7 +115,7 @@ class HybridClient:
     # -- swapping -----------------------------------------------------------------------------
     def swap(
         self,
-        sender: str,
+        sender: Sender,
         buy_base: bool,
         amount: int,
         *,
@@ -177,13 +130,12 @@ class HybridClient:
         valid until ``deadline`` (unix seconds; default: latest block + ``deadline_seconds``)."""
         if not 0 <= slippage_bps < BPS:
             raise HybridRouterError(f"slippage {slippage_bps} bps is outside 0..9999")
-        sender = Web3.to_checksum_address(sender)
         quoted = self.quote(buy_base, amount, exact_out, max_levels)
         levels = quoted.levels
         token_in = self.spec.quote if buy_base else self.spec.base
         if deadline is None:
             deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + deadline_seconds
-        recipient = Web3.to_checksum_address(to or sender)
+        recipient = Web3.to_checksum_address(to or sender_address(sender))
         if exact_out:
             limit = quoted.amount_in * (BPS + slippage_bps) // BPS
             params = (self._market(), self.pool_fee, buy_base, amount, limit, levels, recipient)
@@ -216,24 +168,12 @@ class HybridClient:
         )
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _approve(self, token: str, owner: str, amount: int) -> None:
-        erc20 = self.w3.eth.contract(
-            address=Web3.to_checksum_address(token), abi=load_artifact("MockERC20").abi
-        )
+    def _approve(self, token: str, sender: Sender, amount: int) -> None:
+        erc20 = contract_at(self.w3, "MockERC20", token)
+        owner = sender_address(sender)
         if int(erc20.functions.allowance(owner, self.router.address).call()) < amount:
-            self._send(erc20.functions.approve(self.router.address, MAX_UINT), owner)
+            self._send(erc20.functions.approve(self.router.address, MAX_UINT), sender)
 
-    def _send(self, fn: Any, sender: str) -> dict[str, Any]:
-        tx = {"from": sender}
-        try:
-            fn.call(tx)
-            tx_hash = fn.transact(tx)
-        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
-            decoded = decode_router_error(exc)
-            if decoded is not None:
-                raise decoded from None
-            raise HybridRouterError(f"{fn.fn_name} would revert: {exc}") from None
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
-        if receipt["status"] != 1:
-            raise HybridRouterError(f"{fn.fn_name} reverted on chain (tx 0x{bytes(tx_hash).hex()})")
-        return receipt
+    def _send(self, fn: ContractFunction, sender: Sender) -> dict[str, Any]:
+        sent = send_transaction(self.w3, fn, sender, f"hybrid router {fn.fn_name}")
+        return sent.receipt

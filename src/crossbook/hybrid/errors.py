@@ -11,13 +11,3 @@ class HybridRouterError(CrossbookError):
 
 class InvalidSplitRequest(HybridRouterError, ValueError):
     """A quote the contract would refuse: zero amount, too many levels (mirrors its errors)."""
-
-
-class RouterReverted(HybridRouterError, RuntimeError):
-    """The router (or the book or pool it called) reverted with a typed error."""
-
-    def __init__(self, name: str, args: tuple[object, ...], data: str) -> None:
-        self.name = name
-        self.error_args = args
-        self.data = data
-        super().__init__(f"{name}{args!r}: the hybrid swap would revert")

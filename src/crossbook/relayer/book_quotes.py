@@ -15,8 +15,8 @@ from fractions import Fraction
 from web3 import Web3
 from web3.contract import Contract
 
-from crossbook.book.abi import book_abi, factory_abi
 from crossbook.book.market import Side
+from crossbook.chain import contract_abi
 from crossbook.relayer.matching import (
     MAX_BOOK_STEPS,
     Market,
@@ -170,7 +170,7 @@ class BookQuotes:
             if int(address, 16) == 0:
                 return None  # no liquidity sources set: nothing to route into
             self._factory = self.w3.eth.contract(
-                address=Web3.to_checksum_address(address), abi=factory_abi()
+                address=Web3.to_checksum_address(address), abi=contract_abi("BookFactory")
             )
         return self._factory
 
@@ -179,7 +179,7 @@ class BookQuotes:
         count = int(factory.functions.bookCount().call())
         for index in range(self._known, count):
             address = Web3.to_checksum_address(str(factory.functions.bookAt(index).call()))
-            book = self.w3.eth.contract(address=address, abi=book_abi())
+            book = self.w3.eth.contract(address=address, abi=contract_abi("OrderBook"))
             f = book.functions
             base = Web3.to_checksum_address(str(f.base().call()))
             quote = Web3.to_checksum_address(str(f.quote().call()))
