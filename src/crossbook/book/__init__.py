@@ -7,8 +7,8 @@ from crossbook.book.client import BookClient, MakerBalance, PlaceResult, TakeRes
 from crossbook.book.errors import BookError, BookNotFound
 from crossbook.book.market import Kind, MarketSpec, Side
 from crossbook.book.reader import (
+    BookLevel,
     Depth,
-    Level,
     OrderState,
     balances_from_events,
     depth_from_events,
@@ -18,10 +18,10 @@ from crossbook.book.reader import (
 __all__ = [
     "BookClient",
     "BookError",
+    "BookLevel",
     "BookNotFound",
     "Depth",
     "Kind",
-    "Level",
     "MakerBalance",
     "MarketSpec",
     "OrderState",

@@ -12,8 +12,10 @@ from crossbook.book.errors import BookError
 from crossbook.book.market import Side
 
 
-@dataclass(frozen=True)
-class Level:
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    """The open lots resting at one tick of one side of an on-chain book."""
+
     tick: int
     lots: int
 
@@ -22,8 +24,8 @@ class Level:
 class Depth:
     """Best first: bids descending, asks ascending."""
 
-    bids: list[Level] = field(default_factory=list)
-    asks: list[Level] = field(default_factory=list)
+    bids: list[BookLevel] = field(default_factory=list)
+    asks: list[BookLevel] = field(default_factory=list)
 
     def top(self, levels: int) -> Depth:
         return Depth(self.bids[:levels], self.asks[:levels])
@@ -59,7 +61,7 @@ def read_depth(book: Contract, levels: int) -> Depth:
     out = Depth()
     for side, target in ((Side.BID, out.bids), (Side.ASK, out.asks)):
         for tick, lots, _price in book.functions.depth(int(side), levels).call():
-            target.append(Level(int(tick), int(lots)))
+            target.append(BookLevel(int(tick), int(lots)))
     return out
 
 
@@ -84,7 +86,7 @@ def depth_from_events(book: Contract, from_block: int = 0, to_block: int | str =
         if n < 0:
             raise BookError(f"events give negative lots at side {side} tick {tick}: missing logs?")
         if n:
-            (out.bids if side == Side.BID else out.asks).append(Level(tick, n))
+            (out.bids if side == Side.BID else out.asks).append(BookLevel(tick, n))
     out.bids.sort(key=lambda lv: -lv.tick)
     out.asks.sort(key=lambda lv: lv.tick)
     return out

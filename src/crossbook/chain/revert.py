@@ -104,8 +104,11 @@ def decode_revert(source: BaseException | bytes) -> ContractError | None:
     spec = error_table().get(data[:4])
     if spec is None:
         return None
+    payload = data[4:]
+    if len(payload) % 32 or len(payload) < 32 * len(spec.types):
+        return None  # not whole ABI words: not what a Solidity revert encodes
     try:
-        args = tuple(decode(list(spec.types), data[4:])) if spec.types else ()
+        args = tuple(decode(list(spec.types), payload)) if spec.types else ()
     except (DecodingError, ValueError, OverflowError):
         return None
     return ContractError(spec.name, args, spec.names, data)
