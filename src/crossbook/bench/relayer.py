@@ -383,15 +383,17 @@ class E2EFigures:
         sizing = (f"batches of {self.fills_per_batch:,} fills" if self.fills_per_batch
                   else "batches sized by the relayer")  # fmt: skip
         setup = f"{self.block_time}-s blocks, {sizing}"
-        empty = self.fills_per_block.count(0)
+        blocks = len(self.fills_per_block)
+        settled = [f for f in self.fills_per_block if f]
+        empty = blocks - len(settled)
         return [
             (f"fills settled per second ({setup})",
              f"{self.rate:,.0f} fills/s over {self.window} s: {self.rate / self.bound:.0%} of "
              f"the bound of {self.bound:,.0f} fills/s ({self.gas_limit:,} gas per block / "
              f"{self.gas_per_fill:,.0f} gas per fill / {self.block_time} s)"),
             (f"fills per block ({setup})",
-             f"{min(self.fills_per_block):,} to {max(self.fills_per_block):,}; "
-             + (f"{empty} empty block{'s' if empty > 1 else ''}" if empty else "no empty block")),
+             f"{min(settled):,} to {max(settled):,} in a block with a settlement; "
+             + (f"{empty} of {blocks} blocks without one" if empty else "none without one")),
             (f"gas per fill on chain, after refunds ({setup})", f"{self.gas_per_fill:,.0f}"),
         ]  # fmt: skip
 
