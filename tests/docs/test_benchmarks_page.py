@@ -60,7 +60,10 @@ def test_gas_section_from_a_real_measurement(tmp_path: Path) -> None:
     pair = by_name["`settle_1_pair`"]
     assert pair[1] == gas.SCENARIOS["settle_1_pair"].description
     assert pair[2] == f"{measured['settle_1_pair']:,}"
-    assert pair[3] == f"{gas.SCENARIOS['settle_1_pair'].target:,}"
+    target = gas.SCENARIOS["settle_1_pair"].target
+    assert target is not None
+    met = measured["settle_1_pair"] <= target
+    assert pair[3] == f"{target:,} " + ("(met)" if met else "(missed)")
     assert pair[4] == "`crossbook bench gas erc20_transfer_warm settle_1_pair`"
     assert rows["relayer-ingest"] == [] and rows["relayer-e2e"] == []
 

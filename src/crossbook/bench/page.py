@@ -384,7 +384,10 @@ def gas_rows(measured: dict[str, int]) -> Rows:
     for name in sorted(measured):
         scenario = gas.SCENARIOS[name]
         figure = f"{measured[name]:,}" + (" per fill" if scenario.per > 1 else "")
-        target = "-" if scenario.target is None else f"{scenario.target:,}"
+        target = "-"
+        if scenario.target is not None:
+            missed = measured[name] > scenario.target
+            target = f"{scenario.target:,}" + (" (missed)" if missed else " (met)")
         rows.append((f"`{name}`", scenario.description, figure, target))
     return rows
 
