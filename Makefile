@@ -59,11 +59,12 @@ lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
 
 # Gas is measured on a full, fresh compile: with via-IR, the bytecode of a contract depends on
 # the whole compilation unit, so an incremental compile can differ from CI's clean one.
-bench: build  ## gas table against snapshots/gas.json, then the relayer's ingest, matching and end-to-end figures
+# Each command records its figures in its own section of docs/benchmarks.md.
+bench: build  ## gas table against snapshots/gas.json, the relayer's ingest, matching and end-to-end figures; all into docs/benchmarks.md
 	$(BIN)/ape compile --force
-	$(BIN)/crossbook bench gas
-	$(BIN)/crossbook relayer bench --orders 5000 --rate-orders 3000
-	$(BIN)/crossbook relayer bench --e2e --seconds 15
+	$(BIN)/crossbook bench gas --write-page docs/benchmarks.md
+	$(BIN)/crossbook relayer bench --orders 5000 --rate-orders 3000 --write-page docs/benchmarks.md
+	$(BIN)/crossbook relayer bench --e2e --seconds 15 --write-page docs/benchmarks.md
 
 bench-update: build  ## re-measure (fresh full compile) and write snapshots/gas.json
 	$(BIN)/ape compile --force

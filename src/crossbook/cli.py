@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from crossbook.bench.page import BenchPage, write_page_option
 from crossbook.cli_common import friendly_errors
 from crossbook.errors import DevnetError
 
@@ -176,14 +177,19 @@ def bench_gas_profile(scenario: str) -> None:
 @click.argument("scenarios", nargs=-1)
 @click.option("--update", is_flag=True, help="Write the figures to snapshots/gas.json.")
 @click.option("--check", is_flag=True, help="Exit 1 if any figure differs from the snapshot.")
+@write_page_option
 @friendly_errors
-def bench_gas(scenarios: tuple[str, ...], update: bool, check: bool) -> None:
+def bench_gas(
+    scenarios: tuple[str, ...], update: bool, check: bool, write_page: BenchPage | None
+) -> None:
     """Measure gas scenarios on a fresh Anvil and print them against snapshots/gas.json."""
     from crossbook.bench import gas
 
     snapshot = gas.read_snapshot()
     measured = gas.measure(scenarios or None)
     click.echo(gas.format_table(gas.compare(measured, snapshot)))
+    if write_page:
+        click.echo(f"wrote {write_page.record_gas(measured)}")
     if update:
         path = gas.write_snapshot({**snapshot, **measured})
         click.echo(f"wrote {path}")

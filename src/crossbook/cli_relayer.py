@@ -7,6 +7,7 @@ import os
 
 import click
 
+from crossbook.bench.page import BenchPage, write_page_option
 from crossbook.cli_common import default_rpc_url
 from crossbook.errors import CrossbookError
 
@@ -77,9 +78,10 @@ def run_cmd(
     default=None,
     help="--e2e batch size (default: the relayer's own sizing to 90% of a block's gas).",
 )
+@write_page_option
 def bench_cmd(
     orders: int, rate_orders: int, database_url: str | None, workers: int, rounds: int,
-    e2e: bool, seconds: int, fills_per_batch: int | None,
+    e2e: bool, seconds: int, fills_per_batch: int | None, write_page: BenchPage | None,
 ) -> None:  # fmt: skip
     """Ingest orders/s over HTTP, p99 latency at 1,000 orders/s, matching events/s; or,
     with --e2e, fills settled per second against the block-gas bound."""
@@ -87,8 +89,8 @@ def bench_cmd(
 
     if e2e:
         run_e2e_bench(click.echo, seconds=seconds, fills_per_batch=fills_per_batch,
-                      block_time=1)  # fmt: skip
+                      block_time=1, page=write_page)  # fmt: skip
         return
 
     run_bench(click.echo, orders=orders, rate_orders=rate_orders, database_url=database_url,
-              workers=workers, rounds=rounds)  # fmt: skip
+              workers=workers, rounds=rounds, page=write_page)  # fmt: skip

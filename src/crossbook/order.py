@@ -89,9 +89,9 @@ _VALID_ADDRESSES: dict[str, str] = {}
 
 @lru_cache(maxsize=65_536)
 def _checksum(lower_hex: str) -> str:
-    # EIP-55 by hand: eth_utils' to_checksum_address re-validates its input and costs
-    # several times more, which showed up as most of the time spent parsing an order.
-    # Cached because the same tokens and owners arrive again and again.
+    # EIP-55 by hand: eth_utils' to_checksum_address re-validates its input, which costs
+    # several times the checksum itself on the relayer's ingest path. Cached because the same
+    # tokens and owners arrive again and again.
     hashed = keccak(lower_hex.encode()).hex()
     return "0x" + "".join(
         c.upper() if c > "9" and hashed[i] > "7" else c for i, c in enumerate(lower_hex)

@@ -2,7 +2,9 @@
 
 Each scenario runs on a fresh devnet state (an ``evm_snapshot`` taken after deployment and
 reverted after the scenario), so a figure does not depend on which scenarios ran before it.
-``snapshots/gas.json`` holds the committed figures; ``check`` reports every drift.
+``snapshots/gas.json`` holds the committed figures; ``check`` reports every drift;
+``crossbook bench gas --write-page`` records the figures on docs/benchmarks.md
+(`crossbook.bench.page`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class GasSnapshotError(CrossbookError, ValueError):
 class Scenario:
     name: str
     description: str
-    target: int | None  # the issue's target for the figure, if any
+    target: int | None  # the most gas the figure should take, if the scenario has a target
     per: int  # the figure is the transaction gas divided by this (1 = whole transaction)
     run: Callable[[Devnet], int]  # returns the receipt gasUsed of the measured transaction
 

@@ -1,4 +1,4 @@
-"""Gas scenarios of the AMM (issue 4; figures in snapshots/gas.json).
+"""Gas scenarios of the AMM pools and the AMM router (figures in snapshots/gas.json).
 
 All run against the devnet's seeded WETH/USDC 0.30% pool (100 WETH / 200,000 USDC from the
 deployer). Steady state: the trader or LP already holds both tokens and the LP shares involved,

@@ -1,4 +1,4 @@
-"""Gas scenarios of the on-chain order book (issue 5; figures in snapshots/gas.json).
+"""Gas scenarios of the on-chain order book (figures in snapshots/gas.json).
 
 Steady state, as in the settlement scenarios: every account already holds both tokens and has
 approved the book, the book already holds both tokens and has accrued fees, and the ask side
@@ -26,8 +26,8 @@ MARKET = "WETH/USDC"
 TICK = 20_000
 LOTS = 10
 STEPS = 64
-#: a fixed deadline: one from the clock (now + 600) changes how many calldata bytes are zero,
-#: and so the gas, from one run to the next (+-12 on book_take_100 was seen)
+#: a fixed deadline: one from the clock (now + 600) would change how many calldata bytes are
+#: zero, and so the gas, from one run to the next
 DEADLINE = 2**32 - 1
 
 

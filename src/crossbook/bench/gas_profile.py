@@ -1,8 +1,8 @@
 """Where a transaction's gas goes: opcode classes per call depth, from Anvil's step traces.
 
-Used for the settlement gas notes (`crossbook bench gas-profile`): the measured batch of a
-settle scenario is traced and its execution gas split into storage reads and writes, logs,
-hashing, calls and everything else; calldata and the 21,000 base make up the rest.
+`crossbook bench gas-profile settle-wallet|settle-internal`: the measured batch of a settle
+scenario is traced and its execution gas split into storage reads and writes, logs, hashing,
+calls and everything else; calldata and the 21,000 base make up the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gas scenario of the hybrid router (issue 5, item 6; figure in snapshots/gas.json).
+"""Gas scenario of the hybrid router (figure in snapshots/gas.json).
 
 The devnet's WETH/USDC book and 0.30% pool (100 WETH / 200,000 USDC). Steady state, as in the
 book and AMM scenarios: the maker and the trader hold both tokens and have approved the book and

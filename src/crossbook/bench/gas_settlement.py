@@ -1,4 +1,4 @@
-"""Gas scenarios of `Settlement.settle` (issue: settlement; figures in snapshots/gas.json).
+"""Gas scenarios of `Settlement.settle` (figures in snapshots/gas.json).
 
 Every scenario first settles a warm-up batch of the same shape, then measures a second batch:
 steady state, meaning every maker already holds both tokens (and, for internal balances, both

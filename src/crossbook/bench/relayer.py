@@ -1,9 +1,11 @@
 """Relayer benchmarks: HTTP ingest (validated, durably stored orders/s), latency at a fixed
-1,000 orders/s, and the matching engine alone (order events/s).
+1,000 orders/s, the matching engine alone (order events/s), and end to end on a chain (fills
+settled per second against the block-gas bound).
 
 The relayer runs as its own process (`crossbook relayer run`, worker off, balance and
 allowance checks on against a devnet) so the load generator does not share its interpreter.
-Orders are signed before the clock starts.
+Orders are signed before the clock starts. The figures are printed, returned, and with a
+`BenchPage` recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,6 +27,7 @@ import httpx
 import uvloop
 
 from crossbook.bench.gas import token_contract
+from crossbook.bench.page import RELAYER_E2E, RELAYER_INGEST, BenchPage, Rows
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
@@ -51,9 +55,9 @@ def _bodies(dn: Devnet, n: int) -> list[dict[str, Any]]:
 class _Connection:
     """One keep-alive HTTP/1.1 connection that sends pre-encoded requests.
 
-    httpx's async client tops out near 300 requests/s with 32 connections on this machine
-    (measured against an endpoint that does nothing), so it would measure itself, not the
-    relayer; this costs tens of microseconds per request.
+    A general-purpose async HTTP client (httpx) spends more time per request than the relayer
+    does on it, so it would measure itself, not the relayer; this costs tens of microseconds
+    per request.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -201,6 +205,38 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class IngestFigures:
+    """What `run_bench` measured; one entry per round (matching: per run)."""
+
+    database: str  # "SQLite", or the scheme of --database-url
+    workers: int
+    orders: int
+    rate_orders: int
+    matching: list[float]  # order events/s
+    single: list[tuple[float, float]]  # one order per POST: (orders/s, relayer CPU us/order)
+    batched: list[tuple[float, float]]  # 100 orders per POST: the same
+    latency: list[tuple[float, float, float]]  # at 1,000 orders/s: p50, p99, max in ms
+
+    def rows(self) -> Rows:
+        setup = f"{self.database}, {self.workers} API process{'es' if self.workers > 1 else ''}"
+
+        def ingest(figures: list[tuple[float, float]]) -> str:
+            rates = " / ".join(f"{r:,.0f}" for r, _ in figures)
+            cpu = " / ".join(f"{c:,.0f}" for _, c in figures)
+            return f"{rates} orders/s; relayer CPU {cpu} us per order"
+
+        latency = "; ".join(f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {top:.1f} ms"
+                            for p50, p99, top in self.latency)  # fmt: skip
+        return [
+            ("matching, 100,000-order book, one cut",
+             " / ".join(f"{r:,.0f}" for r in self.matching) + " order events/s"),
+            (f"ingest, one order per POST, 32 connections ({setup})", ingest(self.single)),
+            (f"ingest, 100 orders per POST, 4 connections ({setup})", ingest(self.batched)),
+            (f"latency at 1,000 orders/s, one order per POST ({setup})", latency),
+        ]  # fmt: skip
+
+
 def run_bench(
     echo: Callable[[str], None],
     *,
@@ -209,7 +245,8 @@ def run_bench(
     database_url: str | None,
     workers: int = 1,
     rounds: int = 1,
-) -> None:
+    page: BenchPage | None = None,
+) -> IngestFigures:
     """Ingest and matching figures; each ingest figure comes with the relayer's own CPU time
     per order, which (unlike orders/s) does not depend on what else the machine runs."""
     rates = [bench_matching(seed=r + 1) for r in range(max(rounds, 3))]
@@ -217,6 +254,8 @@ def run_bench(
         "matching: " + ", ".join(f"{r:,.0f}" for r in rates)
         + " order events/s (100,000-order book, one cut per run)"
     )  # fmt: skip
+    database = "SQLite" if database_url is None else database_url.split(":")[0]
+    figures = IngestFigures(database, workers, orders, rate_orders, rates, [], [], [])
     with Devnet.launch() as dn, tempfile.TemporaryDirectory() as tmp:
         weth = token_contract(dn, "WETH")
         for wallet in dn.accounts[1:8]:
@@ -249,11 +288,7 @@ def run_bench(
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            echo(
-                f"relayer: {workers} API process(es), SQLite"
-                if database_url is None
-                else f"relayer: {workers} API process(es), {database_url.split(':')[0]}"
-            )
+            echo(f"relayer: {workers} API process(es), {database}")
             for r in range(rounds):
                 mine = bodies[r * per_round : (r + 1) * per_round]
 
@@ -264,6 +299,7 @@ def run_bench(
 
                 single = [_post(host, port, b) for b in mine[:orders]]
                 seconds, cpu = measured(_closed_loop(host, port, single, concurrency=32))
+                figures.single.append((orders / seconds, cpu))
                 echo(
                     f"[{r + 1}] ingest, one order per POST (32 connections): "
                     f"{orders / seconds:,.0f} orders/s, relayer CPU {cpu:,.0f} us/order"
@@ -271,21 +307,30 @@ def run_bench(
                 batched = mine[orders : 2 * orders]
                 chunks = [_post(host, port, batched[i : i + 100]) for i in range(0, orders, 100)]
                 seconds, cpu = measured(_closed_loop(host, port, chunks, concurrency=4))
+                figures.batched.append((orders / seconds, cpu))
                 echo(
                     f"[{r + 1}] ingest, 100 orders per POST (4 connections): "
                     f"{orders / seconds:,.0f} orders/s, relayer CPU {cpu:,.0f} us/order"
                 )
                 paced = [_post(host, port, b) for b in mine[2 * orders :]]
                 latencies = _run(_open_loop(host, port, paced, rate=1_000))
+                p50, p99 = _percentile(latencies, 50) * 1000, _percentile(latencies, 99) * 1000
+                figures.latency.append((p50, p99, max(latencies) * 1000))
                 echo(
                     f"[{r + 1}] latency at 1,000 orders/s, one order per POST "
-                    f"({rate_orders:,} orders): p50 {_percentile(latencies, 50) * 1000:.1f} ms, "
-                    f"p99 {_percentile(latencies, 99) * 1000:.1f} ms, "
+                    f"({rate_orders:,} orders): p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
                     f"max {max(latencies) * 1000:.1f} ms"
                 )  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(30)
+    if page is not None:
+        command = f"crossbook relayer bench --orders {orders} --rate-orders {rate_orders}"
+        command += f" --workers {workers}" if workers != 1 else ""
+        command += f" --rounds {rounds}" if rounds != 1 else ""
+        command += f" --database-url {database}://..." if database_url else ""
+        echo(f"wrote {page.record(RELAYER_INGEST, figures.rows(), command)}")
+    return figures
 
 
 def _pair_bodies(dn: Devnet, pairs: int) -> list[dict[str, Any]]:
@@ -312,9 +357,55 @@ def _pair_bodies(dn: Devnet, pairs: int) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class E2EFigures:
+    """What `run_e2e_bench` measured over its window of blocks."""
+
+    block_time: int
+    fills_per_batch: int | None  # None: the relayer sizes its batches to its gas budget
+    gas_limit: int
+    fills_per_block: list[int]
+    gas_per_fill: float
+
+    @property
+    def window(self) -> int:
+        return len(self.fills_per_block) * self.block_time
+
+    @property
+    def rate(self) -> float:
+        return sum(self.fills_per_block) / self.window
+
+    @property
+    def bound(self) -> float:
+        return self.gas_limit / self.gas_per_fill / self.block_time
+
+    def rows(self) -> Rows:
+        sizing = (f"batches of {self.fills_per_batch:,} fills" if self.fills_per_batch
+                  else "batches sized by the relayer")  # fmt: skip
+        setup = f"{self.block_time}-s blocks, {sizing}"
+        blocks = len(self.fills_per_block)
+        settled = [f for f in self.fills_per_block if f]
+        empty = blocks - len(settled)
+        return [
+            (f"fills settled per second ({setup})",
+             f"{self.rate:,.0f} fills/s over {self.window} s: {self.rate / self.bound:.0%} of "
+             f"the bound of {self.bound:,.0f} fills/s ({self.gas_limit:,} gas per block / "
+             f"{self.gas_per_fill:,.0f} gas per fill / {self.block_time} s)"),
+            (f"fills per block ({setup})",
+             f"{min(settled):,} to {max(settled):,} in a block with a settlement; "
+             + (f"{empty} of {blocks} blocks without one" if empty else "none without one")),
+            (f"gas per fill on chain, after refunds ({setup})", f"{self.gas_per_fill:,.0f}"),
+        ]  # fmt: skip
+
+
 def run_e2e_bench(
-    echo: Callable[[str], None], *, seconds: int, fills_per_batch: int | None, block_time: int
-) -> None:
+    echo: Callable[[str], None],
+    *,
+    seconds: int,
+    fills_per_batch: int | None,
+    block_time: int,
+    page: BenchPage | None = None,
+) -> E2EFigures | None:
     """Fills settled per second on Anvil with `block_time`-second blocks, against the bound
     block gas limit / gas per fill. The relayer runs as its own process with its worker;
     enough crossing orders are posted up front for every block of the window, and the window
@@ -386,14 +477,18 @@ def run_e2e_bench(
             per_block.append((fills, gas))
     total_fills = sum(f for f, _ in per_block)
     total_gas = sum(g for _, g in per_block)
-    window = len(per_block) * block_time
     if total_fills == 0:
         echo(f"e2e: no fills settled in blocks {first}..{last}")
-        return
-    gas_per_fill = total_gas / total_fills
-    bound = gas_limit / gas_per_fill / block_time
-    rate = total_fills / window
-    echo(f"e2e: fills per block {[f for f, _ in per_block]}")
-    echo(f"e2e: {rate:,.0f} fills/s over {window} s (blocks {first}..{last}); gas per fill "
-         f"{gas_per_fill:,.0f}; bound {gas_limit:,} / {gas_per_fill:,.0f} / {block_time} s = "
-         f"{bound:,.0f} fills/s; {rate / bound:.0%} of the bound")  # fmt: skip
+        return None
+    figures = E2EFigures(block_time, fills_per_batch, gas_limit, [f for f, _ in per_block],
+                         total_gas / total_fills)  # fmt: skip
+    rate, bound, gas_per_fill = figures.rate, figures.bound, figures.gas_per_fill
+    echo(f"e2e: fills per block {figures.fills_per_block}")
+    echo(f"e2e: {rate:,.0f} fills/s over {figures.window} s (blocks {first}..{last}); gas per "
+         f"fill {gas_per_fill:,.0f}; bound {gas_limit:,} / {gas_per_fill:,.0f} / {block_time} s "
+         f"= {bound:,.0f} fills/s; {rate / bound:.0%} of the bound")  # fmt: skip
+    if page is not None:
+        command = f"crossbook relayer bench --e2e --seconds {seconds}"
+        command += f" --fills-per-batch {fills_per_batch}" if fills_per_batch else ""
+        echo(f"wrote {page.record(RELAYER_E2E, figures.rows(), command)}")
+    return figures

@@ -1,7 +1,7 @@
 """An Anvil node from the project's npm install, on a free port, that always stops.
 
 Mining modes: ``auto`` (a block per transaction; Anvil's automine can stall under bursts of
-concurrent submissions, foundry issue #10122, so load tests should use ``interval``),
+concurrent submissions, foundry-rs/foundry#10122, so load tests should use ``interval``),
 ``interval`` (a block every ``block_time`` seconds) and ``manual`` (blocks only on ``mine``).
 
 The node is stopped on ``stop()``, on leaving the ``with`` block, at interpreter exit, and --

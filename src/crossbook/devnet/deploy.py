@@ -1,7 +1,10 @@
 """Deploy the suite to a devnet with web3.py and record it in a manifest.
 
-The list of contracts grows as components land; each step deploys one contract from the
-compiled artifacts (`make build`) and records its address and deploy block.
+In order: Settlement (relayer allow-listed, guardian set), the mock tokens minted to the dev
+accounts, the AMM Factory and Router with a seeded WETH/USDC pool, the BookFactory and its
+books, the HybridRouter, and the settlement's liquidity sources (the two factories). Each step
+deploys one contract from the compiled artifacts (`make build`) and records its address and
+deploy block.
 """
 
 from __future__ import annotations
@@ -119,10 +122,10 @@ def deploy_suite(
                 f"minting {token.symbol}",
             )
     deploy_amm(w3, manifest, deployer)
-    from crossbook.book.deploy import deploy_books  # the on-chain order book (issue 5)
+    from crossbook.book.deploy import deploy_books  # the on-chain order books
 
     deploy_books(w3, manifest, deployer, roles.fee_recipient)
-    # the hybrid router over the AMM pools and the books (issue 5, item 6)
+    # the hybrid router: one swap split between a market's book and its AMM pool
     _, manifest.contracts["HybridRouter"] = deploy_contract(
         w3,
         "HybridRouter",
@@ -146,7 +149,7 @@ AMM_SEED_AMOUNTS = (100, 200_000)  # whole tokens of A and B: 2,000 USDC per WET
 
 
 def deploy_amm(w3: Web3, manifest: Manifest, deployer: str) -> None:
-    """Factory + Router, and a WETH/USDC pool seeded by the deployer (issue 4)."""
+    """The AMM Factory and Router, and a WETH/USDC pool seeded by the deployer."""
     factory, record = deploy_contract(w3, "Factory", (deployer,), deployer)
     manifest.contracts["Factory"] = record
     router, record = deploy_contract(w3, "Router", (factory.address,), deployer)
