@@ -1,4 +1,5 @@
-"""The hybrid router (issue 5, item 6): split a swap between an order book and a pool."""
+"""The hybrid router's SDK: split a swap between an on-chain order book and an AMM pool
+(`HybridRouter.sol`; the AMM router is `crossbook.amm`)."""
 
 from crossbook.hybrid.split import (
     BookSnapshot,
