@@ -4,12 +4,15 @@ locally signed), the receipt timeout, token amounts and the node connection."""
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from eth_abi.abi import encode
 from eth_account import Account
 from web3 import Web3
 
+import crossbook.chain.abi
+from crossbook.artifacts import load_artifact
 from crossbook.chain import (
     InvalidAmount,
     NodeUnreachable,
@@ -24,9 +27,10 @@ from crossbook.chain import (
     send_transaction,
     wait_for_receipt,
 )
-from crossbook.chain.abi import canonical_type
+from crossbook.chain.abi import SUITE_CONTRACTS, abi_file_text, canonical_type, contract_abi
 from crossbook.chain.revert import error_table
 from crossbook.client import LocalSigner
+from crossbook.errors import ToolchainError
 from crossbook.hashing import keccak
 
 
@@ -166,3 +170,20 @@ def test_connect_reports_a_silent_port_and_a_wrong_chain(chain):
     assert chain_id == int(w3.eth.chain_id)
     with pytest.raises(WrongNetwork, match=f"is chain {chain_id}, not the expected 5"):
         connect(chain.provider.uri, expected_chain_id=5)
+
+
+# -- shipped ABIs -------------------------------------------------------------------------------
+
+
+def test_shipped_abis_are_the_compiled_ones():
+    """The ABIs in the package equal the compile's: a contract change without `make build`
+    (which rewrites them) fails here."""
+    for name in SUITE_CONTRACTS:
+        assert contract_abi(name) == load_artifact(name).abi, f"{name}: run `make build`"
+        shipped = Path(crossbook.chain.abi.__file__).parent / "abis" / f"{name}.json"
+        assert shipped.read_text() == abi_file_text(load_artifact(name).abi)
+
+
+def test_an_abi_that_does_not_ship_is_a_clear_error():
+    with pytest.raises(ToolchainError, match="no ABI for 'Nope' ships with crossbook"):
+        contract_abi("Nope")
