@@ -10,7 +10,7 @@ re-plan and a second simulation) and the next under it (a block left a tenth emp
 
 The model fits one rate per kind by least squares to the recent simulations, whose gas is
 what the receipt will say: the transaction carries the access list its simulation generated
-(`crossbook.access_list`). Until both kinds have been seen in different proportions, the
+(`relayer.access_list`). Until both kinds have been seen in different proportions, the
 pooled rate stands for both.
 
 That figure is after refunds. A batch in which the same wallets' balances go up and down

@@ -41,9 +41,9 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, TransactionNotFound
 from web3.types import RPCEndpoint
 
-from crossbook.access_list import AccessList, worthwhile
 from crossbook.hashing import keccak
 from crossbook.order import Order
+from crossbook.relayer.access_list import AccessList, worthwhile
 from crossbook.relayer.book_quotes import BookQuotes
 from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.chain import ChainReadError
