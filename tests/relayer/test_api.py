@@ -39,7 +39,7 @@ def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
         created = post(client, body)
         assert created.status_code == 201
         uid = created.json()["uid"]
-        assert ctx.store.get_order(uid) is not None  # durable before the reply
+        assert ctx.store.orders.get_order(uid) is not None  # durable before the reply
         order = client.get(f"/v1/orders/{uid}").json()
         assert order["status"] == "open" and order["sellAmount"] == str(10**18)
         assert order["market"] == "WETH-USDC"
@@ -97,7 +97,7 @@ def test_validation_codes(app_ctx: Any, domain: Any, change: Any, code: str) -> 
     change(body, domain)
     with TestClient(app) as client:
         assert error(post(client, body)) == code
-    assert ctx.store.status_counts() == {}  # nothing stored
+    assert ctx.store.orders.status_counts() == {}  # nothing stored
 
 
 def test_wrong_owner_signature_from_another_key(app_ctx: Any, domain: Any) -> None:
@@ -151,7 +151,7 @@ def test_same_order_posted_100_times_concurrently_is_stored_once(app_ctx: Any, d
         replies = asyncio.run(hammer(url))
     assert sorted(r.status_code for r in replies) == [200] * 99 + [201]
     assert len({r.json()["uid"] for r in replies}) == 1
-    assert ctx.store.status_counts() == {"open": 1}
+    assert ctx.store.orders.status_counts() == {"open": 1}
 
 
 def test_cancellation(app_ctx: Any, domain: Any) -> None:
@@ -165,7 +165,7 @@ def test_cancellation(app_ctx: Any, domain: Any) -> None:
         by_alice = "0x" + sign_cancellation(domain, raw_uid, ALICE.key).hex()
         reply = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": by_alice})
         assert reply.status_code == 200 and reply.json()["status"] == "cancelled"
-        assert ctx.store.get_order(uid)["status"] == "cancelled"
+        assert ctx.store.orders.get_order(uid)["status"] == "cancelled"
         assert client.get("/v1/markets/WETH-USDC/book").json()["asks"] == []
         assert error(client.request("DELETE", "/v1/orders/0x12", json={})) == "InvalidOrderUid"
 
@@ -175,7 +175,7 @@ def test_reposting_a_cancelled_order_is_a_duplicate(app_ctx: Any, domain: Any) -
     body = sell_weth(domain)
     with TestClient(app) as client:
         uid = post(client, body).json()["uid"]
-        assert ctx.store.cancel(uid)
+        assert ctx.store.orders.cancel(uid)
         reply = post(client, body)
         assert reply.status_code == 409 and reply.json()["errorType"] == "DuplicatedOrder"
 

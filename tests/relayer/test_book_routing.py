@@ -237,7 +237,7 @@ def test_a_book_leg_failing_on_a_fee_on_transfer_token_stops_routing_into_that_b
     from eth_hash.auto import keccak
 
     from crossbook.artifacts import load_artifact
-    from crossbook.relayer.submitter import BatchWorker, error_table
+    from crossbook.relayer.settle_simulation import SettleSimulator, error_table
     from crossbook.settlement import BookLeg, PoolLeg
 
     excluded: list[tuple[str, str, int, int, int]] = []
@@ -246,8 +246,8 @@ def test_a_book_leg_failing_on_a_fee_on_transfer_token_stops_routing_into_that_b
     odd = "0x" + "ab" * 20
     legs = [PoolLeg(QUOTE, BASE, 30, 1, 1), BookLeg(odd, QUOTE, TICK, LOT, 10, 0, 20_000, 5, 5)]
     selector = keccak(b"FeeOnTransferToken(address)")[:4]
-    BatchWorker._exclude_odd_books(worker, selector + encode(["address"], [odd]), legs)  # type: ignore[arg-type]
+    SettleSimulator._exclude_odd_books(worker, selector + encode(["address"], [odd]), legs)  # type: ignore[arg-type]
     assert excluded == [(odd, QUOTE, TICK, LOT, 10)]
     other = keccak(b"InsufficientFill(uint64,uint64)")[:4] + encode(["uint64", "uint64"], [1, 5])
-    BatchWorker._exclude_odd_books(worker, other, legs)  # type: ignore[arg-type]
+    SettleSimulator._exclude_odd_books(worker, other, legs)  # type: ignore[arg-type]
     assert len(excluded) == 1  # a book that moved is routed again, not excluded

@@ -138,13 +138,13 @@ def test_a_book_order_cancelled_before_settlement_fails_the_leg_not_the_orders(
         with serve(api.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             uid = post(client, bid_body(dn, 1))
             (planned,) = worker.cut()
-            row = store.batch(planned)
+            row = store.batches.batch(planned)
             assert row is not None and '"kind": "book"' in row["legs"]
             book.cancel(maker, first.order_id)  # the book moves before the batch goes out
             worker.advance(row, dn.w3.eth.block_number)
             failed = client.get(f"/v1/batches/{planned}").json()
             status = client.get(f"/v1/orders/{uid}/status").json()
-            order_row = store.get_order(uid)
+            order_row = store.orders.get_order(uid)
             assert worker.cut() == []  # nothing rests on the book now: nothing to route
             book.place(maker, Side.ASK, 19_920, 120)  # liquidity comes back
             deadline = time.monotonic() + 60

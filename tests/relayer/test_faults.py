@@ -70,12 +70,12 @@ def assert_settled_once(dn: Devnet, relayer: Relayer, uids: list[str], start: in
     assert sorted(on_chain) == sorted(uids)
     for uid in uids:
         assert len(on_chain[uid]) == 1, f"{uid} settled {len(on_chain[uid])} times"
-        row = relayer.ctx.store.get_order(uid)
+        row = relayer.ctx.store.orders.get_order(uid)
         assert row is not None and int(row["executed_sell"]) == on_chain[uid][0]
 
 
 def only_batch(relayer: Relayer) -> dict[str, Any]:
-    batches = relayer.ctx.store.active_batches()
+    batches = relayer.ctx.store.batches.active_batches()
     return batches[0] if len(batches) == 1 else {}
 
 
@@ -175,14 +175,15 @@ def test_reorg_that_drops_the_settlement_is_reconciled(
         assert receipt is None  # the settlement left the chain with its block
 
         def remined() -> bool:
-            b = relayer.ctx.store.batch(int(mined["id"]))
+            b = relayer.ctx.store.batches.batch(int(mined["id"]))
             assert b is not None
             return b["status"] == BatchStatus.MINED and int(b["block_number"]) != mined_block
 
         wait_for(remined, "the relayer to re-settle the batch in a new block")
         dn.node.mine(6)  # reach the confirmation depth
+        batches = relayer.ctx.store.batches
         wait_for(
-            lambda: (b := relayer.ctx.store.batch(int(mined["id"]))) and b["status"] == "final",
+            lambda: (b := batches.batch(int(mined["id"]))) and b["status"] == "final",
             "the batch to become final",
         )
         statuses = {u: status(client, u) for u in uids}
@@ -208,21 +209,21 @@ def test_reorg_deeper_than_the_confirmations_takes_back_a_final_batch(
     with running(relayer) as client:
         uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2))]
         wait_for(lambda: all_filled(client, uids), "the batch to be final")
-        final = relayer.ctx.store.batch(1)
+        final = relayer.ctx.store.batches.batch(1)
         assert final is not None and final["status"] == BatchStatus.FINAL
         dn.node.mine(depth - 1)  # the final batch is now `depth` blocks deep
         dn.node.rpc("anvil_reorg", [depth, []])
         assert dn.node.rpc("eth_getTransactionReceipt", [final["mined_tx"]]) is None
 
         def remined() -> bool:
-            b = relayer.ctx.store.batch(1)
+            b = relayer.ctx.store.batches.batch(1)
             assert b is not None
             return b["status"] == BatchStatus.FINAL and b["block_hash"] != final["block_hash"]
 
         wait_for(remined, "the batch to be settled again on the new chain")
-        again = relayer.ctx.store.batch(1)
+        again = relayer.ctx.store.batches.batch(1)
         statuses = {u: status(client, u) for u in uids}
-        trades = relayer.ctx.store.trades(limit=10)
+        trades = relayer.ctx.store.orders.trades(limit=10)
     assert again is not None
     assert statuses == {u: "filled" for u in uids}
     assert sorted(t["order_uid"] for t in trades) == sorted(uids)  # the old fills are gone

@@ -17,8 +17,8 @@ from crossbook.order import Order
 from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.db.models import BatchStatus, OrderStatus
 from crossbook.relayer.matching import BookOrder
+from crossbook.relayer.rows import order_row
 from crossbook.relayer.service import build
-from crossbook.relayer.store import order_row
 from tests.relayer.chain_helpers import (
     approved_devnet,
     ask_body,
@@ -62,14 +62,15 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
             store = relayer.ctx.store
 
             def submitted() -> list[dict[str, Any]]:
-                active = store.active_batches()
+                active = store.batches.active_batches()
                 return [b for b in active if b["status"] == BatchStatus.SUBMITTED]
 
             in_flight = wait_for(lambda: len(submitted()) == 3 and submitted(), "3 batches sent")
             nonces = sorted(int(b["tx_nonce"]) for b in in_flight)
             assert nonces == [nonces[0], nonces[0] + 1, nonces[0] + 2]
-            assert len(store.active_batches()) == 3  # the in-flight cap holds the 4th pair back
-            assert store.status_counts().get(OrderStatus.OPEN) == 2
+            # the in-flight cap holds the 4th pair back
+            assert len(store.batches.active_batches()) == 3
+            assert store.orders.status_counts().get(OrderStatus.OPEN) == 2
             dn.node.set_mining(MiningMode.AUTO)
             dn.node.mine(1)
 
@@ -103,7 +104,7 @@ def test_a_settle_transaction_carries_the_access_list_of_its_simulation(tmp_path
                            for u in uids)  # fmt: skip
 
             wait_for(filled, "the pair to fill")
-        batch = relayer.ctx.store.batch(1)
+        batch = relayer.ctx.store.batches.batch(1)
         assert batch is not None and batch["mined_tx"]
         tx = dn.w3.eth.get_transaction(batch["mined_tx"])
         listed = {str(e["address"]).lower(): len(e["storageKeys"]) for e in tx["accessList"]}
@@ -128,7 +129,7 @@ def test_batches_are_trimmed_to_the_gas_budget(
     budget = 300_000  # a few fills per batch
     # until a simulation measured it, assume a fill costs far less than it does: the first
     # cut then takes every order (24 fills, ~1M gas) and must be trimmed to the budget
-    monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
+    monkeypatch.setattr("crossbook.relayer.batch_planning.INITIAL_GAS_PER_FILL", 5_000)
     caplog.set_level("INFO", logger="crossbook.relayer.submitter")
     with approved_devnet(tmp_path / "manifests") as dn:
         relayer = build(
@@ -233,24 +234,24 @@ def _row(seq: int) -> dict[str, Any]:
 def test_cached_open_orders_follow_every_change_in_the_store(make_ctx: Any) -> None:
     from sqlalchemy import update
 
-    from crossbook.relayer.store import orders_t
+    from crossbook.relayer.db.tables import orders_t
 
     store = make_ctx().store
-    store.insert_orders([_row(i) for i in range(1, 6)])
+    store.orders.insert_orders([_row(i) for i in range(1, 6)])
     cache: dict[str, BookOrder] = {}
-    first = store.open_book_orders(cache)
+    first = store.orders.open_book_orders(cache)
     assert [o.seq for o in first] == [1, 2, 3, 4, 5]
     assert all(o.remaining == 1000 for o in first)
     with store.engine.begin() as conn:  # 2 cancelled, 3 partly filled, 6 arrives
         conn.execute(update(orders_t).where(orders_t.c.seq == 2)
                      .values(status=OrderStatus.CANCELLED))  # fmt: skip
         conn.execute(update(orders_t).where(orders_t.c.seq == 3).values(executed_sell="400"))
-    store.insert_orders([_row(6)])
-    second = store.open_book_orders(cache)
+    store.orders.insert_orders([_row(6)])
+    second = store.orders.open_book_orders(cache)
     assert [o.seq for o in second] == [1, 3, 4, 5, 6]
     assert {o.seq: o.remaining for o in second} == {1: 1000, 3: 600, 4: 1000, 5: 1000, 6: 1000}
     assert set(cache) == {o.uid for o in second}  # nothing stale stays cached
-    assert second == store.open_book_orders({})  # the same as a cold read
+    assert second == store.orders.open_book_orders({})  # the same as a cold read
 
 
 @pytest.mark.devnet
@@ -269,7 +270,7 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
     from crossbook.devnet import AnvilConfig
 
     pairs = 300  # ~600 fills: more than 8M gas in one batch
-    monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
+    monkeypatch.setattr("crossbook.relayer.batch_planning.INITIAL_GAS_PER_FILL", 5_000)
     with approved_devnet(tmp_path / "manifests", AnvilConfig(gas_limit=8_000_000)) as dn:
         start = dn.w3.eth.block_number + 1
         relayer = build(relayer_settings(

@@ -14,7 +14,6 @@ from web3 import Web3
 
 from crossbook.hashing import keccak
 from crossbook.relayer.chain import ChainReadError
-from crossbook.relayer.store import ChainTrade
 
 
 def _topic(signature: str) -> str:
@@ -28,6 +27,22 @@ NONCE_FLOOR_RAISED = _topic("NonceFloorRaised(address,uint256)")
 PRE_SIGNATURE_SET = _topic("PreSignatureSet(address,bytes32,bool)")
 #: topic0 values the follower asks `eth_getLogs` for (one OR-list)
 FOLLOWED_TOPICS = (TRADE, ORDER_CANCELLED, NONCE_INVALIDATED, NONCE_FLOOR_RAISED, PRE_SIGNATURE_SET)
+
+
+@dataclass(frozen=True)
+class ChainTrade:
+    """A decoded `Trade` event."""
+
+    tx_hash: str
+    log_index: int
+    block_number: int
+    order_uid: str
+    owner: str
+    sell_token: str
+    buy_token: str
+    sold: int
+    bought: int
+    fee: int
 
 
 @dataclass(frozen=True)

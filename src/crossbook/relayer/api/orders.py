@@ -22,7 +22,7 @@ from crossbook.relayer.api.common import (
 from crossbook.relayer.cancellation import cancellation_digest
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import OrderStatus
-from crossbook.relayer.store import order_row
+from crossbook.relayer.rows import OrderRecord, order_row
 from crossbook.relayer.validation import ApiError, _signature
 from crossbook.signing import recover_signer
 
@@ -51,7 +51,7 @@ async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
     owner = valid.order.owner
     limit(ctx.owner_limiter, owner, "owner")
     # The common case is decided on the event loop from cached reads: a thread hop per
-    # order (and a blocking read on the loop even more) was what serialised ingest.
+    # order (and a blocking read on the loop even more) would serialise ingest.
     validator = ctx.validator
     if validator.needs_chain(valid) and not validator.check_cached(valid):
         await run_in_threadpool(validator.check_chain, valid)
@@ -70,7 +70,7 @@ async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
              "status": OrderStatus.OPEN}
         )  # fmt: skip
         return valid.uid_hex, True
-    existing = await run_in_threadpool(ctx.store.get_order, valid.uid_hex)
+    existing = await run_in_threadpool(ctx.store.orders.get_order, valid.uid_hex)
     if existing is not None and existing["status"] in OrderStatus.FINAL:
         raise ApiError(
             "DuplicatedOrder",
@@ -146,8 +146,8 @@ async def post_orders(request: Request) -> JSONResponse:
     return JSONResponse(payload, status_code=status)
 
 
-async def _order(ctx: RelayerContext, uid: str) -> dict[str, Any]:
-    row = await run_in_threadpool(ctx.store.get_order, order_uid(uid))
+async def _order(ctx: RelayerContext, uid: str) -> OrderRecord:
+    row = await run_in_threadpool(ctx.store.orders.get_order, order_uid(uid))
     if row is None:
         raise ApiError("OrderNotFound", f"no order {uid}", 404)
     return row
@@ -202,7 +202,7 @@ async def cancel_order(uid: str, request: Request) -> dict[str, Any]:
         raise ApiError("WrongOwner", f"the cancellation is signed by {signer}, not the owner", 403)
     if row["status"] == OrderStatus.CANCELLED:
         return status_json(row)
-    if not await run_in_threadpool(ctx.store.cancel, uid):
+    if not await run_in_threadpool(ctx.store.orders.cancel, uid):
         row = await _order(ctx, uid)
         raise ApiError(
             "OrderNotCancellable",
