@@ -49,8 +49,10 @@ def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
         book = client.get("/v1/markets/WETH-USDC/book").json()
         assert book["asks"][0]["baseAmount"] == str(10**18) and book["bids"] == []
         assert {m["market"] for m in client.get("/v1/markets").json()} == {
-            "WETH-USDC", "WETH-DAI", "USDC-DAI"
-        }  # fmt: skip
+            "WETH-USDC",
+            "WETH-DAI",
+            "USDC-DAI",
+        }
         assert client.get("/v1/trades").json() == []
         assert client.get("/openapi.json").json()["paths"]["/v1/orders"]["post"]
         health = client.get("/health").json()
@@ -105,8 +107,9 @@ def test_wrong_owner_signature_from_another_key(app_ctx: Any, domain: Any) -> No
     body = sell_weth(domain)
     from crossbook.order import Order
 
-    order = Order.from_json_dict({k: v for k, v in body.items() if k not in
-                                  ("signature", "signingScheme")})  # fmt: skip
+    order = Order.from_json_dict(
+        {k: v for k, v in body.items() if k not in ("signature", "signingScheme")}
+    )
     body["signature"] = "0x" + sign_digest(order.uid(domain), BOB.key).hex()
     with TestClient(app) as client:
         assert error(post(client, body)) == "WrongOwner"
@@ -144,8 +147,9 @@ def test_same_order_posted_100_times_concurrently_is_stored_once(app_ctx: Any, d
 
     async def hammer(url: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            return list(await asyncio.gather(*(client.post("/v1/orders", json=body)
-                                               for _ in range(100))))  # fmt: skip
+            return list(
+                await asyncio.gather(*(client.post("/v1/orders", json=body) for _ in range(100)))
+            )
 
     with serve(app) as url:
         replies = asyncio.run(hammer(url))
@@ -181,8 +185,12 @@ def test_reposting_a_cancelled_order_is_a_duplicate(app_ctx: Any, domain: Any) -
 
 
 def test_rate_limits_per_ip_and_owner(app_ctx: Any, domain: Any) -> None:
-    app, _ = app_ctx(rate_limit_owner_per_s=1, rate_limit_owner_burst=2,
-                     rate_limit_ip_per_s=1000, rate_limit_ip_burst=1000)  # fmt: skip
+    app, _ = app_ctx(
+        rate_limit_owner_per_s=1,
+        rate_limit_owner_burst=2,
+        rate_limit_ip_per_s=1000,
+        rate_limit_ip_burst=1000,
+    )
     with TestClient(app) as client:
         codes = [post(client, sell_weth(domain)).status_code for _ in range(3)]
         assert codes[:2] == [201, 201]

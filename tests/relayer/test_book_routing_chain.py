@@ -38,14 +38,17 @@ def maker_book(dn: Devnet) -> tuple[BookClient, str]:
 
 
 def leg_events(dn: Devnet, tx_hash: str) -> dict[str, list[dict[str, Any]]]:
-    settlement = dn.w3.eth.contract(address=dn.manifest.address("Settlement"),
-                                    abi=load_artifact("Settlement").abi)  # fmt: skip
+    settlement = dn.w3.eth.contract(
+        address=dn.manifest.address("Settlement"), abi=load_artifact("Settlement").abi
+    )
     receipt = dn.w3.eth.get_transaction_receipt(tx_hash)
     return {
-        name: [dict(e["args"]) for e in getattr(settlement.events, name)().process_receipt(
-            receipt, errors=DISCARD)]
+        name: [
+            dict(e["args"])
+            for e in getattr(settlement.events, name)().process_receipt(receipt, errors=DISCARD)
+        ]
         for name in ("BookLegExecuted", "PoolLegExecuted")
-    }  # fmt: skip
+    }
 
 
 def post(client: httpx.Client, body: dict[str, Any]) -> str:
@@ -103,8 +106,9 @@ def test_book_and_pool_legs_settle_in_one_batch(tmp_path: Path) -> None:
             uids = [r["uid"] for r in reply.json()]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "the bids to fill through the book and the pool", timeout=60)
             batch = final_batch_with(client, uids[0])

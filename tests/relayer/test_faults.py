@@ -155,11 +155,15 @@ def test_reorg_that_drops_the_settlement_is_reconciled(
     dn = devnet
     start = dn.w3.eth.block_number + 1
     # one batch, so no pool routing of the order left over (the third, which stays open)
-    relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=6,
-                                     route_pools=False))  # fmt: skip
+    relayer = build(
+        relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=6, route_pools=False)
+    )
     with running(relayer) as client:
-        uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2)),
-                post(client, ask_body(dn, 3))]  # fmt: skip
+        uids = [
+            post(client, ask_body(dn, 1)),
+            post(client, bid_body(dn, 2)),
+            post(client, ask_body(dn, 3)),
+        ]
         mined = wait_for(
             lambda: (b := only_batch(relayer)) and b["status"] == BatchStatus.MINED and b,
             "the settlement to be mined",
@@ -204,8 +208,9 @@ def test_reorg_deeper_than_the_confirmations_takes_back_a_final_batch(
     of the new chain, once each."""
     dn = devnet
     start = dn.w3.eth.block_number + 1
-    relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=1,
-                                     route_pools=False))  # fmt: skip
+    relayer = build(
+        relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=1, route_pools=False)
+    )
     with running(relayer) as client:
         uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2))]
         wait_for(lambda: all_filled(client, uids), "the batch to be final")
@@ -270,8 +275,18 @@ def test_rpc_node_down_and_back(devnet: Devnet, tmp_path: Path) -> None:
 def _order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
     fields = {k: v for k, v in body.items() if k not in ("signature", "signingScheme")}
     o = Order.from_json_dict(fields)
-    return (o.owner, o.receiver, o.sell_token, o.buy_token, o.sell_amount, o.buy_amount,
-            o.fee_amount, o.valid_to, o.nonce, o.flags)  # fmt: skip
+    return (
+        o.owner,
+        o.receiver,
+        o.sell_token,
+        o.buy_token,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.valid_to,
+        o.nonce,
+        o.flags,
+    )
 
 
 @pytest.mark.parametrize("fault", ["cancelled-on-chain", "allowance-revoked"])
@@ -287,13 +302,19 @@ def test_order_that_makes_simulation_revert_is_dropped_and_the_rest_settle(
             address=dn.manifest.address("Settlement"),
             abi=load_artifact("Settlement").abi,
         )
-        wait_ok(dn.w3, settlement.functions.cancelOrder(_order_tuple(doomed)).transact(
-            {"from": owner}), "cancelOrder")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            settlement.functions.cancelOrder(_order_tuple(doomed)).transact({"from": owner}),
+            "cancelOrder",
+        )
         expected_reason = "NonceAlreadySpent"  # a fill-or-kill cancel spends its nonce
     else:
         weth = token_contract(dn, "WETH")
-        wait_ok(dn.w3, weth.functions.approve(dn.manifest.address("Settlement"), 0).transact(
-            {"from": owner}), "revoke")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            weth.functions.approve(dn.manifest.address("Settlement"), 0).transact({"from": owner}),
+            "revoke",
+        )
         expected_reason = "allowance 0"
     # balance checks off: the relayer takes the orders and only the chain can refuse them
     relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", check_balances=False))

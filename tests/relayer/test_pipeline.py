@@ -50,7 +50,7 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
                 batch_interval_s=0.05,
                 route_pools=False,
             )
-        )  # fmt: skip (crossing batches only)
+        )  # crossing batches only
         dn.node.set_mining(MiningMode.MANUAL)  # everything the relayer sends waits in the pool
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             uids = []
@@ -75,8 +75,9 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
             dn.node.mine(1)
 
             def all_final() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(all_final, "every order to fill")
         on_chain = trades_on_chain(dn, start)
@@ -93,15 +94,19 @@ def test_a_settle_transaction_carries_the_access_list_of_its_simulation(tmp_path
     import httpx
 
     with approved_devnet(tmp_path / "manifests") as dn:
-        relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", route_pools=False,
-                                         route_books=False))  # fmt: skip
+        relayer = build(
+            relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", route_pools=False, route_books=False)
+        )
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            uids = [client.post("/v1/orders", json=body).json()["uid"]
-                    for body in (ask_body(dn, 1), bid_body(dn, 5))]  # fmt: skip
+            uids = [
+                client.post("/v1/orders", json=body).json()["uid"]
+                for body in (ask_body(dn, 1), bid_body(dn, 5))
+            ]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "the pair to fill")
         batch = relayer.ctx.store.batches.batch(1)
@@ -141,7 +146,7 @@ def test_batches_are_trimmed_to_the_gas_budget(
                 batch_interval_s=0.05,
                 route_pools=False,
             )
-        )  # fmt: skip (crossing batches only)
+        )  # crossing batches only
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             # all 24 in one request (the batch form), so the first cut sees every one of them
             bodies = [
@@ -153,8 +158,9 @@ def test_batches_are_trimmed_to_the_gas_budget(
             assert len(uids) == 24
 
             def all_final() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(all_final, "every order to fill", timeout=60)
             batches = [client.get(f"/v1/batches/{i}").json() for i in range(1, 40)]
@@ -182,10 +188,20 @@ _SETTLE_TYPES = [
 _address = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
 _u256 = st.integers(0, 2**256 - 1)
 _trade = st.tuples(
-    st.integers(0, 255), st.integers(0, 255), _address, _address, _u256, _u256, _u256,
-    st.integers(0, 2**32 - 1), _u256, st.integers(0, 255), st.integers(0, 255), _u256,
+    st.integers(0, 255),
+    st.integers(0, 255),
+    _address,
+    _address,
+    _u256,
+    _u256,
+    _u256,
+    st.integers(0, 2**32 - 1),
+    _u256,
+    st.integers(0, 255),
+    st.integers(0, 255),
+    _u256,
     st.binary(max_size=140),
-)  # fmt: skip
+)
 _values = st.tuples(
     st.lists(_address, max_size=4),
     st.lists(_u256, max_size=4),
@@ -226,8 +242,16 @@ def test_types_it_does_not_cover_go_to_eth_abi() -> None:
 
 
 def _row(seq: int) -> dict[str, Any]:
-    order = Order(owner="0x" + "aa" * 20, sell_token=WETH, buy_token=USDC, sell_amount=1000,
-                  buy_amount=2000, valid_to=2**32 - 1, nonce=seq, flags=1)  # fmt: skip
+    order = Order(
+        owner="0x" + "aa" * 20,
+        sell_token=WETH,
+        buy_token=USDC,
+        sell_amount=1000,
+        buy_amount=2000,
+        valid_to=2**32 - 1,
+        nonce=seq,
+        flags=1,
+    )
     return order_row(order, f"0x{seq:064x}", b"\x01" * 65, 0, "WETH-USDC", seq)
 
 
@@ -243,8 +267,9 @@ def test_cached_open_orders_follow_every_change_in_the_store(make_ctx: Any) -> N
     assert [o.seq for o in first] == [1, 2, 3, 4, 5]
     assert all(o.remaining == 1000 for o in first)
     with store.engine.begin() as conn:  # 2 cancelled, 3 partly filled, 6 arrives
-        conn.execute(update(orders_t).where(orders_t.c.seq == 2)
-                     .values(status=OrderStatus.CANCELLED))  # fmt: skip
+        conn.execute(
+            update(orders_t).where(orders_t.c.seq == 2).values(status=OrderStatus.CANCELLED)
+        )
         conn.execute(update(orders_t).where(orders_t.c.seq == 3).values(executed_sell="400"))
     store.orders.insert_orders([_row(6)])
     second = store.orders.open_book_orders(cache)
@@ -273,15 +298,23 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
     monkeypatch.setattr("crossbook.relayer.batch_planning.INITIAL_GAS_PER_FILL", 5_000)
     with approved_devnet(tmp_path / "manifests", AnvilConfig(gas_limit=8_000_000)) as dn:
         start = dn.w3.eth.block_number + 1
-        relayer = build(relayer_settings(
-            dn, f"sqlite:///{tmp_path}/r.db", batch_max_gas=100_000_000,
-            batch_max_fills=10_000, batch_interval_s=0.5, route_pools=False,
-            route_books=False, check_balances=False,
-        ))  # fmt: skip
+        relayer = build(
+            relayer_settings(
+                dn,
+                f"sqlite:///{tmp_path}/r.db",
+                batch_max_gas=100_000_000,
+                batch_max_fills=10_000,
+                batch_interval_s=0.5,
+                route_pools=False,
+                route_books=False,
+                check_balances=False,
+            )
+        )
         bodies = [
-            body for i in range(pairs)
+            body
+            for i in range(pairs)
             for body in (ask_body(dn, 1 + i % 3, nonce=10_000 + i), bid_body(dn, 4 + i % 3))
-        ]  # fmt: skip
+        ]
         caplog.set_level(logging.INFO, logger="crossbook.relayer.submitter")
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=60) as client:
             reply = client.post("/v1/orders", json=bodies)  # one post: one cut sees them all
@@ -289,8 +322,9 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
             uids = [r["uid"] for r in reply.json()]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "every order to fill", 120)
         traded = trades_on_chain(dn, start)

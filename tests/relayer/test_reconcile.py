@@ -50,8 +50,11 @@ _seq = itertools.count(1)
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     with approved_devnet(tmp_path_factory.mktemp("manifests")) as dn:
         owner = dn.accounts[0].address  # the deployer: allow-listed as a second relayer
-        wait_ok(dn.w3, settlement_of(dn).functions.setRelayer(owner, True).transact(
-            {"from": owner}), "allow-list a second relayer")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            settlement_of(dn).functions.setRelayer(owner, True).transact({"from": owner}),
+            "allow-list a second relayer",
+        )
         yield dn
 
 
@@ -90,8 +93,14 @@ class Harness:
 
     def store(self, body: dict[str, Any]) -> str:
         valid = self.relayer.ctx.validator.parse(body)
-        row = order_row(valid.order, valid.uid_hex, valid.signature, int(valid.scheme),
-                        valid.market.name, next(_seq))  # fmt: skip
+        row = order_row(
+            valid.order,
+            valid.uid_hex,
+            valid.signature,
+            int(valid.scheme),
+            valid.market.name,
+            next(_seq),
+        )
         assert self.relayer.ctx.store.orders.insert_orders([row]) == {valid.uid_hex}
         return valid.uid_hex
 
@@ -112,10 +121,15 @@ class Harness:
 @pytest.fixture
 def harness(chain: Devnet, db_url: str, tmp_path: Path) -> Iterator[Harness]:
     start = chain.w3.eth.block_number + 1
-    relayer = build(relayer_settings(
-        chain, db_url, reconcile_from_block=start, route_pools=False,
-        lock_file=tmp_path / "submitter.lock",
-    ))  # fmt: skip
+    relayer = build(
+        relayer_settings(
+            chain,
+            db_url,
+            reconcile_from_block=start,
+            route_pools=False,
+            lock_file=tmp_path / "submitter.lock",
+        )
+    )
     yield Harness(chain, relayer, start)
     relayer.ctx.store.engine.dispose()
 
@@ -128,8 +142,10 @@ def order_of(body: dict[str, Any]) -> Order:
 
 def settle_elsewhere(dn: Devnet, bodies: list[dict[str, Any]], executed: list[int]) -> str:
     """Settle the orders from the second allow-listed relayer; returns the tx hash."""
-    fills = [Fill(order_of(b), bytes.fromhex(b["signature"][2:]), x)
-             for b, x in zip(bodies, executed, strict=True)]  # fmt: skip
+    fills = [
+        Fill(order_of(b), bytes.fromhex(b["signature"][2:]), x)
+        for b, x in zip(bodies, executed, strict=True)
+    ]
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     batch = build_batch(fills, {weth: PRICE_WETH, usdc: PRICE_USDC})
     tx = (
@@ -149,8 +165,18 @@ def send(dn: Devnet, wallet: int, call: Any, what: str) -> str:
 
 def order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
     o = order_of(body)
-    return (o.owner, o.receiver, o.sell_token, o.buy_token, o.sell_amount, o.buy_amount,
-            o.fee_amount, o.valid_to, o.nonce, o.flags)  # fmt: skip
+    return (
+        o.owner,
+        o.receiver,
+        o.sell_token,
+        o.buy_token,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.valid_to,
+        o.nonce,
+        o.flags,
+    )
 
 
 # ---------------------------------------------------------------- fills by another relayer
@@ -198,17 +224,23 @@ def test_partial_fill_by_another_relayer_keeps_the_order_open_for_the_rest(
     h, dn = harness, harness.dn
     ask = ask_body(dn, 1, partial=True)
     half_bid = order_body(
-        domain_of(dn), dn.accounts[2].private_key, dn.accounts[2].address,
-        dn.manifest.tokens["USDC"].address, dn.manifest.tokens["WETH"].address,
-        100 * 10**6, 49 * 10**15,
-    )  # fmt: skip
+        domain_of(dn),
+        dn.accounts[2].private_key,
+        dn.accounts[2].address,
+        dn.manifest.tokens["USDC"].address,
+        dn.manifest.tokens["WETH"].address,
+        100 * 10**6,
+        49 * 10**15,
+    )
     uid = h.store(ask)
     settle_elsewhere(dn, [ask, half_bid], [5 * 10**16, 100 * 10**6])
     h.follow()
     row = h.order(uid)
     assert (row["status"], row["executed_sell"], row["executed_buy"]) == (
-        OrderStatus.OPEN, str(5 * 10**16), str(100 * 10**6)
-    )  # fmt: skip
+        OrderStatus.OPEN,
+        str(5 * 10**16),
+        str(100 * 10**6),
+    )
     (open_ask,) = h.relayer.ctx.store.orders.open_book_orders({})
     assert (open_ask.uid, open_ask.remaining) == (uid, 5 * 10**16)
 
@@ -240,12 +272,17 @@ def test_nonce_floor_and_nonce_bits_cancel_the_owners_matching_orders(harness: H
     send(dn, 1, settlement.functions.setNonceFloor(10), "setNonceFloor")
     send(dn, 1, settlement.functions.invalidateNonces(1, 1 << 44), "invalidateNonces")
     h.follow()
-    status = {u: h.order(u)["status"] for u in [*below, above, someone_else, word1_fok,
-                                                word1_partial]}  # fmt: skip
+    status = {
+        u: h.order(u)["status"] for u in [*below, above, someone_else, word1_fok, word1_partial]
+    }
     assert status == {
-        below[0]: "cancelled", below[1]: "cancelled", above: "open", someone_else: "open",
-        word1_fok: "cancelled", word1_partial: "open",
-    }  # fmt: skip
+        below[0]: "cancelled",
+        below[1]: "cancelled",
+        above: "open",
+        someone_else: "open",
+        word1_fok: "cancelled",
+        word1_partial: "open",
+    }
     assert "floor 10" in h.order(below[0])["reason"]
 
 
@@ -349,8 +386,9 @@ def test_a_cancel_on_chain_after_our_batch_filled_the_order_keeps_the_fill(
     wait_for(final, "our batch to be final")
     rows = [h.order(u) for u in uids]
     assert [(r["status"], int(r["executed_sell"])) for r in rows] == [
-        ("filled", 10**17), ("filled", 200 * 10**6)
-    ]  # fmt: skip
+        ("filled", 10**17),
+        ("filled", 200 * 10**6),
+    ]
 
 
 # ---------------------------------------------------------------- reorgs, node errors, ranges
@@ -402,10 +440,15 @@ def test_a_node_error_leaves_the_cursor_and_the_range_is_read_later(harness: Har
 
 def test_logs_are_read_in_bounded_ranges(chain: Devnet, db_url: str, tmp_path: Path) -> None:
     start = chain.w3.eth.block_number + 1
-    relayer = build(relayer_settings(
-        chain, db_url, reconcile_from_block=start, reconcile_log_range_blocks=1,
-        lock_file=tmp_path / "submitter.lock",
-    ))  # fmt: skip
+    relayer = build(
+        relayer_settings(
+            chain,
+            db_url,
+            reconcile_from_block=start,
+            reconcile_log_range_blocks=1,
+            lock_file=tmp_path / "submitter.lock",
+        )
+    )
     h = Harness(chain, relayer, start)
     ask = ask_body(chain, 1)
     uid = h.store(ask)

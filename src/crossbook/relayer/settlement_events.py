@@ -142,10 +142,17 @@ def decode_log(entry: dict[str, Any]) -> SettlementEvent | None:
     if kind == TRADE:
         sell, buy, sold, bought, fee = decode_trade_data(bytes.fromhex(data[2:]))
         return ChainTrade(
-            tx_hash=place.tx_hash, log_index=place.log_index, block_number=place.block_number,
-            order_uid=_uid(topics[1]), owner=_address(topics[2]), sell_token=sell,
-            buy_token=buy, sold=sold, bought=bought, fee=fee,
-        )  # fmt: skip
+            tx_hash=place.tx_hash,
+            log_index=place.log_index,
+            block_number=place.block_number,
+            order_uid=_uid(topics[1]),
+            owner=_address(topics[2]),
+            sell_token=sell,
+            buy_token=buy,
+            sold=sold,
+            bought=bought,
+            fee=fee,
+        )
     if kind == ORDER_CANCELLED:
         _words(data, 0, "OrderCancelled")
         return OrderCancelled(place, order_uid=_uid(topics[1]), owner=_address(topics[2]))

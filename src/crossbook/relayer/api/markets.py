@@ -19,10 +19,15 @@ router = APIRouter(prefix="/v1/markets", tags=["markets"], dependencies=[Depends
 async def markets(request: Request) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     return [
-        {"market": m.name, "base": m.base, "quote": m.quote,
-         "baseSymbol": ctx.symbols.get(m.base), "quoteSymbol": ctx.symbols.get(m.quote)}
+        {
+            "market": m.name,
+            "base": m.base,
+            "quote": m.quote,
+            "baseSymbol": ctx.symbols.get(m.base),
+            "quoteSymbol": ctx.symbols.get(m.quote),
+        }
         for m in ctx.markets
-    ]  # fmt: skip
+    ]
 
 
 def _level(level: DepthLevel) -> dict[str, Any]:

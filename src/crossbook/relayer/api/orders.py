@@ -31,18 +31,34 @@ MAX_BODY = 4 * 1024 * 1024
 
 ORDER_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["owner", "receiver", "sellToken", "buyToken", "sellAmount", "buyAmount",
-                 "feeAmount", "validTo", "nonce", "flags", "signature"],
+    "required": [
+        "owner",
+        "receiver",
+        "sellToken",
+        "buyToken",
+        "sellAmount",
+        "buyAmount",
+        "feeAmount",
+        "validTo",
+        "nonce",
+        "flags",
+        "signature",
+    ],
     "properties": {
-        "owner": {"type": "string"}, "receiver": {"type": "string"},
-        "sellToken": {"type": "string"}, "buyToken": {"type": "string"},
-        "sellAmount": {"type": "string"}, "buyAmount": {"type": "string"},
-        "feeAmount": {"type": "string"}, "validTo": {"type": "integer"},
-        "nonce": {"type": "string"}, "flags": {"type": "integer"},
+        "owner": {"type": "string"},
+        "receiver": {"type": "string"},
+        "sellToken": {"type": "string"},
+        "buyToken": {"type": "string"},
+        "sellAmount": {"type": "string"},
+        "buyAmount": {"type": "string"},
+        "feeAmount": {"type": "string"},
+        "validTo": {"type": "integer"},
+        "nonce": {"type": "string"},
+        "flags": {"type": "integer"},
         "signature": {"type": "string"},
         "signingScheme": {"type": "string", "enum": ["eip712", "eip1271", "presign"]},
     },
-}  # fmt: skip
+}
 
 
 async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
@@ -59,16 +75,24 @@ async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
     if await ctx.open_count_async(owner) >= cap:
         raise ApiError("TooManyOpenOrders", f"{owner} already has {cap} open orders")
     row = order_row(
-        valid.order, valid.uid_hex, valid.signature, int(valid.scheme), valid.market.name,
+        valid.order,
+        valid.uid_hex,
+        valid.signature,
+        int(valid.scheme),
+        valid.market.name,
         time.time_ns(),
-    )  # fmt: skip
+    )
     created = await ctx.writer.insert(row)
     if created:
         ctx.count_new_order(owner)
         ctx.events.publish(
-            {"type": "order", "uid": valid.uid_hex, "market": valid.market.name,
-             "status": OrderStatus.OPEN}
-        )  # fmt: skip
+            {
+                "type": "order",
+                "uid": valid.uid_hex,
+                "market": valid.market.name,
+                "status": OrderStatus.OPEN,
+            }
+        )
         return valid.uid_hex, True
     existing = await run_in_threadpool(ctx.store.orders.get_order, valid.uid_hex)
     if existing is not None and existing["status"] in OrderStatus.FINAL:
