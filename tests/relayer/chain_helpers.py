@@ -31,8 +31,13 @@ def approved_devnet(manifest_dir: Path, config: AnvilConfig | None = None) -> It
         for account in dn.accounts[WALLETS]:
             for symbol in ("WETH", "USDC"):
                 token = token_contract(dn, symbol)
-                wait_ok(dn.w3, token.functions.approve(settlement, 2**256 - 1).transact(
-                    {"from": account.address}), "approve")  # fmt: skip
+                wait_ok(
+                    dn.w3,
+                    token.functions.approve(settlement, 2**256 - 1).transact(
+                        {"from": account.address}
+                    ),
+                    "approve",
+                )
         yield dn
 
 
@@ -46,23 +51,30 @@ def ask_body(dn: Devnet, wallet: int, **kw: Any) -> dict[str, Any]:
     """Sell 0.1 WETH for at least 199 USDC (fill-or-kill unless partial=True)."""
     a = dn.accounts[wallet]
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
-    return order_body(domain_of(dn), a.private_key, a.address, weth, usdc, 10**17, 199 * 10**6,
-                      **kw)  # fmt: skip
+    return order_body(
+        domain_of(dn), a.private_key, a.address, weth, usdc, 10**17, 199 * 10**6, **kw
+    )
 
 
 def bid_body(dn: Devnet, wallet: int, **kw: Any) -> dict[str, Any]:
     """Pay 200 USDC for at least 0.099 WETH."""
     a = dn.accounts[wallet]
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
-    return order_body(domain_of(dn), a.private_key, a.address, usdc, weth, 200 * 10**6,
-                      99 * 10**15, **kw)  # fmt: skip
+    return order_body(
+        domain_of(dn), a.private_key, a.address, usdc, weth, 200 * 10**6, 99 * 10**15, **kw
+    )
 
 
 def trades_on_chain(dn: Devnet, from_block: int = 0) -> dict[str, list[int]]:
     """uid -> the sold amount of each of its Trade events on the canonical chain."""
-    logs = dn.w3.eth.get_logs({
-        "address": dn.manifest.address("Settlement"), "fromBlock": from_block,
-        "toBlock": "latest", "topics": [TRADE_TOPIC]})  # fmt: skip
+    logs = dn.w3.eth.get_logs(
+        {
+            "address": dn.manifest.address("Settlement"),
+            "fromBlock": from_block,
+            "toBlock": "latest",
+            "topics": [TRADE_TOPIC],
+        }
+    )
     out: dict[str, list[int]] = {}
     for log in logs:
         uid = "0x" + bytes(log["topics"][1]).hex()
@@ -72,10 +84,14 @@ def trades_on_chain(dn: Devnet, from_block: int = 0) -> dict[str, list[int]]:
 
 def relayer_settings(dn: Devnet, db: str, **kw: Any) -> RelayerSettings:
     values: dict[str, Any] = {
-        "rpc_url": dn.node.rpc_url, "manifest_dir": dn.manifest_dir, "database_url": db,
-        "batch_interval_s": 0.2, "receipt_poll_s": 0.05, "rate_limit_ip_per_s": 0,
+        "rpc_url": dn.node.rpc_url,
+        "manifest_dir": dn.manifest_dir,
+        "database_url": db,
+        "batch_interval_s": 0.2,
+        "receipt_poll_s": 0.05,
+        "rate_limit_ip_per_s": 0,
         "rate_limit_owner_per_s": 0,
-    }  # fmt: skip
+    }
     values.update(kw)
     return RelayerSettings(**values)
 

@@ -125,13 +125,20 @@ def make_ctx(db_url: str, domain: Domain, fake_chain: FakeChain) -> Any:
         migrate(engine)
         markets = markets_for(TOKENS)
         validator = OrderValidator(
-            domain, markets, fake_chain, min_valid_for_s=settings.min_valid_for_s,
+            domain,
+            markets,
+            fake_chain,
+            min_valid_for_s=settings.min_valid_for_s,
             check_balances=settings.check_balances,
-        )  # fmt: skip
+        )
         return RelayerContext(
-            settings=settings, domain=domain, markets=markets,
-            symbols={a: s for s, a in TOKENS}, store=Store(engine), validator=validator,
-        )  # fmt: skip
+            settings=settings,
+            domain=domain,
+            markets=markets,
+            symbols={a: s for s, a in TOKENS},
+            store=Store(engine),
+            validator=validator,
+        )
 
     yield make
     for engine in engines:

@@ -39,7 +39,7 @@ def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
         created = post(client, body)
         assert created.status_code == 201
         uid = created.json()["uid"]
-        assert ctx.store.get_order(uid) is not None  # durable before the reply
+        assert ctx.store.orders.get_order(uid) is not None  # durable before the reply
         order = client.get(f"/v1/orders/{uid}").json()
         assert order["status"] == "open" and order["sellAmount"] == str(10**18)
         assert order["market"] == "WETH-USDC"
@@ -49,8 +49,10 @@ def test_post_get_status_and_account(app_ctx: Any, domain: Any) -> None:
         book = client.get("/v1/markets/WETH-USDC/book").json()
         assert book["asks"][0]["baseAmount"] == str(10**18) and book["bids"] == []
         assert {m["market"] for m in client.get("/v1/markets").json()} == {
-            "WETH-USDC", "WETH-DAI", "USDC-DAI"
-        }  # fmt: skip
+            "WETH-USDC",
+            "WETH-DAI",
+            "USDC-DAI",
+        }
         assert client.get("/v1/trades").json() == []
         assert client.get("/openapi.json").json()["paths"]["/v1/orders"]["post"]
         health = client.get("/health").json()
@@ -97,7 +99,7 @@ def test_validation_codes(app_ctx: Any, domain: Any, change: Any, code: str) -> 
     change(body, domain)
     with TestClient(app) as client:
         assert error(post(client, body)) == code
-    assert ctx.store.status_counts() == {}  # nothing stored
+    assert ctx.store.orders.status_counts() == {}  # nothing stored
 
 
 def test_wrong_owner_signature_from_another_key(app_ctx: Any, domain: Any) -> None:
@@ -105,8 +107,9 @@ def test_wrong_owner_signature_from_another_key(app_ctx: Any, domain: Any) -> No
     body = sell_weth(domain)
     from crossbook.order import Order
 
-    order = Order.from_json_dict({k: v for k, v in body.items() if k not in
-                                  ("signature", "signingScheme")})  # fmt: skip
+    order = Order.from_json_dict(
+        {k: v for k, v in body.items() if k not in ("signature", "signingScheme")}
+    )
     body["signature"] = "0x" + sign_digest(order.uid(domain), BOB.key).hex()
     with TestClient(app) as client:
         assert error(post(client, body)) == "WrongOwner"
@@ -144,14 +147,15 @@ def test_same_order_posted_100_times_concurrently_is_stored_once(app_ctx: Any, d
 
     async def hammer(url: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            return list(await asyncio.gather(*(client.post("/v1/orders", json=body)
-                                               for _ in range(100))))  # fmt: skip
+            return list(
+                await asyncio.gather(*(client.post("/v1/orders", json=body) for _ in range(100)))
+            )
 
     with serve(app) as url:
         replies = asyncio.run(hammer(url))
     assert sorted(r.status_code for r in replies) == [200] * 99 + [201]
     assert len({r.json()["uid"] for r in replies}) == 1
-    assert ctx.store.status_counts() == {"open": 1}
+    assert ctx.store.orders.status_counts() == {"open": 1}
 
 
 def test_cancellation(app_ctx: Any, domain: Any) -> None:
@@ -165,7 +169,7 @@ def test_cancellation(app_ctx: Any, domain: Any) -> None:
         by_alice = "0x" + sign_cancellation(domain, raw_uid, ALICE.key).hex()
         reply = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": by_alice})
         assert reply.status_code == 200 and reply.json()["status"] == "cancelled"
-        assert ctx.store.get_order(uid)["status"] == "cancelled"
+        assert ctx.store.orders.get_order(uid)["status"] == "cancelled"
         assert client.get("/v1/markets/WETH-USDC/book").json()["asks"] == []
         assert error(client.request("DELETE", "/v1/orders/0x12", json={})) == "InvalidOrderUid"
 
@@ -175,14 +179,18 @@ def test_reposting_a_cancelled_order_is_a_duplicate(app_ctx: Any, domain: Any) -
     body = sell_weth(domain)
     with TestClient(app) as client:
         uid = post(client, body).json()["uid"]
-        assert ctx.store.cancel(uid)
+        assert ctx.store.orders.cancel(uid)
         reply = post(client, body)
         assert reply.status_code == 409 and reply.json()["errorType"] == "DuplicatedOrder"
 
 
 def test_rate_limits_per_ip_and_owner(app_ctx: Any, domain: Any) -> None:
-    app, _ = app_ctx(rate_limit_owner_per_s=1, rate_limit_owner_burst=2,
-                     rate_limit_ip_per_s=1000, rate_limit_ip_burst=1000)  # fmt: skip
+    app, _ = app_ctx(
+        rate_limit_owner_per_s=1,
+        rate_limit_owner_burst=2,
+        rate_limit_ip_per_s=1000,
+        rate_limit_ip_burst=1000,
+    )
     with TestClient(app) as client:
         codes = [post(client, sell_weth(domain)).status_code for _ in range(3)]
         assert codes[:2] == [201, 201]

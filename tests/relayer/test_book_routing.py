@@ -3,6 +3,7 @@ the router's plans, pure, checked against a literal transcription of `OrderBook.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -29,11 +30,23 @@ POOL = PoolQuote(30, 100 * 10**18, 200_000 * 10**6)  # 2,000 USDC per WETH, 0.3%
 LOT, TICK, FEE = 10**15, 100, 500  # the devnet book: 0.001 WETH lots, tick 20,000 = 2,000 USDC
 
 
-def book(asks: list[tuple[int, int]] = (), bids: list[tuple[int, int]] = (), fee: int = FEE,
-         lot: int = LOT, tick: int = TICK) -> BookQuote:  # type: ignore[assignment]  # fmt: skip
-    return BookQuote(BASE, QUOTE, tick, lot, 10, fee,
-                     tuple(BookLevel(t, n) for t, n in asks),
-                     tuple(BookLevel(t, n) for t, n in bids))  # fmt: skip
+def book(
+    asks: Sequence[tuple[int, int]] = (),
+    bids: Sequence[tuple[int, int]] = (),
+    fee: int = FEE,
+    lot: int = LOT,
+    tick: int = TICK,
+) -> BookQuote:
+    return BookQuote(
+        BASE,
+        QUOTE,
+        tick,
+        lot,
+        10,
+        fee,
+        tuple(BookLevel(t, n) for t, n in asks),
+        tuple(BookLevel(t, n) for t, n in bids),
+    )
 
 
 def bid(i: int, usdc: int, min_weth: int, partial: bool = False) -> BookOrder:
@@ -74,8 +87,11 @@ def assert_book_leg_exact(plan: BatchPlan, q: BookQuote) -> None:
         assert contract_take(q, leg) == (leg.amount_in, leg.min_amount_out)
         assert leg.max_steps <= MAX_BOOK_STEPS
         buys = leg.side == 0
-        taken = [v for v in q.levels(buys) if (v.tick <= leg.limit_tick if buys
-                                               else v.tick >= leg.limit_tick)]  # fmt: skip
+        taken = [
+            v
+            for v in q.levels(buys)
+            if (v.tick <= leg.limit_tick if buys else v.tick >= leg.limit_tick)
+        ]
         assert len(taken) <= BOOK_DEPTH_LEVELS
         for v in taken:
             p = q.level_price(v.tick, buys)
@@ -114,8 +130,10 @@ def test_levels_whose_price_with_the_fee_misses_the_limit_are_not_taken() -> Non
     q = book(asks=[(20_000, 500)])
     assert route_residual(MARKET, [bid(1, 200 * 10**6, 10**17)], 100, book=q) is None
     # a fill-or-kill ask of whole lots cannot pay the base fee on top: nothing, not a short leg
-    assert route_residual(MARKET, [ask(1, 10**16, 19 * 10**6)], 100, book=book(bids=[(19_800, 40)])
-                          ) is None  # fmt: skip
+    assert (
+        route_residual(MARKET, [ask(1, 10**16, 19 * 10**6)], 100, book=book(bids=[(19_800, 40)]))
+        is None
+    )
 
 
 def test_book_and_pool_share_one_batch_when_neither_covers_it_alone() -> None:
@@ -167,8 +185,9 @@ def test_check_plan_refuses_a_book_leg_that_does_not_add_up() -> None:
     ]
     for change in bad:
         values = {f: getattr(leg, f) for f in PlannedBookLeg.__dataclass_fields__} | change
-        broken = BatchPlan(MARKET, plan.price_num, plan.price_den, plan.fills,
-                           (PlannedBookLeg(**values),))  # fmt: skip
+        broken = BatchPlan(
+            MARKET, plan.price_num, plan.price_den, plan.fills, (PlannedBookLeg(**values),)
+        )
         with pytest.raises(MatchingError):
             check_plan(broken)
 
@@ -185,8 +204,10 @@ def _market(draw: Any) -> tuple[list[BookOrder], PoolQuote | None, BookQuote]:
     tick = draw(st.sampled_from([1, 100, 10**4]))
     mid = draw(st.integers(2, 60_000))
     asks = sorted({mid + draw(st.integers(0, 400)) for _ in range(draw(st.integers(0, 20)))})
-    bids = sorted({max(1, mid - 1 - draw(st.integers(0, 400)))
-                   for _ in range(draw(st.integers(0, 20)))}, reverse=True)  # fmt: skip
+    bids = sorted(
+        {max(1, mid - 1 - draw(st.integers(0, 400))) for _ in range(draw(st.integers(0, 20)))},
+        reverse=True,
+    )
     q = book(
         [(t, draw(st.integers(1, 10**4))) for t in asks],
         [(t, draw(st.integers(1, 10**4))) for t in bids],
@@ -206,8 +227,9 @@ def _market(draw: Any) -> tuple[list[BookOrder], PoolQuote | None, BookQuote]:
         price = Fraction(mid * tick, lot) * Fraction(draw(st.integers(80, 120)), 100)
         quote = max(1, int(base * price))
         partial = draw(st.booleans())
-        orders.append(bid(i, quote, base, partial) if draw(st.booleans())
-                      else ask(i, base, quote, partial))  # fmt: skip
+        orders.append(
+            bid(i, quote, base, partial) if draw(st.booleans()) else ask(i, base, quote, partial)
+        )
     return orders, pool, q
 
 
@@ -237,17 +259,19 @@ def test_a_book_leg_failing_on_a_fee_on_transfer_token_stops_routing_into_that_b
     from eth_hash.auto import keccak
 
     from crossbook.artifacts import load_artifact
-    from crossbook.relayer.submitter import BatchWorker, error_table
+    from crossbook.relayer.settle_simulation import SettleSimulator, error_table
     from crossbook.settlement import BookLeg, PoolLeg
 
     excluded: list[tuple[str, str, int, int, int]] = []
-    worker = SimpleNamespace(errors=error_table(load_artifact("Settlement").abi),
-                             books=SimpleNamespace(exclude=excluded.append))  # fmt: skip
+    worker = SimpleNamespace(
+        errors=error_table(load_artifact("Settlement").abi),
+        books=SimpleNamespace(exclude=excluded.append),
+    )
     odd = "0x" + "ab" * 20
     legs = [PoolLeg(QUOTE, BASE, 30, 1, 1), BookLeg(odd, QUOTE, TICK, LOT, 10, 0, 20_000, 5, 5)]
     selector = keccak(b"FeeOnTransferToken(address)")[:4]
-    BatchWorker._exclude_odd_books(worker, selector + encode(["address"], [odd]), legs)  # type: ignore[arg-type]
+    SettleSimulator._exclude_odd_books(worker, selector + encode(["address"], [odd]), legs)  # type: ignore[arg-type]
     assert excluded == [(odd, QUOTE, TICK, LOT, 10)]
     other = keccak(b"InsufficientFill(uint64,uint64)")[:4] + encode(["uint64", "uint64"], [1, 5])
-    BatchWorker._exclude_odd_books(worker, other, legs)  # type: ignore[arg-type]
+    SettleSimulator._exclude_odd_books(worker, other, legs)  # type: ignore[arg-type]
     assert len(excluded) == 1  # a book that moved is routed again, not excluded

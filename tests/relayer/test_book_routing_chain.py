@@ -38,14 +38,17 @@ def maker_book(dn: Devnet) -> tuple[BookClient, str]:
 
 
 def leg_events(dn: Devnet, tx_hash: str) -> dict[str, list[dict[str, Any]]]:
-    settlement = dn.w3.eth.contract(address=dn.manifest.address("Settlement"),
-                                    abi=load_artifact("Settlement").abi)  # fmt: skip
+    settlement = dn.w3.eth.contract(
+        address=dn.manifest.address("Settlement"), abi=load_artifact("Settlement").abi
+    )
     receipt = dn.w3.eth.get_transaction_receipt(tx_hash)
     return {
-        name: [dict(e["args"]) for e in getattr(settlement.events, name)().process_receipt(
-            receipt, errors=DISCARD)]
+        name: [
+            dict(e["args"])
+            for e in getattr(settlement.events, name)().process_receipt(receipt, errors=DISCARD)
+        ]
         for name in ("BookLegExecuted", "PoolLegExecuted")
-    }  # fmt: skip
+    }
 
 
 def post(client: httpx.Client, body: dict[str, Any]) -> str:
@@ -103,8 +106,9 @@ def test_book_and_pool_legs_settle_in_one_batch(tmp_path: Path) -> None:
             uids = [r["uid"] for r in reply.json()]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "the bids to fill through the book and the pool", timeout=60)
             batch = final_batch_with(client, uids[0])
@@ -138,13 +142,13 @@ def test_a_book_order_cancelled_before_settlement_fails_the_leg_not_the_orders(
         with serve(api.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             uid = post(client, bid_body(dn, 1))
             (planned,) = worker.cut()
-            row = store.batch(planned)
+            row = store.batches.batch(planned)
             assert row is not None and '"kind": "book"' in row["legs"]
             book.cancel(maker, first.order_id)  # the book moves before the batch goes out
             worker.advance(row, dn.w3.eth.block_number)
             failed = client.get(f"/v1/batches/{planned}").json()
             status = client.get(f"/v1/orders/{uid}/status").json()
-            order_row = store.get_order(uid)
+            order_row = store.orders.get_order(uid)
             assert worker.cut() == []  # nothing rests on the book now: nothing to route
             book.place(maker, Side.ASK, 19_920, 120)  # liquidity comes back
             deadline = time.monotonic() + 60

@@ -41,8 +41,13 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
         for account in dn.accounts[1:8]:
             for symbol in ("WETH", "USDC"):
                 token = token_contract(dn, symbol)
-                wait_ok(dn.w3, token.functions.approve(settlement, 2**256 - 1).transact(
-                    {"from": account.address}), "approve")  # fmt: skip
+                wait_ok(
+                    dn.w3,
+                    token.functions.approve(settlement, 2**256 - 1).transact(
+                        {"from": account.address}
+                    ),
+                    "approve",
+                )
         yield dn
 
 
@@ -61,26 +66,47 @@ def _pair_bodies(dn: Devnet, n: int, rng: random.Random) -> list[dict[str, Any]]
     bodies = []
     for i in range(n):
         s, b = wallets[i % len(wallets)], wallets[(i + 3) % len(wallets)]
-        bodies.append(order_body(domain, s.private_key, s.address, weth, usdc, 10**17,
-                                 199 * 10**6, partial=rng.random() < 0.3))  # fmt: skip
-        bodies.append(order_body(domain, b.private_key, b.address, usdc, weth, 200 * 10**6,
-                                 99 * 10**15))  # fmt: skip
+        bodies.append(
+            order_body(
+                domain,
+                s.private_key,
+                s.address,
+                weth,
+                usdc,
+                10**17,
+                199 * 10**6,
+                partial=rng.random() < 0.3,
+            )
+        )
+        bodies.append(
+            order_body(domain, b.private_key, b.address, usdc, weth, 200 * 10**6, 99 * 10**15)
+        )
     return bodies
 
 
 def _trade_logs(dn: Devnet, from_block: int) -> list[str]:
-    logs = dn.w3.eth.get_logs({
-        "address": dn.manifest.address("Settlement"), "fromBlock": from_block,
-        "toBlock": "latest", "topics": [TRADE_TOPIC]})  # fmt: skip
+    logs = dn.w3.eth.get_logs(
+        {
+            "address": dn.manifest.address("Settlement"),
+            "fromBlock": from_block,
+            "toBlock": "latest",
+            "topics": [TRADE_TOPIC],
+        }
+    )
     return ["0x" + bytes(log["topics"][1]).hex() for log in logs]
 
 
 def _settings(dn: Devnet, db: str, **kw: Any) -> RelayerSettings:
     return RelayerSettings(
-        rpc_url=dn.node.rpc_url, manifest_dir=dn.manifest_dir, database_url=db,
-        batch_interval_s=0.3, receipt_poll_s=0.05, rate_limit_ip_per_s=0,
-        rate_limit_owner_per_s=0, **kw,
-    )  # fmt: skip
+        rpc_url=dn.node.rpc_url,
+        manifest_dir=dn.manifest_dir,
+        database_url=db,
+        batch_interval_s=0.3,
+        receipt_poll_s=0.05,
+        rate_limit_ip_per_s=0,
+        rate_limit_owner_per_s=0,
+        **kw,
+    )
 
 
 def test_wallets_trade_end_to_end(devnet: Devnet, tmp_path: Path) -> None:
@@ -141,16 +167,26 @@ def _uid(dn: Devnet, body: dict[str, Any]) -> str:
 
 def _spawn(dn: Devnet, db: str, port: int, log: Any) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update({
-        "CROSSBOOK_RPC_URL": dn.node.rpc_url, "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir),
-        "CROSSBOOK_DATABASE_URL": db, "CROSSBOOK_PORT": str(port),
-        "CROSSBOOK_BATCH_INTERVAL_S": "0.2", "CROSSBOOK_BATCH_MAX_FILLS": "16",
-        "CROSSBOOK_RECEIPT_POLL_S": "0.05", "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0",
-        "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
-    })  # fmt: skip
+    env.update(
+        {
+            "CROSSBOOK_RPC_URL": dn.node.rpc_url,
+            "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir),
+            "CROSSBOOK_DATABASE_URL": db,
+            "CROSSBOOK_PORT": str(port),
+            "CROSSBOOK_BATCH_INTERVAL_S": "0.2",
+            "CROSSBOOK_BATCH_MAX_FILLS": "16",
+            "CROSSBOOK_RECEIPT_POLL_S": "0.05",
+            "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0",
+            "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
+        }
+    )
     code = "from crossbook.cli import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, "relayer", "run"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "relayer", "run"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -227,9 +263,14 @@ def test_kill_9_mid_flight_loses_nothing_settles_nothing_twice(
     assert all(on_chain.count(u) <= 1 for u in fok)
     by_uid = {r["uid"]: r for r in rows}
     sold: dict[str, int] = {}
-    for entry in dn.w3.eth.get_logs({"address": dn.manifest.address("Settlement"),
-                                     "fromBlock": start_block + 1, "toBlock": "latest",
-                                     "topics": [TRADE_TOPIC]}):  # fmt: skip
+    for entry in dn.w3.eth.get_logs(
+        {
+            "address": dn.manifest.address("Settlement"),
+            "fromBlock": start_block + 1,
+            "toBlock": "latest",
+            "topics": [TRADE_TOPIC],
+        }
+    ):
         uid = "0x" + bytes(entry["topics"][1]).hex()
         sold[uid] = sold.get(uid, 0) + int.from_bytes(bytes(entry["data"])[64:96], "big")
     for uid, amount in sold.items():

@@ -70,12 +70,12 @@ def assert_settled_once(dn: Devnet, relayer: Relayer, uids: list[str], start: in
     assert sorted(on_chain) == sorted(uids)
     for uid in uids:
         assert len(on_chain[uid]) == 1, f"{uid} settled {len(on_chain[uid])} times"
-        row = relayer.ctx.store.get_order(uid)
+        row = relayer.ctx.store.orders.get_order(uid)
         assert row is not None and int(row["executed_sell"]) == on_chain[uid][0]
 
 
 def only_batch(relayer: Relayer) -> dict[str, Any]:
-    batches = relayer.ctx.store.active_batches()
+    batches = relayer.ctx.store.batches.active_batches()
     return batches[0] if len(batches) == 1 else {}
 
 
@@ -155,11 +155,15 @@ def test_reorg_that_drops_the_settlement_is_reconciled(
     dn = devnet
     start = dn.w3.eth.block_number + 1
     # one batch, so no pool routing of the order left over (the third, which stays open)
-    relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=6,
-                                     route_pools=False))  # fmt: skip
+    relayer = build(
+        relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=6, route_pools=False)
+    )
     with running(relayer) as client:
-        uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2)),
-                post(client, ask_body(dn, 3))]  # fmt: skip
+        uids = [
+            post(client, ask_body(dn, 1)),
+            post(client, bid_body(dn, 2)),
+            post(client, ask_body(dn, 3)),
+        ]
         mined = wait_for(
             lambda: (b := only_batch(relayer)) and b["status"] == BatchStatus.MINED and b,
             "the settlement to be mined",
@@ -175,14 +179,15 @@ def test_reorg_that_drops_the_settlement_is_reconciled(
         assert receipt is None  # the settlement left the chain with its block
 
         def remined() -> bool:
-            b = relayer.ctx.store.batch(int(mined["id"]))
+            b = relayer.ctx.store.batches.batch(int(mined["id"]))
             assert b is not None
             return b["status"] == BatchStatus.MINED and int(b["block_number"]) != mined_block
 
         wait_for(remined, "the relayer to re-settle the batch in a new block")
         dn.node.mine(6)  # reach the confirmation depth
+        batches = relayer.ctx.store.batches
         wait_for(
-            lambda: (b := relayer.ctx.store.batch(int(mined["id"]))) and b["status"] == "final",
+            lambda: (b := batches.batch(int(mined["id"]))) and b["status"] == "final",
             "the batch to become final",
         )
         statuses = {u: status(client, u) for u in uids}
@@ -203,26 +208,27 @@ def test_reorg_deeper_than_the_confirmations_takes_back_a_final_batch(
     of the new chain, once each."""
     dn = devnet
     start = dn.w3.eth.block_number + 1
-    relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=1,
-                                     route_pools=False))  # fmt: skip
+    relayer = build(
+        relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", confirmations=1, route_pools=False)
+    )
     with running(relayer) as client:
         uids = [post(client, ask_body(dn, 1)), post(client, bid_body(dn, 2))]
         wait_for(lambda: all_filled(client, uids), "the batch to be final")
-        final = relayer.ctx.store.batch(1)
+        final = relayer.ctx.store.batches.batch(1)
         assert final is not None and final["status"] == BatchStatus.FINAL
         dn.node.mine(depth - 1)  # the final batch is now `depth` blocks deep
         dn.node.rpc("anvil_reorg", [depth, []])
         assert dn.node.rpc("eth_getTransactionReceipt", [final["mined_tx"]]) is None
 
         def remined() -> bool:
-            b = relayer.ctx.store.batch(1)
+            b = relayer.ctx.store.batches.batch(1)
             assert b is not None
             return b["status"] == BatchStatus.FINAL and b["block_hash"] != final["block_hash"]
 
         wait_for(remined, "the batch to be settled again on the new chain")
-        again = relayer.ctx.store.batch(1)
+        again = relayer.ctx.store.batches.batch(1)
         statuses = {u: status(client, u) for u in uids}
-        trades = relayer.ctx.store.trades(limit=10)
+        trades = relayer.ctx.store.orders.trades(limit=10)
     assert again is not None
     assert statuses == {u: "filled" for u in uids}
     assert sorted(t["order_uid"] for t in trades) == sorted(uids)  # the old fills are gone
@@ -269,8 +275,18 @@ def test_rpc_node_down_and_back(devnet: Devnet, tmp_path: Path) -> None:
 def _order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
     fields = {k: v for k, v in body.items() if k not in ("signature", "signingScheme")}
     o = Order.from_json_dict(fields)
-    return (o.owner, o.receiver, o.sell_token, o.buy_token, o.sell_amount, o.buy_amount,
-            o.fee_amount, o.valid_to, o.nonce, o.flags)  # fmt: skip
+    return (
+        o.owner,
+        o.receiver,
+        o.sell_token,
+        o.buy_token,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.valid_to,
+        o.nonce,
+        o.flags,
+    )
 
 
 @pytest.mark.parametrize("fault", ["cancelled-on-chain", "allowance-revoked"])
@@ -286,13 +302,19 @@ def test_order_that_makes_simulation_revert_is_dropped_and_the_rest_settle(
             address=dn.manifest.address("Settlement"),
             abi=load_artifact("Settlement").abi,
         )
-        wait_ok(dn.w3, settlement.functions.cancelOrder(_order_tuple(doomed)).transact(
-            {"from": owner}), "cancelOrder")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            settlement.functions.cancelOrder(_order_tuple(doomed)).transact({"from": owner}),
+            "cancelOrder",
+        )
         expected_reason = "NonceAlreadySpent"  # a fill-or-kill cancel spends its nonce
     else:
         weth = token_contract(dn, "WETH")
-        wait_ok(dn.w3, weth.functions.approve(dn.manifest.address("Settlement"), 0).transact(
-            {"from": owner}), "revoke")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            weth.functions.approve(dn.manifest.address("Settlement"), 0).transact({"from": owner}),
+            "revoke",
+        )
         expected_reason = "allowance 0"
     # balance checks off: the relayer takes the orders and only the chain can refuse them
     relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", check_balances=False))

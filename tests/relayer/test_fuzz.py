@@ -18,12 +18,25 @@ ALICE = Wallet("fuzz")
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**300), 2**300) | st.floats() | st.text(max_size=80),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
-)  # fmt: skip
-FIELDS = ["owner", "receiver", "sellToken", "buyToken", "sellAmount", "buyAmount", "feeAmount",
-          "validTo", "nonce", "flags", "signature", "signingScheme"]  # fmt: skip
+)
+FIELDS = [
+    "owner",
+    "receiver",
+    "sellToken",
+    "buyToken",
+    "sellAmount",
+    "buyAmount",
+    "feeAmount",
+    "validTo",
+    "nonce",
+    "flags",
+    "signature",
+    "signingScheme",
+]
 path_text = st.text(  # printable (httpx refuses control characters in a URL)
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/?#%"),
     max_size=80,
@@ -37,8 +50,7 @@ def _no_5xx(response: Any) -> None:
 
 
 def _fuzz_settings() -> Any:
-    return settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=list(HealthCheck))  # fmt: skip
+    return settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 def test_fuzz_every_endpoint(app_ctx: Any, domain: Any) -> None:
@@ -64,8 +76,9 @@ def test_fuzz_every_endpoint(app_ctx: Any, domain: Any) -> None:
         @_fuzz_settings()
         @given(raw=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()))
         def post_raw(raw: bytes) -> None:
-            _no_5xx(client.post("/v1/orders", content=raw,
-                                headers={"content-type": "application/json"}))  # fmt: skip
+            _no_5xx(
+                client.post("/v1/orders", content=raw, headers={"content-type": "application/json"})
+            )
 
         @_fuzz_settings()
         @given(segment=path_text, body=json_values, query=path_text)

@@ -1,11 +1,11 @@
 """The submitter's batch sizing (`gas_model.FillGasModel`) and the access list it sends
-(`crossbook.access_list.worthwhile`): pure, no chain."""
+(`crossbook.relayer.access_list.worthwhile`): pure, no chain."""
 
 from __future__ import annotations
 
 import pytest
 
-from crossbook.access_list import worthwhile
+from crossbook.relayer.access_list import worthwhile
 from crossbook.relayer.gas_model import BATCH_OVERHEAD, FillGasModel
 
 DIRECT, OTHER = 15_300, 18_200

@@ -17,8 +17,8 @@ from crossbook.order import Order
 from crossbook.relayer.calldata import Encoder
 from crossbook.relayer.db.models import BatchStatus, OrderStatus
 from crossbook.relayer.matching import BookOrder
+from crossbook.relayer.rows import order_row
 from crossbook.relayer.service import build
-from crossbook.relayer.store import order_row
 from tests.relayer.chain_helpers import (
     approved_devnet,
     ask_body,
@@ -50,7 +50,7 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
                 batch_interval_s=0.05,
                 route_pools=False,
             )
-        )  # fmt: skip (crossing batches only)
+        )  # crossing batches only
         dn.node.set_mining(MiningMode.MANUAL)  # everything the relayer sends waits in the pool
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             uids = []
@@ -62,20 +62,22 @@ def test_batches_in_flight_at_once_use_consecutive_nonces_and_each_settles_once(
             store = relayer.ctx.store
 
             def submitted() -> list[dict[str, Any]]:
-                active = store.active_batches()
+                active = store.batches.active_batches()
                 return [b for b in active if b["status"] == BatchStatus.SUBMITTED]
 
             in_flight = wait_for(lambda: len(submitted()) == 3 and submitted(), "3 batches sent")
             nonces = sorted(int(b["tx_nonce"]) for b in in_flight)
             assert nonces == [nonces[0], nonces[0] + 1, nonces[0] + 2]
-            assert len(store.active_batches()) == 3  # the in-flight cap holds the 4th pair back
-            assert store.status_counts().get(OrderStatus.OPEN) == 2
+            # the in-flight cap holds the 4th pair back
+            assert len(store.batches.active_batches()) == 3
+            assert store.orders.status_counts().get(OrderStatus.OPEN) == 2
             dn.node.set_mining(MiningMode.AUTO)
             dn.node.mine(1)
 
             def all_final() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(all_final, "every order to fill")
         on_chain = trades_on_chain(dn, start)
@@ -92,18 +94,22 @@ def test_a_settle_transaction_carries_the_access_list_of_its_simulation(tmp_path
     import httpx
 
     with approved_devnet(tmp_path / "manifests") as dn:
-        relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", route_pools=False,
-                                         route_books=False))  # fmt: skip
+        relayer = build(
+            relayer_settings(dn, f"sqlite:///{tmp_path}/r.db", route_pools=False, route_books=False)
+        )
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
-            uids = [client.post("/v1/orders", json=body).json()["uid"]
-                    for body in (ask_body(dn, 1), bid_body(dn, 5))]  # fmt: skip
+            uids = [
+                client.post("/v1/orders", json=body).json()["uid"]
+                for body in (ask_body(dn, 1), bid_body(dn, 5))
+            ]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "the pair to fill")
-        batch = relayer.ctx.store.batch(1)
+        batch = relayer.ctx.store.batches.batch(1)
         assert batch is not None and batch["mined_tx"]
         tx = dn.w3.eth.get_transaction(batch["mined_tx"])
         listed = {str(e["address"]).lower(): len(e["storageKeys"]) for e in tx["accessList"]}
@@ -128,7 +134,7 @@ def test_batches_are_trimmed_to_the_gas_budget(
     budget = 300_000  # a few fills per batch
     # until a simulation measured it, assume a fill costs far less than it does: the first
     # cut then takes every order (24 fills, ~1M gas) and must be trimmed to the budget
-    monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
+    monkeypatch.setattr("crossbook.relayer.batch_planning.INITIAL_GAS_PER_FILL", 5_000)
     caplog.set_level("INFO", logger="crossbook.relayer.submitter")
     with approved_devnet(tmp_path / "manifests") as dn:
         relayer = build(
@@ -140,7 +146,7 @@ def test_batches_are_trimmed_to_the_gas_budget(
                 batch_interval_s=0.05,
                 route_pools=False,
             )
-        )  # fmt: skip (crossing batches only)
+        )  # crossing batches only
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
             # all 24 in one request (the batch form), so the first cut sees every one of them
             bodies = [
@@ -152,8 +158,9 @@ def test_batches_are_trimmed_to_the_gas_budget(
             assert len(uids) == 24
 
             def all_final() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(all_final, "every order to fill", timeout=60)
             batches = [client.get(f"/v1/batches/{i}").json() for i in range(1, 40)]
@@ -181,10 +188,20 @@ _SETTLE_TYPES = [
 _address = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
 _u256 = st.integers(0, 2**256 - 1)
 _trade = st.tuples(
-    st.integers(0, 255), st.integers(0, 255), _address, _address, _u256, _u256, _u256,
-    st.integers(0, 2**32 - 1), _u256, st.integers(0, 255), st.integers(0, 255), _u256,
+    st.integers(0, 255),
+    st.integers(0, 255),
+    _address,
+    _address,
+    _u256,
+    _u256,
+    _u256,
+    st.integers(0, 2**32 - 1),
+    _u256,
+    st.integers(0, 255),
+    st.integers(0, 255),
+    _u256,
     st.binary(max_size=140),
-)  # fmt: skip
+)
 _values = st.tuples(
     st.lists(_address, max_size=4),
     st.lists(_u256, max_size=4),
@@ -225,32 +242,41 @@ def test_types_it_does_not_cover_go_to_eth_abi() -> None:
 
 
 def _row(seq: int) -> dict[str, Any]:
-    order = Order(owner="0x" + "aa" * 20, sell_token=WETH, buy_token=USDC, sell_amount=1000,
-                  buy_amount=2000, valid_to=2**32 - 1, nonce=seq, flags=1)  # fmt: skip
+    order = Order(
+        owner="0x" + "aa" * 20,
+        sell_token=WETH,
+        buy_token=USDC,
+        sell_amount=1000,
+        buy_amount=2000,
+        valid_to=2**32 - 1,
+        nonce=seq,
+        flags=1,
+    )
     return order_row(order, f"0x{seq:064x}", b"\x01" * 65, 0, "WETH-USDC", seq)
 
 
 def test_cached_open_orders_follow_every_change_in_the_store(make_ctx: Any) -> None:
     from sqlalchemy import update
 
-    from crossbook.relayer.store import orders_t
+    from crossbook.relayer.db.tables import orders_t
 
     store = make_ctx().store
-    store.insert_orders([_row(i) for i in range(1, 6)])
+    store.orders.insert_orders([_row(i) for i in range(1, 6)])
     cache: dict[str, BookOrder] = {}
-    first = store.open_book_orders(cache)
+    first = store.orders.open_book_orders(cache)
     assert [o.seq for o in first] == [1, 2, 3, 4, 5]
     assert all(o.remaining == 1000 for o in first)
     with store.engine.begin() as conn:  # 2 cancelled, 3 partly filled, 6 arrives
-        conn.execute(update(orders_t).where(orders_t.c.seq == 2)
-                     .values(status=OrderStatus.CANCELLED))  # fmt: skip
+        conn.execute(
+            update(orders_t).where(orders_t.c.seq == 2).values(status=OrderStatus.CANCELLED)
+        )
         conn.execute(update(orders_t).where(orders_t.c.seq == 3).values(executed_sell="400"))
-    store.insert_orders([_row(6)])
-    second = store.open_book_orders(cache)
+    store.orders.insert_orders([_row(6)])
+    second = store.orders.open_book_orders(cache)
     assert [o.seq for o in second] == [1, 3, 4, 5, 6]
     assert {o.seq: o.remaining for o in second} == {1: 1000, 3: 600, 4: 1000, 5: 1000, 6: 1000}
     assert set(cache) == {o.uid for o in second}  # nothing stale stays cached
-    assert second == store.open_book_orders({})  # the same as a cold read
+    assert second == store.orders.open_book_orders({})  # the same as a cold read
 
 
 @pytest.mark.devnet
@@ -269,18 +295,26 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
     from crossbook.devnet import AnvilConfig
 
     pairs = 300  # ~600 fills: more than 8M gas in one batch
-    monkeypatch.setattr("crossbook.relayer.submitter.INITIAL_GAS_PER_FILL", 5_000)
+    monkeypatch.setattr("crossbook.relayer.batch_planning.INITIAL_GAS_PER_FILL", 5_000)
     with approved_devnet(tmp_path / "manifests", AnvilConfig(gas_limit=8_000_000)) as dn:
         start = dn.w3.eth.block_number + 1
-        relayer = build(relayer_settings(
-            dn, f"sqlite:///{tmp_path}/r.db", batch_max_gas=100_000_000,
-            batch_max_fills=10_000, batch_interval_s=0.5, route_pools=False,
-            route_books=False, check_balances=False,
-        ))  # fmt: skip
+        relayer = build(
+            relayer_settings(
+                dn,
+                f"sqlite:///{tmp_path}/r.db",
+                batch_max_gas=100_000_000,
+                batch_max_fills=10_000,
+                batch_interval_s=0.5,
+                route_pools=False,
+                route_books=False,
+                check_balances=False,
+            )
+        )
         bodies = [
-            body for i in range(pairs)
+            body
+            for i in range(pairs)
             for body in (ask_body(dn, 1 + i % 3, nonce=10_000 + i), bid_body(dn, 4 + i % 3))
-        ]  # fmt: skip
+        ]
         caplog.set_level(logging.INFO, logger="crossbook.relayer.submitter")
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=60) as client:
             reply = client.post("/v1/orders", json=bodies)  # one post: one cut sees them all
@@ -288,8 +322,9 @@ def test_a_batch_larger_than_a_block_is_trimmed_and_every_order_settles(
             uids = [r["uid"] for r in reply.json()]
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "every order to fill", 120)
         traded = trades_on_chain(dn, start)

@@ -25,8 +25,8 @@ from crossbook.order import Order
 from crossbook.relayer.db.models import OrderStatus
 from crossbook.relayer.reconcile import MAX_RANGES_PER_STEP, EventFollower
 from crossbook.relayer.reconcile_store import Cursor, CursorMoved, ReconcileStore
+from crossbook.relayer.rows import OrderRecord, order_row
 from crossbook.relayer.service import Relayer, build
-from crossbook.relayer.store import Row, order_row
 from crossbook.relayer.submitter import BatchWorker
 from crossbook.settlement import Fill, build_batch
 from crossbook.signing import SigningScheme
@@ -50,8 +50,11 @@ _seq = itertools.count(1)
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     with approved_devnet(tmp_path_factory.mktemp("manifests")) as dn:
         owner = dn.accounts[0].address  # the deployer: allow-listed as a second relayer
-        wait_ok(dn.w3, settlement_of(dn).functions.setRelayer(owner, True).transact(
-            {"from": owner}), "allow-list a second relayer")  # fmt: skip
+        wait_ok(
+            dn.w3,
+            settlement_of(dn).functions.setRelayer(owner, True).transact({"from": owner}),
+            "allow-list a second relayer",
+        )
         yield dn
 
 
@@ -90,13 +93,19 @@ class Harness:
 
     def store(self, body: dict[str, Any]) -> str:
         valid = self.relayer.ctx.validator.parse(body)
-        row = order_row(valid.order, valid.uid_hex, valid.signature, int(valid.scheme),
-                        valid.market.name, next(_seq))  # fmt: skip
-        assert self.relayer.ctx.store.insert_orders([row]) == {valid.uid_hex}
+        row = order_row(
+            valid.order,
+            valid.uid_hex,
+            valid.signature,
+            int(valid.scheme),
+            valid.market.name,
+            next(_seq),
+        )
+        assert self.relayer.ctx.store.orders.insert_orders([row]) == {valid.uid_hex}
         return valid.uid_hex
 
-    def order(self, uid: str) -> Row:
-        row = self.relayer.ctx.store.get_order(uid)
+    def order(self, uid: str) -> OrderRecord:
+        row = self.relayer.ctx.store.orders.get_order(uid)
         assert row is not None
         return row
 
@@ -112,10 +121,15 @@ class Harness:
 @pytest.fixture
 def harness(chain: Devnet, db_url: str, tmp_path: Path) -> Iterator[Harness]:
     start = chain.w3.eth.block_number + 1
-    relayer = build(relayer_settings(
-        chain, db_url, reconcile_from_block=start, route_pools=False,
-        lock_file=tmp_path / "submitter.lock",
-    ))  # fmt: skip
+    relayer = build(
+        relayer_settings(
+            chain,
+            db_url,
+            reconcile_from_block=start,
+            route_pools=False,
+            lock_file=tmp_path / "submitter.lock",
+        )
+    )
     yield Harness(chain, relayer, start)
     relayer.ctx.store.engine.dispose()
 
@@ -128,8 +142,10 @@ def order_of(body: dict[str, Any]) -> Order:
 
 def settle_elsewhere(dn: Devnet, bodies: list[dict[str, Any]], executed: list[int]) -> str:
     """Settle the orders from the second allow-listed relayer; returns the tx hash."""
-    fills = [Fill(order_of(b), bytes.fromhex(b["signature"][2:]), x)
-             for b, x in zip(bodies, executed, strict=True)]  # fmt: skip
+    fills = [
+        Fill(order_of(b), bytes.fromhex(b["signature"][2:]), x)
+        for b, x in zip(bodies, executed, strict=True)
+    ]
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     batch = build_batch(fills, {weth: PRICE_WETH, usdc: PRICE_USDC})
     tx = (
@@ -149,8 +165,18 @@ def send(dn: Devnet, wallet: int, call: Any, what: str) -> str:
 
 def order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
     o = order_of(body)
-    return (o.owner, o.receiver, o.sell_token, o.buy_token, o.sell_amount, o.buy_amount,
-            o.fee_amount, o.valid_to, o.nonce, o.flags)  # fmt: skip
+    return (
+        o.owner,
+        o.receiver,
+        o.sell_token,
+        o.buy_token,
+        o.sell_amount,
+        o.buy_amount,
+        o.fee_amount,
+        o.valid_to,
+        o.nonce,
+        o.flags,
+    )
 
 
 # ---------------------------------------------------------------- fills by another relayer
@@ -188,7 +214,7 @@ def test_order_settled_by_another_relayer_becomes_filled_and_is_not_batched_agai
     }
     # the next cut pairs the two orders still open, not the filled ones
     (batch_id,) = h.worker.cut()
-    in_batch = {row["uid"] for row, _ in h.relayer.ctx.store.batch_fills(batch_id)}
+    in_batch = {row["uid"] for row, _ in h.relayer.ctx.store.batches.batch_fills(batch_id)}
     assert in_batch == {spare_ask, spare_bid}
 
 
@@ -198,18 +224,24 @@ def test_partial_fill_by_another_relayer_keeps_the_order_open_for_the_rest(
     h, dn = harness, harness.dn
     ask = ask_body(dn, 1, partial=True)
     half_bid = order_body(
-        domain_of(dn), dn.accounts[2].private_key, dn.accounts[2].address,
-        dn.manifest.tokens["USDC"].address, dn.manifest.tokens["WETH"].address,
-        100 * 10**6, 49 * 10**15,
-    )  # fmt: skip
+        domain_of(dn),
+        dn.accounts[2].private_key,
+        dn.accounts[2].address,
+        dn.manifest.tokens["USDC"].address,
+        dn.manifest.tokens["WETH"].address,
+        100 * 10**6,
+        49 * 10**15,
+    )
     uid = h.store(ask)
     settle_elsewhere(dn, [ask, half_bid], [5 * 10**16, 100 * 10**6])
     h.follow()
     row = h.order(uid)
     assert (row["status"], row["executed_sell"], row["executed_buy"]) == (
-        OrderStatus.OPEN, str(5 * 10**16), str(100 * 10**6)
-    )  # fmt: skip
-    (open_ask,) = h.relayer.ctx.store.open_book_orders({})
+        OrderStatus.OPEN,
+        str(5 * 10**16),
+        str(100 * 10**6),
+    )
+    (open_ask,) = h.relayer.ctx.store.orders.open_book_orders({})
     assert (open_ask.uid, open_ask.remaining) == (uid, 5 * 10**16)
 
 
@@ -240,12 +272,17 @@ def test_nonce_floor_and_nonce_bits_cancel_the_owners_matching_orders(harness: H
     send(dn, 1, settlement.functions.setNonceFloor(10), "setNonceFloor")
     send(dn, 1, settlement.functions.invalidateNonces(1, 1 << 44), "invalidateNonces")
     h.follow()
-    status = {u: h.order(u)["status"] for u in [*below, above, someone_else, word1_fok,
-                                                word1_partial]}  # fmt: skip
+    status = {
+        u: h.order(u)["status"] for u in [*below, above, someone_else, word1_fok, word1_partial]
+    }
     assert status == {
-        below[0]: "cancelled", below[1]: "cancelled", above: "open", someone_else: "open",
-        word1_fok: "cancelled", word1_partial: "open",
-    }  # fmt: skip
+        below[0]: "cancelled",
+        below[1]: "cancelled",
+        above: "open",
+        someone_else: "open",
+        word1_fok: "cancelled",
+        word1_partial: "open",
+    }
     assert "floor 10" in h.order(below[0])["reason"]
 
 
@@ -279,7 +316,7 @@ def test_following_the_same_range_again_changes_nothing(harness: Harness) -> Non
     settle_elsewhere(dn, [ask, bid], [10**17, 200 * 10**6])
     send(dn, 3, settlement_of(dn).functions.cancelOrder(order_tuple(cancelled_body)), "cancel")
     h.follow()
-    before = ([h.order(u) for u in uids], h.relayer.ctx.store.trades())
+    before = ([h.order(u) for u in uids], h.relayer.ctx.store.orders.trades())
     assert [r["status"] for r in before[0]] == ["filled", "filled", "cancelled"]
     reader = ReconcileStore(h.relayer.ctx.store.engine)
     end = h.cursor()
@@ -287,7 +324,7 @@ def test_following_the_same_range_again_changes_nothing(harness: Harness) -> Non
     h.follower._followed_head = -1  # the same head: follow it again
     h.follow()
     assert h.cursor() == end
-    assert ([h.order(u) for u in uids], h.relayer.ctx.store.trades()) == before
+    assert ([h.order(u) for u in uids], h.relayer.ctx.store.orders.trades()) == before
 
 
 def test_fills_of_our_own_batch_are_left_to_the_receipt_path_and_counted_once(
@@ -296,17 +333,17 @@ def test_fills_of_our_own_batch_are_left_to_the_receipt_path_and_counted_once(
     h, dn = harness, harness.dn
     uids = [h.store(ask_body(dn, 1)), h.store(bid_body(dn, 2))]
     (batch_id,) = h.worker.cut()
-    planned = h.relayer.ctx.store.batch(batch_id)
+    planned = h.relayer.ctx.store.batches.batch(batch_id)
     assert planned is not None
     h.worker.advance(planned, dn.w3.eth.block_number)  # signed, stored, sent
-    submitted = h.relayer.ctx.store.batch(batch_id)
+    submitted = h.relayer.ctx.store.batches.batch(batch_id)
     assert submitted is not None and submitted["status"] == "submitted"
     (tx_hash,) = json.loads(submitted["tx_hashes"])
     # automine mines in the background: the receipt can lag the send by a moment
     assert dn.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
     h.follow()  # reads the batch's Trade events before the worker looked for the receipt
     assert h.cursor().block_number == dn.w3.eth.block_number
-    assert h.relayer.ctx.store.trades() == []  # ours: the receipt path records them
+    assert h.relayer.ctx.store.orders.trades() == []  # ours: the receipt path records them
     assert [h.order(u)["status"] for u in uids] == ["pending", "pending"]
 
     def final() -> bool:
@@ -319,7 +356,7 @@ def test_fills_of_our_own_batch_are_left_to_the_receipt_path_and_counted_once(
     ReconcileStore(h.relayer.ctx.store.engine).set_cursor(Cursor(h.start - 1, start_hash))
     h.follower._followed_head = -1
     h.follow()
-    trades = h.relayer.ctx.store.trades()
+    trades = h.relayer.ctx.store.orders.trades()
     assert len(trades) == 2 and {t["batch_id"] for t in trades} == {batch_id}
     assert [int(h.order(u)["executed_sell"]) for u in uids] == [10**17, 200 * 10**6]
 
@@ -334,7 +371,7 @@ def test_a_cancel_on_chain_after_our_batch_filled_the_order_keeps_the_fill(
     ask, bid = ask_body(dn, 1), bid_body(dn, 2)
     uids = [h.store(ask), h.store(bid)]
     (batch_id,) = h.worker.cut()
-    planned = h.relayer.ctx.store.batch(batch_id)
+    planned = h.relayer.ctx.store.batches.batch(batch_id)
     assert planned is not None
     h.worker.advance(planned, dn.w3.eth.block_number)  # mined at once, receipt not looked at
     send(dn, 1, settlement_of(dn).functions.cancelOrder(order_tuple(ask)), "late cancel")
@@ -343,14 +380,15 @@ def test_a_cancel_on_chain_after_our_batch_filled_the_order_keeps_the_fill(
 
     def final() -> bool:
         h.worker.step()
-        batch = h.relayer.ctx.store.batch(batch_id)
+        batch = h.relayer.ctx.store.batches.batch(batch_id)
         return batch is not None and batch["status"] == "final"
 
     wait_for(final, "our batch to be final")
     rows = [h.order(u) for u in uids]
     assert [(r["status"], int(r["executed_sell"])) for r in rows] == [
-        ("filled", 10**17), ("filled", 200 * 10**6)
-    ]  # fmt: skip
+        ("filled", 10**17),
+        ("filled", 200 * 10**6),
+    ]
 
 
 # ---------------------------------------------------------------- reorgs, node errors, ranges
@@ -373,12 +411,12 @@ def test_reorg_under_the_cursor_rewinds_and_the_new_chain_is_applied(harness: Ha
     h.follow()
     rows = [h.order(u) for u in uids]
     assert [(r["status"], r["executed_sell"]) for r in rows] == [("open", "0")] * 3
-    assert h.relayer.ctx.store.trades() == []
+    assert h.relayer.ctx.store.orders.trades() == []
     assert h.cursor().block_hash == dn.w3.eth.get_block(h.cursor().block_number)["hash"].to_0x_hex()
     # the other relayer settles again on the new chain: applied once more, at its new place
     second_tx = settle_elsewhere(dn, [ask, bid], [10**17, 200 * 10**6])
     h.follow()
-    trades = h.relayer.ctx.store.trades()
+    trades = h.relayer.ctx.store.orders.trades()
     assert [r["status"] for r in (h.order(u) for u in uids)] == ["filled", "filled", "open"]
     assert len(trades) == 2 and {t["tx_hash"] for t in trades} == {second_tx}
     mined_in = dn.w3.eth.get_transaction_receipt(second_tx)["blockNumber"]
@@ -402,10 +440,15 @@ def test_a_node_error_leaves_the_cursor_and_the_range_is_read_later(harness: Har
 
 def test_logs_are_read_in_bounded_ranges(chain: Devnet, db_url: str, tmp_path: Path) -> None:
     start = chain.w3.eth.block_number + 1
-    relayer = build(relayer_settings(
-        chain, db_url, reconcile_from_block=start, reconcile_log_range_blocks=1,
-        lock_file=tmp_path / "submitter.lock",
-    ))  # fmt: skip
+    relayer = build(
+        relayer_settings(
+            chain,
+            db_url,
+            reconcile_from_block=start,
+            reconcile_log_range_blocks=1,
+            lock_file=tmp_path / "submitter.lock",
+        )
+    )
     h = Harness(chain, relayer, start)
     ask = ask_body(chain, 1)
     uid = h.store(ask)

@@ -86,8 +86,11 @@ _amount = st.integers(10**3, 10**24)
 
 @st.composite
 def _book(draw: Any) -> tuple[list[BookOrder], PoolQuote]:
-    pool = PoolQuote(draw(st.sampled_from([5, 30, 100])), draw(st.integers(10**9, 10**26)),
-                     draw(st.integers(10**6, 10**14)))  # fmt: skip
+    pool = PoolQuote(
+        draw(st.sampled_from([5, 30, 100])),
+        draw(st.integers(10**9, 10**26)),
+        draw(st.integers(10**6, 10**14)),
+    )
     orders = []
     for i in range(draw(st.integers(1, 12))):
         sell, buy, partial = draw(_amount), draw(_amount), draw(st.booleans())
@@ -111,11 +114,14 @@ def test_every_routed_plan_keeps_limits_conservation_and_the_pools_terms(
     assert len(plan.fills) <= max_fills and len(plan.legs) == 1
     leg = plan.legs[0]
     if leg.token_in == QUOTE:
-        assert get_amount_out(leg.amount_in, pool.reserve_quote, pool.reserve_base, pool.fee) \
-            >= leg.min_amount_out  # fmt: skip
+        assert (
+            get_amount_out(leg.amount_in, pool.reserve_quote, pool.reserve_base, pool.fee)
+            >= leg.min_amount_out
+        )
     else:
         assert leg.min_amount_out == get_amount_out(
-            leg.amount_in, pool.reserve_base, pool.reserve_quote, pool.fee)  # fmt: skip
+            leg.amount_in, pool.reserve_base, pool.reserve_quote, pool.fee
+        )
     assert plan == route_to_pool(MARKET, list(orders), max_fills, pool)  # deterministic
 
 
@@ -125,8 +131,9 @@ def test_every_routed_plan_keeps_limits_conservation_and_the_pools_terms(
 @pytest.mark.devnet
 def test_a_bid_with_no_counterparty_settles_through_the_pool_on_chain(tmp_path: Path) -> None:
     with approved_devnet(tmp_path / "manifests") as dn:
-        pool = dn.w3.eth.contract(address=dn.manifest.address("pool:WETH/USDC/30"),
-                                  abi=load_artifact("Pool").abi)  # fmt: skip
+        pool = dn.w3.eth.contract(
+            address=dn.manifest.address("pool:WETH/USDC/30"), abi=load_artifact("Pool").abi
+        )
         before = pool.functions.getReserves().call()
         relayer = build(relayer_settings(dn, f"sqlite:///{tmp_path}/r.db"))
         with serve(relayer.app) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -137,8 +144,9 @@ def test_a_bid_with_no_counterparty_settles_through_the_pool_on_chain(tmp_path: 
                 uids.append(reply.json()["uid"])
 
             def filled() -> bool:
-                return all(client.get(f"/v1/orders/{u}/status").json()["status"] == "filled"
-                           for u in uids)  # fmt: skip
+                return all(
+                    client.get(f"/v1/orders/{u}/status").json()["status"] == "filled" for u in uids
+                )
 
             wait_for(filled, "the orders to fill through the pool", timeout=60)
             batches = [client.get(f"/v1/batches/{i}").json() for i in range(1, 6)]

@@ -17,13 +17,13 @@ from typing import Any, cast
 from web3 import Web3
 from web3.contract import Contract
 
-from crossbook.access_list import worthwhile
 from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import scenario, token_contract
 from crossbook.devnet import Devnet
 from crossbook.devnet.deploy import wait_ok
 from crossbook.hashing import keccak
 from crossbook.order import Domain, Order, OrderFlags
+from crossbook.relayer.access_list import worthwhile
 from crossbook.settlement import Fill, build_batch
 from crossbook.signing import address_of, sign_order
 

@@ -126,10 +126,19 @@ class BookQuote:
         the limit, one step per level plus `HOLE_ALLOWANCE` if it stops inside a level."""
         steps = take.levels + (HOLE_ALLOWANCE if take.partial_last else 0)
         return PlannedBookLeg(
-            self.base, self.quote, self.tick_size, self.lot_size, self.min_lots, self.fee_ppm,
-            0 if buys_base else 1, take.limit_tick, take.lots, min(steps, MAX_BOOK_STEPS),
-            take.paid, take.received,
-        )  # fmt: skip
+            self.base,
+            self.quote,
+            self.tick_size,
+            self.lot_size,
+            self.min_lots,
+            self.fee_ppm,
+            0 if buys_base else 1,
+            take.limit_tick,
+            take.lots,
+            min(steps, MAX_BOOK_STEPS),
+            take.paid,
+            take.received,
+        )
 
     @property
     def key(self) -> tuple[str, str, int, int, int]:
@@ -183,8 +192,13 @@ class BookQuotes:
             f = book.functions
             base = Web3.to_checksum_address(str(f.base().call()))
             quote = Web3.to_checksum_address(str(f.quote().call()))
-            key = (base, quote, int(f.tickSize().call()), int(f.lotSize().call()),
-                   int(f.minLots().call()))  # fmt: skip
+            key = (
+                base,
+                quote,
+                int(f.tickSize().call()),
+                int(f.lotSize().call()),
+                int(f.minLots().call()),
+            )
             books = self._books.setdefault((base.lower(), quote.lower()), [])
             if len(books) < MAX_BOOKS_PER_MARKET:
                 books.append(_Book(book, key, int(f.takerFeePpm().call())))
@@ -204,8 +218,16 @@ class BookQuotes:
                 rows = book.contract.functions.depth(int(side), self.levels).call()
                 sides.append(tuple(BookLevel(int(t), int(n)) for t, n, _ in rows if int(n) > 0))
             _, _, tick_size, lot_size, min_lots = book.key
-            candidate = BookQuote(market.base, market.quote, tick_size, lot_size, min_lots,
-                                  book.fee_ppm, sides[0], sides[1])  # fmt: skip
+            candidate = BookQuote(
+                market.base,
+                market.quote,
+                tick_size,
+                lot_size,
+                min_lots,
+                book.fee_ppm,
+                sides[0],
+                sides[1],
+            )
             if best is None or _base_depth(candidate) > _base_depth(best):
                 best = candidate
         return best

@@ -1,7 +1,7 @@
 """ABI encoding of the relayer's own call arguments, without eth-abi's per-value validation.
 
 eth-abi validates every value of every trade as it encodes; for a settle call of a thousand
-trades that was most of the time the submitter took to send a batch. The relayer builds
+trades that is most of the work of sending a batch. The relayer builds
 these values itself, so `Encoder` checks the layout once and then encodes with plain byte
 operations. It handles the types settlement calls use (unsigned integers, address, bool,
 bytesN, bytes, string, dynamic and fixed arrays, tuples); for anything else, or whenever its

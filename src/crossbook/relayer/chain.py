@@ -59,11 +59,11 @@ class Web3Chain:
     """`ChainReader` over a web3 provider; values are cached for `ttl` seconds.
 
     Balance reads are raw `eth_call`s on the provider: web3's contract-function path costs
-    milliseconds of CPU per call (ABI lookups, keccak of selectors, and an `eth_chainId`
-    round trip in its validation middleware), which showed up as most of the ingest
-    profile. A key past half its `ttl` is refreshed ahead by a background thread while the
-    cached value is still served, so steady traffic never waits for a read; a key that did
-    expire is read once, concurrent requests for it waiting for that one read.
+    more CPU per call (ABI lookups, keccak of selectors, and an `eth_chainId` round trip in
+    its validation middleware) than the rest of an order's validation. A key past half its
+    `ttl` is refreshed ahead by a background thread while the cached value is still served,
+    so steady traffic never waits for a read; a key that did expire is read once, concurrent
+    requests for it waiting for that one read.
     """
 
     def __init__(self, w3: Web3, settlement_address: str, ttl: float = 2.0) -> None:

@@ -13,9 +13,10 @@ from crossbook.order import Domain
 from crossbook.relayer.events import EventHub
 from crossbook.relayer.matching import Market
 from crossbook.relayer.metrics import Metrics
+from crossbook.relayer.order_writer import OrderWriter
 from crossbook.relayer.ratelimit import RateLimiter
 from crossbook.relayer.settings import RelayerSettings
-from crossbook.relayer.store import OrderWriter, Store
+from crossbook.relayer.store import Store
 from crossbook.relayer.validation import OrderValidator
 
 
@@ -42,7 +43,7 @@ class RelayerContext:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.writer = OrderWriter(self.store)
+        self.writer = OrderWriter(self.store.orders)
         self.ip_limiter = RateLimiter(s.rate_limit_ip_per_s, s.rate_limit_ip_burst)
         self.owner_limiter = RateLimiter(s.rate_limit_owner_per_s, s.rate_limit_owner_burst)
         self.markets_by_name = {m.name: m for m in self.markets}
@@ -76,7 +77,7 @@ class RelayerContext:
         if cached is not None:
             return cached
         now = time.monotonic()
-        count = self.store.open_count(owner)
+        count = self.store.orders.open_count(owner)
         if len(self._open_counts) > 100_000:
             self._open_counts.clear()
         self._open_counts[owner] = (now, count)

@@ -2,15 +2,15 @@
 
 Two kinds of fill cost different gas: a *direct* trade's sold tokens go straight to its
 counterpart's wallet (one token transfer; `Batch.direct_trades`), any other trade's go through
-the contract (a pull and a payout). A crossing batch whose clearing price makes its pairs
-match exactly is nearly all direct; one at another price nearly all through the contract:
-about 15.7k against 17.7k gas per fill in the end-to-end bench. Sized from the last batch's
-gas per fill alone, the first batch after a price change came out over the budget (a
-re-plan and a second simulation) and the next under it (a block left a tenth empty).
+the contract (a pull and a payout), which costs more. A crossing batch whose clearing price
+makes its pairs match exactly is nearly all direct; one at another price nearly all through
+the contract. Sized from the last batch's gas per fill alone, the first batch after a price
+change would come out over the budget (a re-plan and a second simulation) and the next one
+under it (part of a block left empty).
 
 The model fits one rate per kind by least squares to the recent simulations, whose gas is
 what the receipt will say: the transaction carries the access list its simulation generated
-(`crossbook.access_list`). Until both kinds have been seen in different proportions, the
+(`relayer.access_list`). Until both kinds have been seen in different proportions, the
 pooled rate stands for both.
 
 That figure is after refunds. A batch in which the same wallets' balances go up and down
@@ -18,8 +18,7 @@ earns refunds (up to a fifth of its gas), but its execution needs the gas before
 transaction cannot have more than a block's. So the model also keeps a `ceiling`, the gas
 (after refunds) a batch is planned to: a batch that ran out of a block's gas although its gas
 after refunds was within one lowers it to 4% below that gas, and every batch that fits raises
-it by 0.25%, back towards the budget. In the end-to-end bench (seven wallets trading) refunds
-are about a sixth of a batch's gas.
+it by 0.25%, back towards the budget.
 """
 
 from __future__ import annotations

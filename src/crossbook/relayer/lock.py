@@ -32,9 +32,10 @@ class SubmitterLock:
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect()
             got = bool(
-                conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": SUBMITTER_LOCK_ID})
-                .scalar_one()
-            )  # fmt: skip
+                conn.execute(
+                    text("SELECT pg_try_advisory_lock(:id)"), {"id": SUBMITTER_LOCK_ID}
+                ).scalar_one()
+            )
             conn.commit()
             if got:
                 self._conn = conn

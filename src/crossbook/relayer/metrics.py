@@ -51,8 +51,9 @@ class Metrics:
                 lines.append(f"# TYPE {name} counter")
                 for labels, value in series:
                     label_text = ",".join(f'{k}="{v}"' for k, v in labels)
-                    lines.append(f"{name}{{{label_text}}} {value:g}" if labels else
-                                 f"{name} {value:g}")  # fmt: skip
+                    lines.append(
+                        f"{name}{{{label_text}}} {value:g}" if labels else f"{name} {value:g}"
+                    )
             for name, value in sorted(self._gauges.items()):
                 lines.append(f"# TYPE {name} gauge")
                 lines.append(f"{name} {value:g}")

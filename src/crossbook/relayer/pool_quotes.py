@@ -40,8 +40,9 @@ class PoolQuotes:
             address = str(self.settlement.functions.ammFactory().call())
             if int(address, 16) == 0:
                 return None  # no liquidity sources set: nothing to route into
-            self._factory = self.w3.eth.contract(address=Web3.to_checksum_address(address),
-                                                 abi=load_artifact("Factory").abi)  # fmt: skip
+            self._factory = self.w3.eth.contract(
+                address=Web3.to_checksum_address(address), abi=load_artifact("Factory").abi
+            )
         return self._factory
 
     def quote(self, market: Market) -> PoolQuote | None:
@@ -55,8 +56,9 @@ class PoolQuotes:
                 address = str(factory.functions.getPool(market.base, market.quote, fee).call())
                 if int(address, 16) == 0:
                     continue
-                pool = self.w3.eth.contract(address=Web3.to_checksum_address(address),
-                                            abi=load_artifact("Pool").abi)  # fmt: skip
+                pool = self.w3.eth.contract(
+                    address=Web3.to_checksum_address(address), abi=load_artifact("Pool").abi
+                )
                 pools.append((fee, pool, str(pool.functions.token0().call())))
             self._pools[key] = pools  # a pool created later is seen after a restart
         best: PoolQuote | None = None

@@ -46,9 +46,12 @@ MAX_RANGES_PER_STEP = 8
 
 class EventFollower:
     def __init__(
-        self, ctx: RelayerContext, w3: Web3, settlement_address: str,
+        self,
+        ctx: RelayerContext,
+        w3: Web3,
+        settlement_address: str,
         deployment_block: int | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.ctx = ctx
         self.w3 = w3
         self.address = Web3.to_checksum_address(settlement_address)
@@ -79,10 +82,17 @@ class EventFollower:
         return str(block["hash"]).lower()
 
     def _logs(self, first: int, last: int) -> list[SettlementEvent]:
-        entries = self._rpc("eth_getLogs", [{
-            "address": self.address, "fromBlock": hex(first), "toBlock": hex(last),
-            "topics": [list(FOLLOWED_TOPICS)],
-        }])  # fmt: skip
+        entries = self._rpc(
+            "eth_getLogs",
+            [
+                {
+                    "address": self.address,
+                    "fromBlock": hex(first),
+                    "toBlock": hex(last),
+                    "topics": [list(FOLLOWED_TOPICS)],
+                }
+            ],
+        )
         if not isinstance(entries, list):
             raise ChainReadError(f"eth_getLogs returned {type(entries).__name__}, not a list")
         canonical = [e for e in entries if not e.get("removed")]
@@ -161,8 +171,10 @@ class EventFollower:
         log.warning(
             "event follower: block %d is no longer the one applied (a reorg); back to block "
             "%d, %d order(s) changed back",
-            cursor.block_number, target, len(applied.statuses),
-        )  # fmt: skip
+            cursor.block_number,
+            target,
+            len(applied.statuses),
+        )
         self.ctx.metrics.inc("crossbook_relayer_reconcile_rewinds_total", "event follower rewinds")
         self._publish(applied)
         return to
@@ -171,15 +183,29 @@ class EventFollower:
         metrics, events = self.ctx.metrics, self.ctx.events
         for t in applied.trades:
             events.publish(
-                {"type": "trade", "orderUid": t.order_uid, "owner": t.owner,
-                 "sellToken": t.sell_token, "buyToken": t.buy_token, "soldAmount": str(t.sold),
-                 "boughtAmount": str(t.bought), "txHash": t.tx_hash, "batchId": None}
-            )  # fmt: skip
+                {
+                    "type": "trade",
+                    "orderUid": t.order_uid,
+                    "owner": t.owner,
+                    "sellToken": t.sell_token,
+                    "buyToken": t.buy_token,
+                    "soldAmount": str(t.sold),
+                    "boughtAmount": str(t.bought),
+                    "txHash": t.tx_hash,
+                    "batchId": None,
+                }
+            )
         for uid, market, status in applied.statuses:
             events.publish({"type": "order", "uid": uid, "market": market, "status": status})
         if applied.trades:
-            metrics.inc("crossbook_relayer_reconciled_fills_total",
-                        "fills read from events", len(applied.trades))  # fmt: skip
+            metrics.inc(
+                "crossbook_relayer_reconciled_fills_total",
+                "fills read from events",
+                len(applied.trades),
+            )
         if applied.statuses:
-            log.info("event follower: %d fill(s), %d order status change(s)",
-                     len(applied.trades), len(applied.statuses))  # fmt: skip
+            log.info(
+                "event follower: %d fill(s), %d order status change(s)",
+                len(applied.trades),
+                len(applied.statuses),
+            )

@@ -7,8 +7,8 @@ range is idempotent on its own as well: a `Trade` is keyed by (tx hash, log inde
 cancellation by the order's uid.
 
 Fills from transactions of our own batches are left to the receipt path
-(`Store.finalize_batch`): a `Trade` whose transaction is one a batch of ours recorded (any
-hash of an active batch, the mined hash of a final one) is skipped here.
+(`BatchRepository.finalize_batch`): a `Trade` whose transaction is one a batch of ours
+recorded (any hash of an active batch, the mined hash of a final one) is skipped here.
 """
 
 from __future__ import annotations
@@ -19,17 +19,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, and_, delete, select, update
+from sqlalchemy import Connection, Engine, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crossbook.errors import CrossbookError
-from crossbook.relayer.db.models import (
-    BatchStatus,
-    ChainCancellationRow,
-    ChainCursorRow,
-    OrderStatus,
+from crossbook.relayer.db.models import BatchStatus, OrderStatus
+from crossbook.relayer.db.tables import (
+    batch_orders_t,
+    batches_t,
+    cancellations_t,
+    cursor_t,
+    orders_t,
+    trades_t,
 )
+from crossbook.relayer.rows import OrderRecord, TradeRecord
 from crossbook.relayer.settlement_events import (
+    ChainTrade,
     NonceFloorRaised,
     NonceInvalidated,
     OrderCancelled,
@@ -37,11 +42,8 @@ from crossbook.relayer.settlement_events import (
     PreSignatureSet,
     SettlementEvent,
 )
-from crossbook.relayer.store import ChainTrade, Row, batch_orders_t, batches_t, orders_t, trades_t
 from crossbook.signing import SigningScheme
 
-cursor_t = cast(Table, ChainCursorRow.__table__)
-cancellations_t = cast(Table, ChainCancellationRow.__table__)
 CURSOR_NAME = "settlement"
 _LIVE = (OrderStatus.OPEN, OrderStatus.PENDING)
 
@@ -68,7 +70,7 @@ class Applied:
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _fill_or_kill(row: Row) -> bool:
+def _fill_or_kill(row: OrderRecord) -> bool:
     return not int(row["flags"]) & 1
 
 
@@ -93,10 +95,14 @@ class ReconcileStore:
         with self.engine.begin() as conn:
             conn.execute(
                 self._insert(cursor_t)
-                .values(name=CURSOR_NAME, block_number=start.block_number,
-                        block_hash=start.block_hash, updated_at=time.time())
+                .values(
+                    name=CURSOR_NAME,
+                    block_number=start.block_number,
+                    block_hash=start.block_hash,
+                    updated_at=time.time(),
+                )
                 .on_conflict_do_nothing(index_elements=["name"])
-            )  # fmt: skip
+            )
         current = self.cursor()
         assert current is not None
         return current
@@ -108,9 +114,12 @@ class ReconcileStore:
             conn.execute(
                 update(cursor_t)
                 .where(cursor_t.c.name == CURSOR_NAME)
-                .values(block_number=cursor.block_number, block_hash=cursor.block_hash,
-                        updated_at=time.time())
-            )  # fmt: skip
+                .values(
+                    block_number=cursor.block_number,
+                    block_hash=cursor.block_hash,
+                    updated_at=time.time(),
+                )
+            )
 
     def _move(self, conn: Connection, expected: Cursor, new: Cursor) -> None:
         hash_matches = (
@@ -120,11 +129,17 @@ class ReconcileStore:
         )
         moved = conn.execute(
             update(cursor_t)
-            .where(and_(cursor_t.c.name == CURSOR_NAME,
-                        cursor_t.c.block_number == expected.block_number, hash_matches))
-            .values(block_number=new.block_number, block_hash=new.block_hash,
-                    updated_at=time.time())
-        ).rowcount  # fmt: skip
+            .where(
+                and_(
+                    cursor_t.c.name == CURSOR_NAME,
+                    cursor_t.c.block_number == expected.block_number,
+                    hash_matches,
+                )
+            )
+            .values(
+                block_number=new.block_number, block_hash=new.block_hash, updated_at=time.time()
+            )
+        ).rowcount
         if moved != 1:
             raise CursorMoved(
                 f"the chain cursor is no longer at block {expected.block_number}; "
@@ -145,7 +160,7 @@ class ReconcileStore:
             # our batches' fills are the receipt path's: not even read here
             events = [e for e in events if not (isinstance(e, ChainTrade) and e.tx_hash in ours)]
             rows = self._orders_touched(conn, events)
-            changed: dict[str, Row] = {}
+            changed: dict[str, OrderRecord] = {}
             for event in events:
                 if isinstance(event, ChainTrade):
                     if event.order_uid not in rows:
@@ -160,22 +175,29 @@ class ReconcileStore:
 
     def _orders_touched(
         self, conn: Connection, events: Sequence[SettlementEvent]
-    ) -> dict[str, Row]:
+    ) -> dict[str, OrderRecord]:
         """uid -> order row: the orders the events name, and the live orders of the owners
         whose nonces (word or floor) changed."""
-        uids = {e.order_uid for e in events if isinstance(e, ChainTrade | OrderCancelled
-                                                          | PreSignatureSet)}  # fmt: skip
+        uids = {
+            e.order_uid
+            for e in events
+            if isinstance(e, ChainTrade | OrderCancelled | PreSignatureSet)
+        }
         owners = {e.owner for e in events if isinstance(e, NonceInvalidated | NonceFloorRaised)}
-        rows: dict[str, Row] = {}
+        rows: dict[str, OrderRecord] = {}
         uid_list = sorted(uids)
         for i in range(0, len(uid_list), 500):
             query = select(orders_t).where(orders_t.c.uid.in_(uid_list[i : i + 500]))
-            rows.update({r["uid"]: dict(r) for r in conn.execute(query).mappings()})
+            rows.update(
+                {r["uid"]: cast(OrderRecord, dict(r)) for r in conn.execute(query).mappings()}
+            )
         if owners:
             query = select(orders_t).where(
                 and_(orders_t.c.owner.in_(sorted(owners)), orders_t.c.status.in_(_LIVE))
             )
-            rows.update({r["uid"]: dict(r) for r in conn.execute(query).mappings()})
+            rows.update(
+                {r["uid"]: cast(OrderRecord, dict(r)) for r in conn.execute(query).mappings()}
+            )
         return rows
 
     def our_transactions(self, hashes: Iterable[str]) -> set[str]:
@@ -197,11 +219,10 @@ class ReconcileStore:
             str(h)
             for (h,) in conn.execute(
                 select(batches_t.c.mined_tx).where(
-                    and_(batches_t.c.mined_tx.in_(hashes),
-                         batches_t.c.status != BatchStatus.FAILED)
+                    and_(batches_t.c.mined_tx.in_(hashes), batches_t.c.status != BatchStatus.FAILED)
                 )
             )
-        }  # fmt: skip
+        }
         for (recorded,) in conn.execute(
             select(batches_t.c.tx_hashes).where(batches_t.c.status.in_(tuple(BatchStatus.ACTIVE)))
         ):
@@ -212,17 +233,27 @@ class ReconcileStore:
         """Store the fill; False if this log was stored before (applied already)."""
         stored = conn.execute(
             self._insert(trades_t)
-            .values(tx_hash=t.tx_hash, log_index=t.log_index, order_uid=t.order_uid,
-                    batch_id=None, owner=t.owner, sell_token=t.sell_token,
-                    buy_token=t.buy_token, sold=str(t.sold), bought=str(t.bought),
-                    fee=str(t.fee), block_number=t.block_number, created_at=time.time())
+            .values(
+                tx_hash=t.tx_hash,
+                log_index=t.log_index,
+                order_uid=t.order_uid,
+                batch_id=None,
+                owner=t.owner,
+                sell_token=t.sell_token,
+                buy_token=t.buy_token,
+                sold=str(t.sold),
+                bought=str(t.bought),
+                fee=str(t.fee),
+                block_number=t.block_number,
+                created_at=time.time(),
+            )
             .on_conflict_do_nothing(index_elements=["tx_hash", "log_index"])
             .returning(trades_t.c.tx_hash)
-        ).first()  # fmt: skip
+        ).first()
         return stored is not None
 
     @staticmethod
-    def _fill(row: Row, t: ChainTrade, changed: dict[str, Row]) -> None:
+    def _fill(row: OrderRecord, t: ChainTrade, changed: dict[str, OrderRecord]) -> None:
         """Another relayer's fill: the amounts add up; the order is filled when it is
         fill-or-kill or fully executed, whatever we thought of it (the chain says it filled)."""
         row["executed_sell"] = str(int(row["executed_sell"]) + t.sold)
@@ -233,9 +264,12 @@ class ReconcileStore:
         changed[row["uid"]] = row
 
     def _cancellation(
-        self, conn: Connection, event: OrderStateEvent, rows: dict[str, Row],
-        changed: dict[str, Row],
-    ) -> None:  # fmt: skip
+        self,
+        conn: Connection,
+        event: OrderStateEvent,
+        rows: dict[str, OrderRecord],
+        changed: dict[str, OrderRecord],
+    ) -> None:
         place = event.place
         if isinstance(event, PreSignatureSet) and event.signed:
             self._presigned_again(conn, event, rows, changed)
@@ -246,12 +280,17 @@ class ReconcileStore:
                 continue
             fresh = conn.execute(
                 self._insert(cancellations_t)
-                .values(order_uid=row["uid"], kind=kind, tx_hash=place.tx_hash,
-                        log_index=place.log_index, block_number=place.block_number,
-                        created_at=time.time())
+                .values(
+                    order_uid=row["uid"],
+                    kind=kind,
+                    tx_hash=place.tx_hash,
+                    log_index=place.log_index,
+                    block_number=place.block_number,
+                    created_at=time.time(),
+                )
                 .on_conflict_do_nothing(index_elements=["order_uid"])
                 .returning(cancellations_t.c.order_uid)
-            ).first()  # fmt: skip
+            ).first()
             if fresh is None:
                 continue
             row["status"] = OrderStatus.CANCELLED
@@ -259,7 +298,9 @@ class ReconcileStore:
             changed[row["uid"]] = row
 
     @staticmethod
-    def _victims(event: OrderStateEvent, rows: dict[str, Row]) -> tuple[list[Row], str, str]:
+    def _victims(
+        event: OrderStateEvent, rows: dict[str, OrderRecord]
+    ) -> tuple[list[OrderRecord], str, str]:
         """The stored orders an on-chain cancellation ends, its kind and a reason."""
         if isinstance(event, OrderCancelled):
             row = rows.get(event.order_uid)
@@ -267,27 +308,35 @@ class ReconcileStore:
             return found, "order", "cancelled (cancelOrder)"
         if isinstance(event, PreSignatureSet):
             row = rows.get(event.order_uid)
-            presign = (row is not None and row["owner"] == event.owner
-                       and int(row["signing_scheme"]) == SigningScheme.PRESIGN)  # fmt: skip
+            presign = (
+                row is not None
+                and row["owner"] == event.owner
+                and int(row["signing_scheme"]) == SigningScheme.PRESIGN
+            )
             why = "pre-signature revoked (setPreSignature false)"
             return ([row] if presign and row is not None else []), "presign", why
         if isinstance(event, NonceInvalidated):
             found = [
-                r for r in rows.values()
-                if r["owner"] == event.owner and _fill_or_kill(r)
-                and int(r["nonce"]) >> 8 == event.word and event.mask >> (int(r["nonce"]) & 255) & 1
-            ]  # fmt: skip
+                r
+                for r in rows.values()
+                if r["owner"] == event.owner
+                and _fill_or_kill(r)
+                and int(r["nonce"]) >> 8 == event.word
+                and event.mask >> (int(r["nonce"]) & 255) & 1
+            ]
             return found, "nonce", f"nonce spent (invalidateNonces word {event.word})"
         found = [
-            r for r in rows.values()
-            if r["owner"] == event.owner and int(r["nonce"]) < event.floor
-        ]  # fmt: skip
+            r for r in rows.values() if r["owner"] == event.owner and int(r["nonce"]) < event.floor
+        ]
         return found, "floor", f"nonce below the owner's floor {event.floor} (setNonceFloor)"
 
     def _presigned_again(
-        self, conn: Connection, event: PreSignatureSet, rows: dict[str, Row],
-        changed: dict[str, Row],
-    ) -> None:  # fmt: skip
+        self,
+        conn: Connection,
+        event: PreSignatureSet,
+        rows: dict[str, OrderRecord],
+        changed: dict[str, OrderRecord],
+    ) -> None:
         """A pre-signature set again reopens an order that only its revocation had ended."""
         row = rows.get(event.order_uid)
         if row is None or row["status"] != OrderStatus.CANCELLED:
@@ -303,15 +352,19 @@ class ReconcileStore:
             changed[row["uid"]] = row
 
     @staticmethod
-    def _write(conn: Connection, changed: dict[str, Row], applied: Applied) -> None:
+    def _write(conn: Connection, changed: dict[str, OrderRecord], applied: Applied) -> None:
         for uid, row in changed.items():
             conn.execute(
                 update(orders_t)
                 .where(orders_t.c.uid == uid)
-                .values(status=row["status"], reason=row["reason"],
-                        executed_sell=row["executed_sell"], executed_buy=row["executed_buy"],
-                        executed_fee=row["executed_fee"])
-            )  # fmt: skip
+                .values(
+                    status=row["status"],
+                    reason=row["reason"],
+                    executed_sell=row["executed_sell"],
+                    executed_buy=row["executed_buy"],
+                    executed_fee=row["executed_fee"],
+                )
+            )
             applied.statuses.append((uid, str(row["market"]), str(row["status"])))
 
     # ------------------------------------------------------------ rewind (reorg)
@@ -323,18 +376,30 @@ class ReconcileStore:
         applied = Applied()
         with self.engine.begin() as conn:
             self._move(conn, expected, to)
-            changed: dict[str, Row] = {}
+            changed: dict[str, OrderRecord] = {}
             above = to.block_number
-            trades = [dict(t) for t in conn.execute(
-                select(trades_t).where(and_(trades_t.c.batch_id.is_(None),
-                                            trades_t.c.block_number > above))
-            ).mappings()]  # fmt: skip
-            cancelled = [r[0] for r in conn.execute(
-                select(cancellations_t.c.order_uid).where(cancellations_t.c.block_number > above)
-            )]  # fmt: skip
+            trades = [
+                cast(TradeRecord, dict(t))
+                for t in conn.execute(
+                    select(trades_t).where(
+                        and_(trades_t.c.batch_id.is_(None), trades_t.c.block_number > above)
+                    )
+                ).mappings()
+            ]
+            cancelled = [
+                r[0]
+                for r in conn.execute(
+                    select(cancellations_t.c.order_uid).where(
+                        cancellations_t.c.block_number > above
+                    )
+                )
+            ]
             rows = self._rows(conn, {t["order_uid"] for t in trades} | set(cancelled))
-            conn.execute(delete(trades_t).where(and_(trades_t.c.batch_id.is_(None),
-                                                     trades_t.c.block_number > above)))  # fmt: skip
+            conn.execute(
+                delete(trades_t).where(
+                    and_(trades_t.c.batch_id.is_(None), trades_t.c.block_number > above)
+                )
+            )
             conn.execute(delete(cancellations_t).where(cancellations_t.c.block_number > above))
             for t in trades:
                 row = rows.get(t["order_uid"])
@@ -344,16 +409,22 @@ class ReconcileStore:
                 row["executed_buy"] = str(int(row["executed_buy"]) - int(t["bought"]))
                 row["executed_fee"] = str(int(row["executed_fee"]) - int(t["fee"]))
                 changed[row["uid"]] = row
-            still_traded = self._traded(conn, [u for u, r in changed.items()
-                                               if r["status"] == OrderStatus.FILLED])  # fmt: skip
+            still_traded = self._traded(
+                conn, [u for u, r in changed.items() if r["status"] == OrderStatus.FILLED]
+            )
             reopen = [
-                u for u, r in changed.items()
-                if r["status"] == OrderStatus.FILLED and not (
-                    u in still_traded if _fill_or_kill(r)
-                    else int(r["executed_sell"]) >= int(r["sell_amount"]))
-            ]  # fmt: skip
-            reopen += [u for u in cancelled if u in rows
-                       and rows[u]["status"] == OrderStatus.CANCELLED]  # fmt: skip
+                u
+                for u, r in changed.items()
+                if r["status"] == OrderStatus.FILLED
+                and not (
+                    u in still_traded
+                    if _fill_or_kill(r)
+                    else int(r["executed_sell"]) >= int(r["sell_amount"])
+                )
+            ]
+            reopen += [
+                u for u in cancelled if u in rows and rows[u]["status"] == OrderStatus.CANCELLED
+            ]
             for uid, status in self._reopen_statuses(conn, reopen).items():
                 rows[uid]["status"] = status
                 rows[uid]["reason"] = None
@@ -362,12 +433,12 @@ class ReconcileStore:
         return applied
 
     @staticmethod
-    def _rows(conn: Connection, uids: Iterable[str]) -> dict[str, Row]:
+    def _rows(conn: Connection, uids: Iterable[str]) -> dict[str, OrderRecord]:
         wanted = sorted(set(uids))
         if not wanted:
             return {}
         query = select(orders_t).where(orders_t.c.uid.in_(wanted))
-        return {r["uid"]: dict(r) for r in conn.execute(query).mappings()}
+        return {r["uid"]: cast(OrderRecord, dict(r)) for r in conn.execute(query).mappings()}
 
     @staticmethod
     def _traded(conn: Connection, uids: list[str]) -> set[str]:
@@ -387,8 +458,12 @@ class ReconcileStore:
             for r in conn.execute(
                 select(batch_orders_t.c.order_uid)
                 .join(batches_t, batches_t.c.id == batch_orders_t.c.batch_id)
-                .where(and_(batch_orders_t.c.order_uid.in_(uids),
-                            batches_t.c.status.in_(tuple(BatchStatus.ACTIVE))))
+                .where(
+                    and_(
+                        batch_orders_t.c.order_uid.in_(uids),
+                        batches_t.c.status.in_(tuple(BatchStatus.ACTIVE)),
+                    )
+                )
             )
-        }  # fmt: skip
+        }
         return {u: OrderStatus.PENDING if u in in_flight else OrderStatus.OPEN for u in uids}

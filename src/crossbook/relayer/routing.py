@@ -171,8 +171,9 @@ def _plan_at(
             bid_fills, _ = _allocate(eligible_bids, (base_in + room) * num // den, den, num)
         else:  # asks give the bids' base and up to `room` to the liquidity
             bid_fills, _ = _allocate(eligible_bids, _UNLIMITED, den, num)
-            ask_fills, base_in = _allocate(eligible_asks, sum(f.bought for f in bid_fills) + room,
-                                           num, den)  # fmt: skip
+            ask_fills, base_in = _allocate(
+                eligible_asks, sum(f.bought for f in bid_fills) + room, num, den
+            )
         fills = ask_fills + bid_fills
         net = sum(f.bought for f in bid_fills) - base_in  # base the liquidity must supply
         if net == 0 or (net > 0) != sells_base:
@@ -190,9 +191,13 @@ def _plan_at(
 
 
 def _lot_prices(
-    ask_fills: list[PlannedFill], bid_fills: list[PlannedFill], net: int, price: Fraction,
-    liquidity: _Liquidity, sells_base: bool,
-) -> list[Fraction]:  # fmt: skip
+    ask_fills: list[PlannedFill],
+    bid_fills: list[PlannedFill],
+    net: int,
+    price: Fraction,
+    liquidity: _Liquidity,
+    sells_base: bool,
+) -> list[Fraction]:
     """Prices at which these fills trade whole lots with the book and nothing is left over
     (fill-or-kill orders cannot be trimmed to a lot): selling base, the bids' quote buys the
     asks' base plus k lots; buying base, the asks' base earns the bids' quote plus what the
@@ -218,8 +223,9 @@ def _lot_prices(
     return out
 
 
-def _fits(asks: _Side, bids: _Side, price: Fraction, liquidity: _Liquidity, sells_base: bool
-          ) -> bool:  # fmt: skip
+def _fits(
+    asks: _Side, bids: _Side, price: Fraction, liquidity: _Liquidity, sells_base: bool
+) -> bool:
     """At `price`, the liquidity covers every eligible order of the side it serves."""
     num, den = price.numerator, price.denominator
     supply = sum(o.remaining for o in asks.orders[: bisect_right(asks.prices, price)])
@@ -235,8 +241,9 @@ def _sqrt(x: Fraction) -> Fraction:
     return Fraction(max(root, 1), scale)
 
 
-def _boundary(lo: Fraction, hi: Fraction, accepted_above: bool, test: Callable[[Fraction], bool]
-              ) -> Fraction:  # fmt: skip
+def _boundary(
+    lo: Fraction, hi: Fraction, accepted_above: bool, test: Callable[[Fraction], bool]
+) -> Fraction:
     """Bisect (geometrically) the boundary between the prices `test` rejects and those it
     accepts: accepted above it (returns the lowest accepted price found) or below it (the
     highest)."""
@@ -367,9 +374,11 @@ def _route(asks: _Side, bids: _Side, liquidity: _Liquidity) -> BatchPlan | None:
             return _fits(asks, bids, p, liquidity, sells_base)
 
         edge = _boundary(lo, hi, sells_base, fits)
-        levels = [] if book is None else [
-            book.level_price(v.tick, sells_base) for v in book.levels(sells_base)
-        ]  # fmt: skip
+        levels = (
+            []
+            if book is None
+            else [book.level_price(v.tick, sells_base) for v in book.levels(sells_base)]
+        )
         candidates: list[Fraction] = []
         if sells_base:
             steps = [q for q in levels if lo <= q <= edge]
@@ -404,7 +413,6 @@ def _route(asks: _Side, bids: _Side, liquidity: _Liquidity) -> BatchPlan | None:
         """The most base; then the best price for the orders the liquidity serves (the
         lowest when it sells base); then the earlier candidate."""
         plan, sells_base = entry
-        return (_base_volume(plan), -plan.price if sells_base else plan.price,
-                -plans.index(entry))  # fmt: skip
+        return (_base_volume(plan), -plan.price if sells_base else plan.price, -plans.index(entry))
 
     return max(plans, key=rank)[0]

@@ -88,9 +88,12 @@ def build(settings: RelayerSettings) -> Relayer:
     markets = markets_for(tokens)
     chain = Web3Chain(w3, settlement_address, ttl=settings.balance_cache_s)
     validator = OrderValidator(
-        domain, markets, chain,
-        min_valid_for_s=settings.min_valid_for_s, check_balances=settings.check_balances,
-    )  # fmt: skip
+        domain,
+        markets,
+        chain,
+        min_valid_for_s=settings.min_valid_for_s,
+        check_balances=settings.check_balances,
+    )
     ctx = RelayerContext(
         settings=settings,
         domain=domain,
@@ -114,8 +117,11 @@ def build(settings: RelayerSettings) -> Relayer:
         )
     log.info(
         "relayer for chain %d, settlement %s, markets %s, database %s",
-        chain_id, settlement_address, [m.name for m in markets], engine.url.render_as_string(),
-    )  # fmt: skip
+        chain_id,
+        settlement_address,
+        [m.name for m in markets],
+        engine.url.render_as_string(),
+    )
     return Relayer(settings, ctx, create_app(ctx))
 
 

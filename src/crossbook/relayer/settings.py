@@ -59,27 +59,43 @@ class RelayerSettings(BaseSettings):
     rate_limit_ip_burst: int = 400
     rate_limit_owner_per_s: float = 50.0
     rate_limit_owner_burst: int = 100
+    #: orders in one POST /v1/orders at most
     max_batch_post: int = 1000
+    #: open and pending orders one owner may have at once
     max_open_orders_per_owner: int = 1000
+    #: an order's validTo must be at least this many seconds ahead when it is posted
     min_valid_for_s: int = 60
+    #: refuse an order whose owner lacks the funds to sell it (balance and allowance, or
+    #: internal balance)
     check_balances: bool = True
+    #: seconds a balance, allowance or internal balance read stays cached for those checks
     balance_cache_s: float = 2.0
 
     # -- matching and submitting
+    #: run the matcher and submitter beside the API (false: an API-only instance)
     run_worker: bool = True
+    #: seconds from one cut (matching the open orders into batches) to the next, at least
     batch_interval_s: float = 2.0
+    #: open orders needed before they are matched against each other (routing into a pool
+    #: or a book needs one)
     batch_min_orders: int = 2
+    #: fills in one batch at most (the gas budget may allow fewer)
     batch_max_fills: int = 200
-    #: gas one settle transaction may use; unset: 85% of the block gas limit
+    #: gas (as the receipt counts it) one settle transaction may use, never more than a
+    #: block; unset: 95% of the block gas limit
     batch_max_gas: int | None = Field(default=None, ge=100_000)
     #: route orders that did not cross into our AMM pools (a batch with a pool leg)
     route_pools: bool = True
     #: route orders that did not cross into our on-chain order books (a batch with a book leg)
     route_books: bool = True
-    #: batches on their way at once (submitted, not yet final), at consecutive nonces
+    #: batches on their way at once (planned, submitted or mined: not yet final or failed),
+    #: at consecutive nonces; no batch is cut while this many are
     max_inflight_batches: int = Field(default=3, ge=1, le=16)
+    #: blocks deep a batch's transaction must be for the batch to be final; the event
+    #: follower applies blocks this deep too (at least 1)
     confirmations: int = 1
-    #: final batches whose blocks are re-checked for deeper reorgs (blocks back from head)
+    #: blocks back from head in which final batches' blocks are re-checked for reorgs
+    #: deeper than the confirmations; also how far the event follower steps back on a reorg
     reorg_window_blocks: int = Field(default=64, ge=0)
     #: follow the settlement contract's events: other relayers' fills and on-chain
     #: cancellations are applied to the store (relayer/reconcile.py)
@@ -88,12 +104,19 @@ class RelayerSettings(BaseSettings):
     #: the settlement contract's deployment block (manifest), else head minus the window below
     reconcile_from_block: int | None = Field(default=None, ge=0)
     reconcile_start_window_blocks: int = Field(default=10_000, ge=0)
-    #: blocks per eth_getLogs request (nodes cap the range; halved after a failed request)
+    #: blocks per eth_getLogs request at most (nodes cap the range; halved after a failed
+    #: request, doubled again after a good one)
     reconcile_log_range_blocks: int = Field(default=2_000, ge=1)
+    #: seconds a sent transaction may wait for a block before it is replaced at its nonce
     stuck_after_s: float = 15.0
+    #: how much a replacement raises both fees, in percent (12.5 at least)
     gas_bump_percent: int = 13
+    #: the highest fee per gas offered; a replacement that would need more waits
     max_gas_price_wei: int = 500 * 10**9
+    #: seconds the worker waits between two steps (expiry, receipts, a cut)
     receipt_poll_s: float = 0.2
+    #: on shutdown, seconds the batches on their way may take to finish before the worker
+    #: stops
     drain_timeout_s: float = 30.0
 
     def devnet(self, chain_id: int) -> bool:

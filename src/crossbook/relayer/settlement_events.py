@@ -14,7 +14,6 @@ from web3 import Web3
 
 from crossbook.hashing import keccak
 from crossbook.relayer.chain import ChainReadError
-from crossbook.relayer.store import ChainTrade
 
 
 def _topic(signature: str) -> str:
@@ -28,6 +27,22 @@ NONCE_FLOOR_RAISED = _topic("NonceFloorRaised(address,uint256)")
 PRE_SIGNATURE_SET = _topic("PreSignatureSet(address,bytes32,bool)")
 #: topic0 values the follower asks `eth_getLogs` for (one OR-list)
 FOLLOWED_TOPICS = (TRADE, ORDER_CANCELLED, NONCE_INVALIDATED, NONCE_FLOOR_RAISED, PRE_SIGNATURE_SET)
+
+
+@dataclass(frozen=True)
+class ChainTrade:
+    """A decoded `Trade` event."""
+
+    tx_hash: str
+    log_index: int
+    block_number: int
+    order_uid: str
+    owner: str
+    sell_token: str
+    buy_token: str
+    sold: int
+    bought: int
+    fee: int
 
 
 @dataclass(frozen=True)
@@ -127,10 +142,17 @@ def decode_log(entry: dict[str, Any]) -> SettlementEvent | None:
     if kind == TRADE:
         sell, buy, sold, bought, fee = decode_trade_data(bytes.fromhex(data[2:]))
         return ChainTrade(
-            tx_hash=place.tx_hash, log_index=place.log_index, block_number=place.block_number,
-            order_uid=_uid(topics[1]), owner=_address(topics[2]), sell_token=sell,
-            buy_token=buy, sold=sold, bought=bought, fee=fee,
-        )  # fmt: skip
+            tx_hash=place.tx_hash,
+            log_index=place.log_index,
+            block_number=place.block_number,
+            order_uid=_uid(topics[1]),
+            owner=_address(topics[2]),
+            sell_token=sell,
+            buy_token=buy,
+            sold=sold,
+            bought=bought,
+            fee=fee,
+        )
     if kind == ORDER_CANCELLED:
         _words(data, 0, "OrderCancelled")
         return OrderCancelled(place, order_uid=_uid(topics[1]), owner=_address(topics[2]))

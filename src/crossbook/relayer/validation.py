@@ -91,8 +91,9 @@ class OrderValidator:
                 "MalformedOrder",
                 "an order must be a JSON object with the order fields, signature and signingScheme",
             )
-        unknown = sorted(str(k) for k in body if k not in ORDER_KEYS and k not in
-                         ("signature", "signingScheme"))  # fmt: skip
+        unknown = sorted(
+            str(k) for k in body if k not in ORDER_KEYS and k not in ("signature", "signingScheme")
+        )
         if unknown:
             raise ApiError("MalformedOrder", f"unknown fields: {', '.join(unknown)[:200]}")
         missing = [k for k in (*ORDER_KEYS, "signature") if k not in body]

@@ -22,6 +22,6 @@ async def account_orders(
 ) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     rows = await run_in_threadpool(
-        ctx.store.orders_of, owner_address(owner), status=status, limit=limit, offset=offset
+        ctx.store.orders.orders_of, owner_address(owner), status=status, limit=limit, offset=offset
     )
     return [order_json(r) for r in rows]

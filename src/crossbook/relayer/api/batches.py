@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[Depends
 async def batch(batch_id: str, request: Request) -> dict[str, Any]:
     if _BATCH_ID.fullmatch(batch_id) is None:  # not str.isdigit(): it accepts "¹"
         raise ApiError("InvalidBatchId", "a batch id is a positive integer")
-    row = await run_in_threadpool(get_ctx(request).store.batch, int(batch_id))
+    row = await run_in_threadpool(get_ctx(request).store.batches.batch, int(batch_id))
     if row is None:
         raise ApiError("BatchNotFound", f"no batch {batch_id}", 404)
     legs = json.loads(row["legs"] or "[]")

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.ratelimit import RateLimiter
+from crossbook.relayer.rows import OrderRecord, TradeRecord
 from crossbook.relayer.validation import ApiError
 
 _UID_RE = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -56,7 +57,7 @@ def owner_address(owner: str) -> str:
     return _checksum(owner[2:].lower())
 
 
-def order_json(row: dict[str, Any]) -> dict[str, Any]:
+def order_json(row: OrderRecord) -> dict[str, Any]:
     return {
         "uid": row["uid"],
         "owner": row["owner"],
@@ -81,7 +82,7 @@ def order_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def status_json(row: dict[str, Any]) -> dict[str, Any]:
+def status_json(row: OrderRecord) -> dict[str, Any]:
     return {
         "uid": row["uid"],
         "status": row["status"],
@@ -91,7 +92,7 @@ def status_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def trade_json(row: dict[str, Any]) -> dict[str, Any]:
+def trade_json(row: TradeRecord) -> dict[str, Any]:
     return {
         "orderUid": row["order_uid"],
         "owner": row["owner"],

@@ -1,10 +1,10 @@
 """`IngestLane`: POST /v1/orders as a bare ASGI handler in front of FastAPI.
 
-Measured (`crossbook relayer bench`): FastAPI's per-request machinery (routing, dependency
-solving, `Request`/`Response` objects, exception middleware) cost about as much CPU as
-validating and storing the order itself. The hot endpoint therefore skips it; everything
-else, and the OpenAPI description of this endpoint, stays with FastAPI. The lane applies the
-same per-IP rate limit, body limit, typed error bodies and metrics as the routers do.
+FastAPI's per-request machinery (routing, dependency solving, `Request`/`Response` objects,
+exception middleware) costs about as much CPU as validating and storing the order itself,
+so the hot endpoint skips it; everything else, and the OpenAPI description of this
+endpoint, stays with FastAPI. The lane applies the same per-IP rate limit, body limit, typed
+error bodies and metrics as the routers do.
 """
 
 from __future__ import annotations

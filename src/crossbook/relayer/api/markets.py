@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from crossbook.relayer.api.common import get_ctx, limit_ip
 from crossbook.relayer.matching import DepthLevel, book_depth
-from crossbook.relayer.store import book_order
+from crossbook.relayer.rows import book_order
 from crossbook.relayer.validation import ApiError
 
 router = APIRouter(prefix="/v1/markets", tags=["markets"], dependencies=[Depends(limit_ip)])
@@ -19,10 +19,15 @@ router = APIRouter(prefix="/v1/markets", tags=["markets"], dependencies=[Depends
 async def markets(request: Request) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     return [
-        {"market": m.name, "base": m.base, "quote": m.quote,
-         "baseSymbol": ctx.symbols.get(m.base), "quoteSymbol": ctx.symbols.get(m.quote)}
+        {
+            "market": m.name,
+            "base": m.base,
+            "quote": m.quote,
+            "baseSymbol": ctx.symbols.get(m.base),
+            "quoteSymbol": ctx.symbols.get(m.quote),
+        }
         for m in ctx.markets
-    ]  # fmt: skip
+    ]
 
 
 def _level(level: DepthLevel) -> dict[str, Any]:
@@ -41,6 +46,6 @@ async def book(market: str, request: Request) -> dict[str, Any]:
     m = ctx.markets_by_name.get(market)
     if m is None:
         raise ApiError("UnknownMarket", f"no market {market[:80]!r}; see GET /v1/markets", 404)
-    rows = await run_in_threadpool(ctx.store.open_orders, m.name)
+    rows = await run_in_threadpool(ctx.store.orders.open_orders, m.name)
     bids, asks = book_depth(m, [book_order(r) for r in rows])
     return {"market": m.name, "bids": [_level(x) for x in bids], "asks": [_level(x) for x in asks]}

@@ -22,7 +22,7 @@ from crossbook.relayer.api.common import (
 from crossbook.relayer.cancellation import cancellation_digest
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import OrderStatus
-from crossbook.relayer.store import order_row
+from crossbook.relayer.rows import OrderRecord, order_row
 from crossbook.relayer.validation import ApiError, _signature
 from crossbook.signing import recover_signer
 
@@ -31,18 +31,34 @@ MAX_BODY = 4 * 1024 * 1024
 
 ORDER_BODY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["owner", "receiver", "sellToken", "buyToken", "sellAmount", "buyAmount",
-                 "feeAmount", "validTo", "nonce", "flags", "signature"],
+    "required": [
+        "owner",
+        "receiver",
+        "sellToken",
+        "buyToken",
+        "sellAmount",
+        "buyAmount",
+        "feeAmount",
+        "validTo",
+        "nonce",
+        "flags",
+        "signature",
+    ],
     "properties": {
-        "owner": {"type": "string"}, "receiver": {"type": "string"},
-        "sellToken": {"type": "string"}, "buyToken": {"type": "string"},
-        "sellAmount": {"type": "string"}, "buyAmount": {"type": "string"},
-        "feeAmount": {"type": "string"}, "validTo": {"type": "integer"},
-        "nonce": {"type": "string"}, "flags": {"type": "integer"},
+        "owner": {"type": "string"},
+        "receiver": {"type": "string"},
+        "sellToken": {"type": "string"},
+        "buyToken": {"type": "string"},
+        "sellAmount": {"type": "string"},
+        "buyAmount": {"type": "string"},
+        "feeAmount": {"type": "string"},
+        "validTo": {"type": "integer"},
+        "nonce": {"type": "string"},
+        "flags": {"type": "integer"},
         "signature": {"type": "string"},
         "signingScheme": {"type": "string", "enum": ["eip712", "eip1271", "presign"]},
     },
-}  # fmt: skip
+}
 
 
 async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
@@ -51,7 +67,7 @@ async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
     owner = valid.order.owner
     limit(ctx.owner_limiter, owner, "owner")
     # The common case is decided on the event loop from cached reads: a thread hop per
-    # order (and a blocking read on the loop even more) was what serialised ingest.
+    # order (and a blocking read on the loop even more) would serialise ingest.
     validator = ctx.validator
     if validator.needs_chain(valid) and not validator.check_cached(valid):
         await run_in_threadpool(validator.check_chain, valid)
@@ -59,18 +75,26 @@ async def _accept(ctx: RelayerContext, body: Any) -> tuple[str, bool]:
     if await ctx.open_count_async(owner) >= cap:
         raise ApiError("TooManyOpenOrders", f"{owner} already has {cap} open orders")
     row = order_row(
-        valid.order, valid.uid_hex, valid.signature, int(valid.scheme), valid.market.name,
+        valid.order,
+        valid.uid_hex,
+        valid.signature,
+        int(valid.scheme),
+        valid.market.name,
         time.time_ns(),
-    )  # fmt: skip
+    )
     created = await ctx.writer.insert(row)
     if created:
         ctx.count_new_order(owner)
         ctx.events.publish(
-            {"type": "order", "uid": valid.uid_hex, "market": valid.market.name,
-             "status": OrderStatus.OPEN}
-        )  # fmt: skip
+            {
+                "type": "order",
+                "uid": valid.uid_hex,
+                "market": valid.market.name,
+                "status": OrderStatus.OPEN,
+            }
+        )
         return valid.uid_hex, True
-    existing = await run_in_threadpool(ctx.store.get_order, valid.uid_hex)
+    existing = await run_in_threadpool(ctx.store.orders.get_order, valid.uid_hex)
     if existing is not None and existing["status"] in OrderStatus.FINAL:
         raise ApiError(
             "DuplicatedOrder",
@@ -146,8 +170,8 @@ async def post_orders(request: Request) -> JSONResponse:
     return JSONResponse(payload, status_code=status)
 
 
-async def _order(ctx: RelayerContext, uid: str) -> dict[str, Any]:
-    row = await run_in_threadpool(ctx.store.get_order, order_uid(uid))
+async def _order(ctx: RelayerContext, uid: str) -> OrderRecord:
+    row = await run_in_threadpool(ctx.store.orders.get_order, order_uid(uid))
     if row is None:
         raise ApiError("OrderNotFound", f"no order {uid}", 404)
     return row
@@ -202,7 +226,7 @@ async def cancel_order(uid: str, request: Request) -> dict[str, Any]:
         raise ApiError("WrongOwner", f"the cancellation is signed by {signer}, not the owner", 403)
     if row["status"] == OrderStatus.CANCELLED:
         return status_json(row)
-    if not await run_in_threadpool(ctx.store.cancel, uid):
+    if not await run_in_threadpool(ctx.store.orders.cancel, uid):
         row = await _order(ctx, uid)
         raise ApiError(
             "OrderNotCancellable",

@@ -22,7 +22,7 @@ async def health(request: Request) -> JSONResponse:
         "settlement": ctx.domain.verifying_contract,  # the EIP-712 verifyingContract to sign for
     }
     try:
-        body["orders"] = await run_in_threadpool(ctx.store.status_counts)
+        body["orders"] = await run_in_threadpool(ctx.store.orders.status_counts)
     except Exception as exc:  # the database is down: report it, do not crash
         body.update(status="degraded", database=type(exc).__name__)
     if ctx.worker is not None and not ctx.worker.healthy():
@@ -34,7 +34,7 @@ async def health(request: Request) -> JSONResponse:
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
 async def metrics(request: Request) -> PlainTextResponse:
     ctx = get_ctx(request)
-    counts = await run_in_threadpool(ctx.store.status_counts)
+    counts = await run_in_threadpool(ctx.store.orders.status_counts)
     for status, count in counts.items():
         ctx.metrics.set_gauge(f"crossbook_relayer_orders_{status}", count)
     return PlainTextResponse(

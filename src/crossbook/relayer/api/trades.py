@@ -21,7 +21,7 @@ async def trades(
 ) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     rows = await run_in_threadpool(
-        ctx.store.trades,
+        ctx.store.orders.trades,
         owner=owner_address(owner) if owner is not None else None,
         order_uid=order_uid(orderUid) if orderUid is not None else None,
         limit=limit,
