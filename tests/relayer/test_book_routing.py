@@ -258,15 +258,11 @@ def test_a_book_leg_failing_on_a_fee_on_transfer_token_stops_routing_into_that_b
     from eth_abi.abi import encode
     from eth_hash.auto import keccak
 
-    from crossbook.artifacts import load_artifact
-    from crossbook.relayer.settle_simulation import SettleSimulator, error_table
+    from crossbook.relayer.settle_simulation import SettleSimulator
     from crossbook.settlement import BookLeg, PoolLeg
 
     excluded: list[tuple[str, str, int, int, int]] = []
-    worker = SimpleNamespace(
-        errors=error_table(load_artifact("Settlement").abi),
-        books=SimpleNamespace(exclude=excluded.append),
-    )
+    worker = SimpleNamespace(books=SimpleNamespace(exclude=excluded.append))
     odd = "0x" + "ab" * 20
     legs = [PoolLeg(QUOTE, BASE, 30, 1, 1), BookLeg(odd, QUOTE, TICK, LOT, 10, 0, 20_000, 5, 5)]
     selector = keccak(b"FeeOnTransferToken(address)")[:4]

@@ -105,7 +105,7 @@ def pair_fills(dn: Devnet, makers: list[Maker], nonce: int, flags: int) -> list[
 
 def settle(dn: Devnet, fills: list[Fill]) -> int:
     """Settle `fills` as the relayer sends a batch: with the access list its simulation
-    generated (`crossbook.access_list`)."""
+    generated (`crossbook.relayer.access_list`)."""
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     batch = build_batch(fills, {weth: WETH_PRICE, usdc: USDC_PRICE})
     contract, relayer = settlement_contract(dn), dn.manifest.roles["relayer"]

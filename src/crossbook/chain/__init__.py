@@ -12,7 +12,7 @@ transaction path, one `Token`, one node connection.
 from __future__ import annotations
 
 from crossbook.chain.abi import contract_abi, contract_at
-from crossbook.chain.connection import DEFAULT_RPC_URL, connect, default_rpc_url
+from crossbook.chain.connection import DEFAULT_RPC_URL, connect, default_rpc_url, web3_for
 from crossbook.chain.errors import (
     ChainError,
     InvalidAmount,
@@ -60,4 +60,5 @@ __all__ = [
     "send_transaction",
     "sender_address",
     "wait_for_receipt",
+    "web3_for",
 ]

@@ -26,6 +26,12 @@ def default_rpc_url() -> str:
     return DEFAULT_RPC_URL
 
 
+def web3_for(rpc_url: str, *, timeout: float = 60.0) -> Web3:
+    """A web3 for `rpc_url`, not yet checked (for a service that must start while the node is
+    away, and learns the chain id later)."""
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+
+
 def connect(
     rpc_url: str | None = None, *, timeout: float = 60.0, expected_chain_id: int | None = None
 ) -> tuple[Web3, int]:
@@ -34,7 +40,7 @@ def connect(
     `NodeUnreachable` if nothing answers; `WrongNetwork` if the node is not on
     `expected_chain_id`."""
     url = rpc_url or default_rpc_url()
-    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    w3 = web3_for(url, timeout=timeout)
     try:
         chain_id = int(w3.eth.chain_id)
     except Exception:

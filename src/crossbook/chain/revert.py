@@ -37,10 +37,11 @@ class ErrorSpec:
 
 @dataclass(frozen=True)
 class ContractError:
-    """A decoded revert: `name(args)`, the raw revert data, and the arguments by name."""
+    """A decoded revert: `name(args)`, the argument types and names, the raw revert data."""
 
     name: str
     args: tuple[Any, ...]
+    types: tuple[str, ...]
     arg_names: tuple[str, ...]
     data: bytes
 
@@ -111,4 +112,4 @@ def decode_revert(source: BaseException | bytes) -> ContractError | None:
         args = tuple(decode(list(spec.types), payload)) if spec.types else ()
     except (DecodingError, ValueError, OverflowError):
         return None
-    return ContractError(spec.name, args, spec.names, data)
+    return ContractError(spec.name, args, spec.types, spec.names, data)

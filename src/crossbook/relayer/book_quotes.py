@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from crossbook.book.market import Side
+from crossbook.book.reader import BookLevel
 from crossbook.chain import contract_abi
 from crossbook.relayer.matching import (
     MAX_BOOK_STEPS,
@@ -34,12 +35,6 @@ MAX_BOOKS_PER_MARKET = 8
 _PPM = 1_000_000
 
 assert BOOK_DEPTH_LEVELS + HOLE_ALLOWANCE <= MAX_BOOK_STEPS
-
-
-@dataclass(frozen=True, slots=True)
-class BookLevel:
-    tick: int
-    lots: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import RPCEndpoint
 
-from crossbook.artifacts import load_artifact
+from crossbook.chain import contract_abi
 from crossbook.errors import CrossbookError
 from crossbook.hashing import keccak
 
@@ -70,7 +70,7 @@ class Web3Chain:
         self.w3 = w3
         self.settlement: Contract = w3.eth.contract(
             address=Web3.to_checksum_address(settlement_address),
-            abi=load_artifact("Settlement").abi,
+            abi=contract_abi("Settlement"),
         )
         self.ttl = ttl
         self._cache: dict[tuple[str, str, str], tuple[float, int]] = {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from web3 import Web3
 from web3.contract import Contract
 
-from crossbook.artifacts import load_artifact
+from crossbook.chain import contract_abi
 from crossbook.relayer.matching import Market
 
 
@@ -41,7 +41,7 @@ class PoolQuotes:
             if int(address, 16) == 0:
                 return None  # no liquidity sources set: nothing to route into
             self._factory = self.w3.eth.contract(
-                address=Web3.to_checksum_address(address), abi=load_artifact("Factory").abi
+                address=Web3.to_checksum_address(address), abi=contract_abi("Factory")
             )
         return self._factory
 
@@ -57,7 +57,7 @@ class PoolQuotes:
                 if int(address, 16) == 0:
                     continue
                 pool = self.w3.eth.contract(
-                    address=Web3.to_checksum_address(address), abi=load_artifact("Pool").abi
+                    address=Web3.to_checksum_address(address), abi=contract_abi("Pool")
                 )
                 pools.append((fee, pool, str(pool.functions.token0().call())))
             self._pools[key] = pools  # a pool created later is seen after a restart

@@ -15,7 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from web3 import Web3
 
-from crossbook.artifacts import load_artifact
+from crossbook.chain import contract_abi, web3_for
 from crossbook.manifest import read_manifest
 from crossbook.order import Domain
 from crossbook.relayer.api import create_app
@@ -64,7 +64,7 @@ class Relayer:
 
 
 def build(settings: RelayerSettings) -> Relayer:
-    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    w3 = web3_for(settings.rpc_url, timeout=30)
     chain_id = settings.chain_id or int(w3.eth.chain_id)
     key = load_relayer_key(settings, chain_id)  # refuses devnet keys on a real chain, early
     tokens: list[tuple[str, str]]
@@ -105,7 +105,7 @@ def build(settings: RelayerSettings) -> Relayer:
     if settings.run_worker:
         settlement = w3.eth.contract(
             address=Web3.to_checksum_address(settlement_address),
-            abi=load_artifact("Settlement").abi,
+            abi=contract_abi("Settlement"),
         )
         follower = (
             EventFollower(ctx, w3, settlement_address, deployment_block)
@@ -157,7 +157,7 @@ def _run_workers(settings: RelayerSettings) -> None:
     key, schema) run once here, before any worker starts, so a misconfiguration is one clear
     error instead of N crashing children; the workers build their own relayer (engines,
     web3 sessions and threads must not cross a fork)."""
-    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    w3 = web3_for(settings.rpc_url, timeout=30)
     load_relayer_key(settings, settings.chain_id or int(w3.eth.chain_id))
     engine = create_db_engine(settings.database_url)
     migrate(engine)

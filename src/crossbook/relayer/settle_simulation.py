@@ -19,14 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
-from crossbook.hashing import keccak
+from crossbook.chain import decode_revert, revert_data
 from crossbook.order import Order
 from crossbook.relayer.access_list import AccessList, worthwhile
 from crossbook.relayer.batch_planning import BatchPlanner, even_fills
@@ -47,7 +46,6 @@ _LEARN_MIN_FILLS = 20
 _PREDICTED_TRIMS = 2
 
 #: 4-byte selector -> (error name, input types, input names)
-ErrorTable = dict[bytes, tuple[str, list[str], list[str]]]
 
 
 #: the two ERC-20 reads `_unfunded` makes
@@ -71,60 +69,6 @@ _BALANCE_ALLOWANCE_ABI = [
 
 class SimulationOutOfGas(Exception):
     """The simulated settle call ran out of gas: the batch is more than a block holds."""
-
-
-# ------------------------------------------------------------ revert decoding
-
-
-def error_table(abi: Sequence[Any]) -> ErrorTable:
-    """4-byte selector -> (error name, input types, input names) of a contract's errors."""
-    table = {}
-    for item in abi:
-        if item.get("type") != "error":
-            continue
-        types = [i["type"] for i in item["inputs"]]
-        selector = keccak(f"{item['name']}({','.join(types)})".encode())[:4]
-        table[selector] = (item["name"], types, [i["name"] for i in item["inputs"]])
-    return table
-
-
-def revert_data(exc: Exception) -> bytes:
-    """The revert data a failed call carries (web3's `ContractLogicError.data`); empty if
-    there is none."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return b""
-    if isinstance(data, bytes | bytearray):
-        return bytes(data)
-    return b""
-
-
-@dataclass(frozen=True)
-class CustomError:
-    """A contract's custom error, decoded from revert data."""
-
-    name: str
-    types: list[str]
-    #: None: the data has the error's selector but its arguments do not decode
-    args: tuple[Any, ...] | None
-
-
-def decode_revert(errors: ErrorTable, data: bytes) -> CustomError | None:
-    """The custom error `data` encodes; None if its selector is none of the contract's."""
-    entry = errors.get(data[:4])
-    if entry is None:
-        return None
-    name, types, _names = entry
-    try:
-        args: tuple[Any, ...] | None = tuple(abi_decode(types, data[4:]))
-    except Exception:
-        args = None
-    return CustomError(name, types, args)
 
 
 # ------------------------------------------------------------ simulation
@@ -173,7 +117,6 @@ class SettleSimulator:
         self.sender = sender
         self.planner = planner
         self.books = planner.books
-        self.errors = error_table(settlement.abi)
         settle_abi = next(i for i in settlement.abi if i.get("name") == "settle")
         self._settle_encoder = Encoder(get_abi_input_types(settle_abi))
         self._settle_selector = function_abi_to_4byte_selector(settle_abi)
@@ -393,12 +336,10 @@ class SettleSimulator:
     def _culprits(self, data: bytes, fills: list[Fill]) -> dict[str, str]:
         """uid -> reason for the orders a revert blames (decoded custom error)."""
         by_uid = {"0x" + f.order.uid(self.ctx.domain).hex(): f for f in fills}
-        error = decode_revert(self.errors, data)
+        error = decode_revert(data)
         if error is None:
             return self._unfunded(fills, by_uid, "revert " + ("0x" + data.hex())[:74])
         name, types, args = error.name, error.types, error.args
-        if args is None:
-            return {}
         if types and types[0] == "bytes32":
             uid = "0x" + bytes(args[0]).hex()
             if uid in by_uid:
@@ -437,8 +378,8 @@ class SettleSimulator:
     def _exclude_odd_books(self, data: bytes, legs: Sequence[PoolLeg | BookLeg]) -> None:
         """A book leg that failed with `FeeOnTransferToken` will fail again whatever the book
         holds: its book is no longer routed into (until a restart), and that is logged."""
-        error = decode_revert(self.errors, data)
-        if error is None or error.name != "FeeOnTransferToken" or error.args is None:
+        error = decode_revert(data)
+        if error is None or error.name != "FeeOnTransferToken":
             return
         token = Web3.to_checksum_address(error.args[0])
         for leg in legs:
