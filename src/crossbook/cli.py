@@ -149,7 +149,7 @@ def devnet_down() -> None:
 @friendly_errors
 def demo() -> None:
     """The main job: devnet, suite, relayer and sample wallets trading for a while; a summary."""
-    from crossbook.demo import run_demo
+    from crossbook.devnet.demo import run_demo
 
     with _sigterm_as_exit():
         run_demo(click.echo)
