@@ -11,12 +11,11 @@ from __future__ import annotations
 import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand
-from web3 import Web3
 
 from crossbook.devnet.accounts import dev_accounts
+from crossbook.devnet.seed import seed_devnet
 from crossbook.errors import CrossbookError
 from crossbook.manifest import read_manifest
-from crossbook.seed import seed_devnet
 
 DEVNET_CHAIN_IDS = {31337, 1337}
 
@@ -54,12 +53,11 @@ def cli(maker, levels, mint_usd, relayer_url):
             f"chain {chain_id} is not a devnet ({sorted(DEVNET_CHAIN_IDS)}): seed mints mock "
             "tokens and uses the public test keys; run it against `crossbook devnet up`"
         )
-    w3 = Web3(Web3.HTTPProvider(chain.provider.uri, request_kwargs={"timeout": 60}))
     accounts = list(dev_accounts())
     try:
         manifest = read_manifest(chain_id)
         report = seed_devnet(
-            w3,
+            chain.provider.uri,
             manifest,
             accounts,
             maker=accounts[maker],

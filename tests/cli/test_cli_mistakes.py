@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import socket
 from pathlib import Path
 
@@ -46,8 +47,7 @@ def test_unknown_token(stack: Stack) -> None:
 
 def test_insufficient_balance(stack: Stack) -> None:
     broke = Account.create()
-    message = error_of(stack, "order", "place", "1", "WETH", "2000", "USDC",
-                       key=broke.key.hex())  # fmt: skip
+    message = error_of(stack, "order", "place", "1", "WETH", "2000", "USDC", key=broke.key.hex())
     assert message.startswith(f"Error: InsufficientBalance: {broke.address} has 0 WETH (wallet)")
     message = error_of(stack, "withdraw", "USDC", "5", key=stack.traders[0].key_hex)
     assert "InsufficientBalance" in message and "internal balance is 0 USDC" in message
@@ -63,8 +63,8 @@ def test_insufficient_allowance(stack: Stack) -> None:
 
 def test_relayer_unreachable(stack: Stack) -> None:
     url = free_url()
-    message = error_of(stack, "order", "place", "1", "WETH", "2000", "USDC", "--relayer-url",
-                       url, key=stack.traders[0].key_hex)  # fmt: skip
+    place = shlex.split("order place 1 WETH 2000 USDC")
+    message = error_of(stack, *place, "--relayer-url", url, key=stack.traders[0].key_hex)
     assert message.startswith(f"Error: RelayerUnreachable: no relayer answers at {url}")
     assert "crossbook relayer run" in message
 
@@ -84,8 +84,9 @@ def test_wrong_chain_id(stack: Stack) -> None:
 
 
 def test_no_manifest_for_the_nodes_chain(stack: Stack, tmp_path: Path) -> None:
-    message = error_of(stack, "balance", "--manifest-dir", str(tmp_path),
-                       key=stack.traders[0].key_hex)  # fmt: skip
+    message = error_of(
+        stack, "balance", "--manifest-dir", str(tmp_path), key=stack.traders[0].key_hex
+    )
     assert message.startswith("Error: WrongNetwork: the node at")
     assert "no deployment manifest for chain 11155111" in message
 
@@ -94,14 +95,17 @@ def test_stale_manifest(stack: Stack, tmp_path: Path) -> None:
     data = json.loads((stack.manifest_dir / "11155111.json").read_text())
     data["contracts"]["Settlement"]["address"] = "0x" + "12" * 20
     (tmp_path / "11155111.json").write_text(json.dumps(data))
-    message = error_of(stack, "balance", "--manifest-dir", str(tmp_path),
-                       key=stack.traders[0].key_hex)  # fmt: skip
+    message = error_of(
+        stack, "balance", "--manifest-dir", str(tmp_path), key=stack.traders[0].key_hex
+    )
     assert "WrongNetwork" in message and "the node has no code there" in message
 
 
 def test_relayer_of_another_chain(stack: Stack, devnet_stack: Stack) -> None:
-    message = error_of(stack, "order", "list", "--relayer-url", devnet_stack.relayer_url,
-                       key=stack.traders[0].key_hex)  # fmt: skip
+    relayer = devnet_stack.relayer_url
+    message = error_of(
+        stack, "order", "list", "--relayer-url", relayer, key=stack.traders[0].key_hex
+    )
     assert message == (
         f"Error: WrongNetwork: the relayer at {devnet_stack.relayer_url} serves chain 31337, but "
         "the node is chain 11155111: use the relayer of this network (--relayer-url)"
@@ -133,8 +137,7 @@ def test_key_mistakes(stack: Stack, tmp_path: Path) -> None:
     )
     empty = tmp_path / "ape"
     (empty / "accounts").mkdir(parents=True)
-    message = error_of(stack, "balance", "--account", "nobody",
-                       env={"APE_DATA_FOLDER": str(empty)})  # fmt: skip
+    message = error_of(stack, "balance", "--account", "nobody", env={"APE_DATA_FOLDER": str(empty)})
     assert "SignerError: no ape account 'nobody'" in message
     keyfile = Account.encrypt(Account.create().key, "right")
     (empty / "accounts" / "me.json").write_text(json.dumps(keyfile))
@@ -160,10 +163,10 @@ def test_amount_mistakes(stack: Stack) -> None:
 
 
 def test_usage_mistakes_exit_2(stack: Stack) -> None:
-    assert "Missing argument 'BUY_AMOUNT'" in error_of(stack, "order", "place", "1", "WETH",
-                                                        code=2)  # fmt: skip
-    assert "Invalid value for '--status'" in error_of(stack, "order", "list", "--status",
-                                                       "done", code=2)  # fmt: skip
+    assert "Missing argument 'BUY_AMOUNT'" in error_of(stack, "order", "place", "1", "WETH", code=2)
+    assert "Invalid value for '--status'" in error_of(
+        stack, "order", "list", "--status", "done", code=2
+    )
     message = error_of(stack, "order", "status", "0x1234")
     assert message.startswith("Error: InvalidOrderUid")
     message = error_of(stack, "order", "status", "0x" + "ab" * 32)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -43,15 +44,17 @@ def test_balance_approve_place_fill_status_list(stack: Stack) -> None:
     assert permitted["via"] == "permit" and permitted["allowance"] == "5000"
 
     ask = as_json(
-        crossbook(stack, "order", "place", "0.5", "WETH", "1000", "USDC", "--json",
-                  key=seller.key_hex)
-    )  # fmt: skip
+        crossbook(
+            stack, "order", "place", "0.5", "WETH", "1000", "USDC", "--json", key=seller.key_hex
+        )
+    )
     assert ask["status"] == "open" and ask["sell"] == "0.5 WETH"
     assert ask["buy_at_least"] == "1000 USDC" and ask["created"] is True
     bid = as_json(
-        crossbook(stack, "order", "place", "1000", "USDC", "0.5", "WETH", "--wait", "--json",
-                  key=buyer.key_hex)
-    )  # fmt: skip
+        crossbook(
+            stack, *shlex.split("order place 1000 USDC 0.5 WETH --wait --json"), key=buyer.key_hex
+        )
+    )
     assert bid["status"] == "filled" and bid["bought"] == "0.5 WETH"
 
     status = as_json(crossbook(stack, "order", "status", ask["uid"], "--wait", "--json"))
@@ -73,22 +76,29 @@ def test_deposit_withdraw_and_cancel(stack: Stack, tmp_path: Path) -> None:
     trader = stack.traders[4]
     key_file = tmp_path / "key"
     key_file.write_text(trader.key_hex + "\n")
-    deposited = as_json(crossbook(stack, "deposit", "WETH", "0.25", "--json",
-                                  "--key-file", str(key_file)))  # fmt: skip
+    deposited = as_json(
+        crossbook(stack, "deposit", "WETH", "0.25", "--json", "--key-file", str(key_file))
+    )
     assert deposited["internal"] == "0.25"
-    withdrawn = as_json(crossbook(stack, "withdraw", "WETH", "0.25", "--json",
-                                  "--key-file", str(key_file)))  # fmt: skip
+    withdrawn = as_json(
+        crossbook(stack, "withdraw", "WETH", "0.25", "--json", "--key-file", str(key_file))
+    )
     assert withdrawn["internal"] == "0"
 
     resting = as_json(
-        crossbook(stack, "order", "place", "0.1", "WETH", "1000000", "USDC", "--partial",
-                  "--json", key=trader.key_hex)
-    )  # fmt: skip
-    off = as_json(crossbook(stack, "order", "cancel", resting["uid"], "--json",
-                            key=trader.key_hex))  # fmt: skip
+        crossbook(
+            stack,
+            *shlex.split("order place 0.1 WETH 1000000 USDC --partial --json"),
+            key=trader.key_hex,
+        )
+    )
+    off = as_json(crossbook(stack, "order", "cancel", resting["uid"], "--json", key=trader.key_hex))
     assert off["status"] == "cancelled"
-    on = as_json(crossbook(stack, "order", "cancel", resting["uid"], "--on-chain", "--json",
-                           key=trader.key_hex))  # fmt: skip
+    on = as_json(
+        crossbook(
+            stack, "order", "cancel", resting["uid"], "--on-chain", "--json", key=trader.key_hex
+        )
+    )
     assert on["cancelled"] == "on chain" and on["tx"].startswith("0x")
 
 
@@ -108,31 +118,42 @@ def test_ape_account_and_external_signer(stack: Stack, tmp_path: Path) -> None:
 
     # sign elsewhere: export the eth_signTypedData_v4 JSON, sign it, submit the signature
     exported = tmp_path / "order.json"
-    crossbook(stack, "order", "place", "0.1", "WETH", "1000000", "USDC", "--owner",
-              trader.address, "--export", str(exported))  # fmt: skip
+    place = shlex.split("order place 0.1 WETH 1000000 USDC")
+    crossbook(stack, *place, "--owner", trader.address, "--export", str(exported))
     typed = json.loads(exported.read_text())
     assert typed["primaryType"] == "Order" and typed["message"]["owner"] == trader.address
     signature = (
         "0x" + bytes(Account.sign_typed_data(trader.key, full_message=typed).signature).hex()
     )
-    submitted = as_json(crossbook(stack, "order", "submit", str(exported), "--signature",
-                                  signature, "--json"))  # fmt: skip
+    submitted = as_json(
+        crossbook(stack, "order", "submit", str(exported), "--signature", signature, "--json")
+    )
     assert submitted["created"] is True and submitted["status"] == "open"
-    cancelled = as_json(crossbook(stack, "order", "cancel", submitted["uid"], "--account",
-                                  "trader", "--json", env=env))  # fmt: skip
+    cancelled = as_json(
+        crossbook(
+            stack, "order", "cancel", submitted["uid"], "--account", "trader", "--json", env=env
+        )
+    )
     assert cancelled["status"] == "cancelled"
 
 
 def test_quote_from_the_relayer_book(stack: Stack) -> None:
     trader = stack.traders[4]
     resting = as_json(
-        crossbook(stack, "order", "place", "0.2", "WETH", "500", "USDC", "--partial", "--json",
-                  key=trader.key_hex)
-    )  # fmt: skip
+        crossbook(
+            stack,
+            *shlex.split("order place 0.2 WETH 500 USDC --partial --json"),
+            key=trader.key_hex,
+        )
+    )
     try:
         quotes = as_json(crossbook(stack, "order", "quote", "250", "USDC", "WETH", "--json"))
-        assert quotes[0] == {"source": "relayer", "in": "250 USDC", "out": "0.1 WETH",
-                             "price": "0.0004"}  # fmt: skip
+        assert quotes[0] == {
+            "source": "relayer",
+            "in": "250 USDC",
+            "out": "0.1 WETH",
+            "price": "0.0004",
+        }
     finally:
         crossbook(stack, "order", "cancel", resting["uid"], key=trader.key_hex)
 
@@ -143,9 +164,13 @@ def test_deploy_wrapper_rerun_changes_nothing(stack: Stack) -> None:
     nonce = w3.eth.get_transaction_count(stack.deployer)
     before = stack.manifest
     result = run_crossbook_deploy(
-        stack.rpc_url, stack.manifest_dir, stack.ape_data, "sepolia-deployer", "correct horse",
+        stack.rpc_url,
+        stack.manifest_dir,
+        stack.ape_data,
+        "sepolia-deployer",
+        "correct horse",
         "--yes",
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("Settlement", "Factory", "Router", "BookFactory"):
         assert f"{name:<12} {before.address(name)}  already deployed, skip" in result.stdout
@@ -158,13 +183,25 @@ def test_deploy_wrapper_help_and_failure_exit_code(stack: Stack, tmp_path: Path)
     assert "ape run deploy" in crossbook(stack, "deploy", "--help").stdout
     # a well-known key on the testnet: the script refuses, the wrapper passes its exit code on
     failed = subprocess.run(
-        [str(Path(sys.executable).with_name("crossbook")), "deploy", "--network",
-         "ethereum:local:foundry", "--account", "TEST::0", "--yes"],
-        env={**os.environ, "APE_FOUNDRY_HOST": stack.rpc_url,
-             "APE_DATA_FOLDER": str(tmp_path / "ape"),
-             "CROSSBOOK_DEPLOYMENTS_DIR": str(tmp_path / "d")},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).with_name("crossbook")),
+            "deploy",
+            "--network",
+            "ethereum:local:foundry",
+            "--account",
+            "TEST::0",
+            "--yes",
+        ],
+        env={
+            **os.environ,
+            "APE_FOUNDRY_HOST": stack.rpc_url,
+            "APE_DATA_FOLDER": str(tmp_path / "ape"),
+            "CROSSBOOK_DEPLOYMENTS_DIR": str(tmp_path / "d"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert failed.returncode != 0
     assert "refusing to deploy on chain 11155111 with a well-known devnet key" in (
         failed.stdout + failed.stderr

@@ -25,9 +25,12 @@ APE = Path(sys.executable).with_name("ape")
 
 
 def ape_seed(rpc_url: str, manifest_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "APE_FOUNDRY_HOST": rpc_url,
-           "CROSSBOOK_DEPLOYMENTS_DIR": str(manifest_dir),
-           "PATH": f"{ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}"}  # fmt: skip
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": rpc_url,
+        "CROSSBOOK_DEPLOYMENTS_DIR": str(manifest_dir),
+        "PATH": f"{ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}",
+    }
     argv = [str(APE), "run", "seed", "--network", "ethereum:local:foundry", *args]
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
@@ -45,8 +48,9 @@ def test_seed_fills_pools_books_and_the_relayer(devnet: tuple[Devnet, str]) -> N
     amm = AmmClient(dn.w3, dn.manifest)
     weth, usdc, dai = amm.token("WETH"), amm.token("USDC"), amm.token("DAI")
     before = amm.pool(weth, usdc, 30).reserve0
-    result = ape_seed(dn.node.rpc_url, dn.manifest_dir or Path(), "--relayer-url", url,
-                      "--levels", "2")  # fmt: skip
+    result = ape_seed(
+        dn.node.rpc_url, dn.manifest_dir or Path(), "--relayer-url", url, "--levels", "2"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "seeded chain 31337: 3 pool deposits, 4 book orders, 12 relayer orders" in result.stdout
     assert amm.pool(weth, usdc, 30).reserve0 > before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crossbook.demo import run_demo
+from crossbook.devnet.demo import run_demo
 
 pytestmark = pytest.mark.devnet
 

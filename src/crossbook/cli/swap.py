@@ -9,26 +9,26 @@ contract's own arithmetic) and sent with a slippage limit off that quote and a d
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crossbook.cli_common import connect_node, friendly_errors
-from crossbook.cli_pool import _emit, _sender
+from crossbook.cli.common import (
+    NodeCommand,
+    NodeSession,
+    exact_out_option,
+    fee_option,
+    slippage_option,
+)
 from crossbook.hybrid.split import MAX_LEVELS, Split
 
-
-def _connect(rpc_url: str | None, market: str, fee: int) -> Any:
+if TYPE_CHECKING:
     from crossbook.hybrid.client import HybridClient
-    from crossbook.manifest import read_manifest
-
-    w3, chain_id = connect_node(rpc_url)
-    return HybridClient.from_manifest(w3, read_manifest(chain_id), market, fee)
 
 
-def _describe(client: Any, split: Split, buy_base: bool) -> dict[str, Any]:
-    from decimal import Decimal
-
+def describe(client: HybridClient, split: Split, buy_base: bool) -> dict[str, Any]:
+    """The split in token units: what is sold and bought, through the book and the pool."""
     spec = client.spec
     base = (spec.base_decimals, spec.symbol.split("/")[0])
     quote = (spec.quote_decimals, spec.symbol.split("/")[-1])
@@ -48,21 +48,13 @@ def _describe(client: Any, split: Split, buy_base: bool) -> dict[str, Any]:
     }
 
 
-@click.command("swap")
+@click.command("swap", cls=NodeCommand)
 @click.argument("side", type=click.Choice(["buy", "sell"]))
 @click.argument("amount")
 @click.option("--market", default="WETH/USDC", show_default=True, help="Book market symbol.")
-@click.option(
-    "--fee", type=click.IntRange(1, 1000), default=30, show_default=True, help="Pool fee tier, bps."
-)
-@click.option("--exact-out", is_flag=True, help="AMOUNT is the exact output, not the input.")
-@click.option(
-    "--slippage-bps",
-    type=click.IntRange(0, 5000),
-    default=50,
-    show_default=True,
-    help="Tolerated slippage against the quote, basis points.",
-)
+@fee_option
+@exact_out_option
+@slippage_option
 @click.option(
     "--max-levels",
     type=click.IntRange(0, MAX_LEVELS),
@@ -71,19 +63,8 @@ def _describe(client: Any, split: Split, buy_base: bool) -> dict[str, Any]:
     help="Book levels to consider (0: pool only).",
 )
 @click.option("--quote", "quote_only", is_flag=True, help="Print the split; send nothing.")
-@click.option(
-    "--from",
-    "sender",
-    default="0",
-    show_default=True,
-    help="Sender: an unlocked account's index on the node, or its address.",
-)
-@click.option(
-    "--rpc-url", envvar="CROSSBOOK_RPC_URL", default=None, help="Node RPC (default: the devnet)."
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@friendly_errors
 def swap(
+    node: NodeSession,
     side: str,
     amount: str,
     market: str,
@@ -92,14 +73,12 @@ def swap(
     slippage_bps: int,
     max_levels: int,
     quote_only: bool,
-    sender: str,
-    rpc_url: str | None,
-    as_json: bool,
 ) -> None:
     """Buy or sell a market's base token through its book and pool, split for the best price."""
     from crossbook.chain import parse_units
+    from crossbook.hybrid.client import HybridClient
 
-    client = _connect(rpc_url, market, fee)
+    client = HybridClient.from_manifest(node.w3, node.manifest, market, fee)
     spec = client.spec
     buy_base = side == "buy"
     # input: buy pays quote, sell pays base; --exact-out names the other token
@@ -107,21 +86,19 @@ def swap(
     decimals = spec.base_decimals if amount_is_base else spec.quote_decimals
     units = parse_units(amount, decimals, spec.symbol)
     if quote_only:
-        _emit(
-            as_json,
-            _describe(client, client.quote(buy_base, units, exact_out, max_levels), buy_base),
-        )
+        split = client.quote(buy_base, units, exact_out, max_levels)
+        node.emit(describe(client, split, buy_base))
         return
     result = client.swap(
-        _sender(client, sender),
+        node.sender(),
         buy_base,
         units,
         exact_out=exact_out,
         slippage_bps=slippage_bps,
         max_levels=max_levels,
     )
-    data = _describe(client, result.split, buy_base)
+    data = describe(client, result.split, buy_base)
     data["limit_base_units"] = result.limit
     data["tx"] = result.tx_hash
     data["gas_used"] = result.gas_used
-    _emit(as_json, data)
+    node.emit(data)

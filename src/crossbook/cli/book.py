@@ -12,13 +12,15 @@ for ``crossbook pool`` and ``crossbook swap``.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crossbook.cli_common import connect_node, friendly_errors
-from crossbook.cli_pool import _emit, _sender, from_option, json_option, rpc_option
-from crossbook.errors import CrossbookError, InvalidOrder
+from crossbook.cli.common import NodeCommand, NodeSession
+from crossbook.errors import InvalidOrder
+
+if TYPE_CHECKING:
+    from crossbook.book import BookClient, MarketSpec
 
 
 @click.group()
@@ -26,25 +28,25 @@ def book() -> None:
     """The on-chain central limit order book."""
 
 
-@book.command("show")
+def book_client(node: NodeSession, market: str) -> BookClient:
+    from crossbook.book import BookClient
+
+    return BookClient.from_manifest(node.w3, node.manifest, market)
+
+
+@book.command("show", cls=NodeCommand, sender=False, json=False)
 @click.argument("market")
 @click.option("--levels", type=click.IntRange(1, 200), default=10, show_default=True)
-@click.option("--rpc-url", envvar="CROSSBOOK_RPC_URL", default=None, help="Node RPC URL.")
 @click.option("--from-events", is_flag=True, help="Rebuild the depth from events, not views.")
-def book_show(market: str, levels: int, rpc_url: str | None, from_events: bool) -> None:
+def book_show(node: NodeSession, market: str, levels: int, from_events: bool) -> None:
     """Print the depth of MARKET (e.g. WETH/USDC): best asks above, best bids below."""
-    from crossbook.book import BookClient, depth_from_events, read_depth
-    from crossbook.manifest import read_manifest
+    from crossbook.book import depth_from_events, read_depth
 
-    try:
-        w3, chain_id = connect_node(rpc_url, timeout=30)
-        client = BookClient.from_manifest(w3, read_manifest(chain_id), market)
-        if from_events:
-            depth = depth_from_events(client.contract).top(levels)
-        else:
-            depth = read_depth(client.contract, levels)
-    except CrossbookError as exc:
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    client = book_client(node, market)
+    if from_events:
+        depth = depth_from_events(client.contract).top(levels)
+    else:
+        depth = read_depth(client.contract, levels)
     spec = client.spec
     base_sym, quote_sym = [*market.split("/"), "base", "quote"][:2]
     click.echo(f"{market} book at {client.address}")
@@ -62,15 +64,7 @@ def book_show(market: str, levels: int, rpc_url: str | None, from_events: bool) 
         click.echo(f"{'bid':<5} {level.tick:>6} {price:>18} {size:>18}")
 
 
-def _client(rpc_url: str | None, market: str) -> Any:
-    from crossbook.book import BookClient
-    from crossbook.manifest import read_manifest
-
-    w3, chain_id = connect_node(rpc_url, timeout=30)
-    return BookClient.from_manifest(w3, read_manifest(chain_id), market)
-
-
-def _decimal(text: str, what: str) -> Decimal:
+def positive_decimal(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -80,103 +74,79 @@ def _decimal(text: str, what: str) -> Decimal:
     return value
 
 
-def _token_units(client: Any, token: str, amount: str) -> tuple[str, int, str]:
-    """(address, base units, label) of AMOUNT of one of the book's tokens."""
+def symbols(spec: MarketSpec) -> tuple[str, str]:
+    """The base and quote symbols of a market spec (``WETH/USDC``)."""
+    names = spec.symbol.split("/")
+    return (names[0], names[1]) if len(names) == 2 else ("base", "quote")
+
+
+def token_units(client: BookClient, token: str, amount: str) -> tuple[str, int, str]:
+    """(address, base units, symbol) of AMOUNT of one of the book's two tokens."""
     from crossbook.chain import parse_units
 
     address = client.token_address(token)
     spec = client.spec
     is_base = address.lower() == spec.base.lower()
     decimals = spec.base_decimals if is_base else spec.quote_decimals
-    symbol = _symbols(spec)[0 if is_base else 1]
+    symbol = symbols(spec)[0 if is_base else 1]
     return address, parse_units(amount, decimals, symbol), symbol
 
 
-def _symbols(spec: Any) -> tuple[str, str]:
-    names = spec.symbol.split("/")
-    return (names[0], names[1]) if len(names) == 2 else ("base", "quote")
-
-
-def _balance_rows(client: Any, owner: str) -> dict[str, Any]:
-    spec = client.spec
-    held = client.balance(owner)
-    base_sym, quote_sym = _symbols(spec)
-    return {
-        "owner": owner,
-        f"balance {base_sym}": _human(held.base, spec.base_decimals),
-        f"balance {quote_sym}": _human(held.quote, spec.quote_decimals),
-    }
-
-
-def _human(units: int, decimals: int) -> str:
+def human(units: int, decimals: int) -> str:
     return f"{Decimal(units).scaleb(-decimals).normalize():f}"
 
 
-@book.command("deposit")
+def balance_rows(client: BookClient, owner: str) -> dict[str, Any]:
+    spec = client.spec
+    held = client.balance(owner)
+    base_sym, quote_sym = symbols(spec)
+    return {
+        "owner": owner,
+        f"balance {base_sym}": human(held.base, spec.base_decimals),
+        f"balance {quote_sym}": human(held.quote, spec.quote_decimals),
+    }
+
+
+@book.command("deposit", cls=NodeCommand)
 @click.argument("market")
 @click.argument("token")
 @click.argument("amount")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
-def book_deposit(
-    market: str, token: str, amount: str, sender: str, rpc_url: str | None, as_json: bool
-) -> None:
+def book_deposit(node: NodeSession, market: str, token: str, amount: str) -> None:
     """Move AMOUNT of TOKEN (base, quote or its symbol) into your MARKET book balance.
 
     Approves the book for exactly AMOUNT first if its allowance is lower."""
-    client = _client(rpc_url, market)
-    who = _sender(client, sender)
-    address, units, symbol = _token_units(client, token, amount)
+    client = book_client(node, market)
+    who = node.sender()
+    address, units, symbol = token_units(client, token, amount)
     client.ensure_allowance(who, address, units)
     client.deposit(who, address, units)
-    _emit(as_json, {"deposited": f"{amount} {symbol}", **_balance_rows(client, who)})
+    node.emit({"deposited": f"{amount} {symbol}", **balance_rows(client, who)})
 
 
-@book.command("withdraw")
+@book.command("withdraw", cls=NodeCommand)
 @click.argument("market")
 @click.argument("token")
 @click.argument("amount")
 @click.option("--to", "to", default=None, help="Recipient (default: you).")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
-def book_withdraw(
-    market: str,
-    token: str,
-    amount: str,
-    to: str | None,
-    sender: str,
-    rpc_url: str | None,
-    as_json: bool,
-) -> None:
+def book_withdraw(node: NodeSession, market: str, token: str, amount: str, to: str | None) -> None:
     """Send AMOUNT of TOKEN from your MARKET book balance to your wallet (or --to)."""
-    client = _client(rpc_url, market)
-    who = _sender(client, sender)
-    address, units, symbol = _token_units(client, token, amount)
+    client = book_client(node, market)
+    who = node.sender()
+    address, units, symbol = token_units(client, token, amount)
     client.withdraw(who, address, units, to)
-    _emit(as_json, {"withdrawn": f"{amount} {symbol}", **_balance_rows(client, who)})
+    node.emit({"withdrawn": f"{amount} {symbol}", **balance_rows(client, who)})
 
 
-@book.command("balance")
+@book.command("balance", cls=NodeCommand)
 @click.argument("market")
 @click.option("--address", default=None, help="Whose balance (default: the --from account).")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
-def book_balance(
-    market: str, address: str | None, sender: str, rpc_url: str | None, as_json: bool
-) -> None:
+def book_balance(node: NodeSession, market: str, address: str | None) -> None:
     """Print a maker's book balances of MARKET's two tokens."""
-    client = _client(rpc_url, market)
-    who = _sender(client, address or sender)
-    _emit(as_json, _balance_rows(client, who))
+    client = book_client(node, market)
+    node.emit(balance_rows(client, node.sender(address)))
 
 
-@book.command("place")
+@book.command("place", cls=NodeCommand)
 @click.argument("market")
 @click.argument("side", type=click.Choice(["bid", "ask"]))
 @click.argument("price")
@@ -189,39 +159,32 @@ def book_balance(
     help="Order kind.",
 )
 @click.option("--from-balance", is_flag=True, help="Fund it from your book balance (no transfer).")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
 def book_place(
+    node: NodeSession,
     market: str,
     side: str,
     price: str,
     size: str,
     kind: str,
     from_balance: bool,
-    sender: str,
-    rpc_url: str | None,
-    as_json: bool,
 ) -> None:
     """Place a SIDE order of SIZE base tokens at PRICE (quote per base token) on MARKET."""
     from crossbook.book import Kind, Side
 
-    client = _client(rpc_url, market)
+    client = book_client(node, market)
     spec = client.spec
-    tick = spec.tick_for(_decimal(price, "price"))
-    lots = spec.lots_of(_decimal(size, "size"))
+    tick = spec.tick_for(positive_decimal(price, "price"))
+    lots = spec.lots_of(positive_decimal(size, "size"))
     kinds = {"gtc": Kind.GTC, "post-only": Kind.POST_ONLY, "ioc": Kind.IOC, "fok": Kind.FOK}
     result = client.place(
-        _sender(client, sender),
+        node.sender(),
         Side.BID if side == "bid" else Side.ASK,
         tick,
         lots,
         kind=kinds[kind],
         from_balance=from_balance,
     )
-    _emit(
-        as_json,
+    node.emit(
         {
             "order_id": result.order_id if result.order_id is not None else "-",
             "tick": tick,
@@ -230,45 +193,29 @@ def book_place(
             "funded_from": "book balance" if from_balance else "wallet",
             "tx": result.tx_hash,
             "gas_used": result.gas_used,
-        },
+        }
     )
 
 
-@book.command("cancel")
+@book.command("cancel", cls=NodeCommand)
 @click.argument("market")
 @click.argument("order_id", type=int)
 @click.option("--to-balance", is_flag=True, help="Credit the refund to your book balance.")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
-def book_cancel(
-    market: str, order_id: int, to_balance: bool, sender: str, rpc_url: str | None, as_json: bool
-) -> None:
+def book_cancel(node: NodeSession, market: str, order_id: int, to_balance: bool) -> None:
     """Cancel the unfilled lots of ORDER_ID on MARKET."""
-    client = _client(rpc_url, market)
-    lots = client.cancel(_sender(client, sender), order_id, to_balance=to_balance)
-    refund_to = "book balance" if to_balance else "wallet"
-    _emit(as_json, {"cancelled_lots": lots, "refund_to": refund_to})
+    client = book_client(node, market)
+    lots = client.cancel(node.sender(), order_id, to_balance=to_balance)
+    node.emit({"cancelled_lots": lots, "refund_to": "book balance" if to_balance else "wallet"})
 
 
-@book.command("claim")
+@book.command("claim", cls=NodeCommand)
 @click.argument("market")
 @click.argument("order_ids", type=int, nargs=-1, required=True)
 @click.option("--to-balance", is_flag=True, help="Credit the proceeds to your book balance.")
-@from_option
-@rpc_option
-@json_option
-@friendly_errors
 def book_claim(
-    market: str,
-    order_ids: tuple[int, ...],
-    to_balance: bool,
-    sender: str,
-    rpc_url: str | None,
-    as_json: bool,
+    node: NodeSession, market: str, order_ids: tuple[int, ...], to_balance: bool
 ) -> None:
     """Claim the filled lots of ORDER_IDS on MARKET."""
-    client = _client(rpc_url, market)
-    lots = client.claim(_sender(client, sender), list(order_ids), to_balance=to_balance)
-    _emit(as_json, {"claimed_lots": lots, "paid_to": "book balance" if to_balance else "wallet"})
+    client = book_client(node, market)
+    lots = client.claim(node.sender(), list(order_ids), to_balance=to_balance)
+    node.emit({"claimed_lots": lots, "paid_to": "book balance" if to_balance else "wallet"})

@@ -8,8 +8,7 @@ import os
 import click
 
 from crossbook.bench.page import BenchPage, write_page_option
-from crossbook.cli_common import default_rpc_url
-from crossbook.errors import CrossbookError
+from crossbook.cli.common import friendly_errors
 
 
 @click.group()
@@ -29,6 +28,7 @@ def relayer() -> None:
 )
 @click.option("--workers", type=int, default=None, help="Overrides CROSSBOOK_WORKERS.")
 @click.option("--log-level", default="INFO", show_default=True)
+@friendly_errors
 def run_cmd(
     host: str | None,
     port: int | None,
@@ -38,36 +38,48 @@ def run_cmd(
     log_level: str,
 ) -> None:
     """Serve the API and run the matcher and submitter until SIGTERM/Ctrl-C."""
+    from crossbook.chain import default_rpc_url
     from crossbook.relayer.service import configure_logging, run
     from crossbook.relayer.settings import RelayerSettings
 
     configure_logging(getattr(logging, log_level.upper(), logging.INFO))
-    overrides = {
-        k: v
-        for k, v in {
-            "host": host, "port": port, "database_url": database_url, "rpc_url": rpc_url,
-            "workers": workers,
-        }.items()
-        if v is not None
-    }  # fmt: skip
+    given = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "rpc_url": rpc_url,
+        "workers": workers,
+    }
+    overrides = {name: value for name, value in given.items() if value is not None}
     if rpc_url is None and "CROSSBOOK_RPC_URL" not in os.environ:
         overrides["rpc_url"] = default_rpc_url()
-    try:
-        settings = RelayerSettings(**overrides)  # type: ignore[arg-type]
-        run(settings)
-    except CrossbookError as exc:
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    run(RelayerSettings(**overrides))  # type: ignore[arg-type]
 
 
 @relayer.command("bench")
 @click.option("--orders", type=int, default=20_000, show_default=True)
-@click.option("--rate-orders", type=int, default=5_000, show_default=True,
-              help="Orders sent at 1,000/s for the latency figure.")  # fmt: skip
+@click.option(
+    "--rate-orders",
+    type=int,
+    default=5_000,
+    show_default=True,
+    help="Orders sent at 1,000/s for the latency figure.",
+)
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="API processes of the relayer under test.")  # fmt: skip
-@click.option("--rounds", type=int, default=1, show_default=True,
-              help="Repeat the ingest figures with fresh orders to see the spread.")  # fmt: skip
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="API processes of the relayer under test.",
+)
+@click.option(
+    "--rounds",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Repeat the ingest figures with fresh orders to see the spread.",
+)
 @click.option(
     "--e2e", is_flag=True, help="Instead: fills settled per second on Anvil with 1-second blocks."
 )
@@ -76,21 +88,39 @@ def run_cmd(
     "--fills-per-batch",
     type=int,
     default=None,
-    help="--e2e batch size (default: the relayer's own sizing to 90% of a block's gas).",
+    help="--e2e batch size (default: the relayer's own sizing to 95% of a block's gas).",
 )
 @write_page_option
 def bench_cmd(
-    orders: int, rate_orders: int, database_url: str | None, workers: int, rounds: int,
-    e2e: bool, seconds: int, fills_per_batch: int | None, write_page: BenchPage | None,
-) -> None:  # fmt: skip
+    orders: int,
+    rate_orders: int,
+    database_url: str | None,
+    workers: int,
+    rounds: int,
+    e2e: bool,
+    seconds: int,
+    fills_per_batch: int | None,
+    write_page: BenchPage | None,
+) -> None:
     """Ingest orders/s over HTTP, p99 latency at 1,000 orders/s, matching events/s; or,
     with --e2e, fills settled per second against the block-gas bound."""
     from crossbook.bench.relayer import run_bench, run_e2e_bench
 
     if e2e:
-        run_e2e_bench(click.echo, seconds=seconds, fills_per_batch=fills_per_batch,
-                      block_time=1, page=write_page)  # fmt: skip
+        run_e2e_bench(
+            click.echo,
+            seconds=seconds,
+            fills_per_batch=fills_per_batch,
+            block_time=1,
+            page=write_page,
+        )
         return
-
-    run_bench(click.echo, orders=orders, rate_orders=rate_orders, database_url=database_url,
-              workers=workers, rounds=rounds, page=write_page)  # fmt: skip
+    run_bench(
+        click.echo,
+        orders=orders,
+        rate_orders=rate_orders,
+        database_url=database_url,
+        workers=workers,
+        rounds=rounds,
+        page=write_page,
+    )

@@ -20,9 +20,8 @@ from web3 import Web3
 
 from crossbook.amm.client import AmmClient
 from crossbook.amm.errors import PoolExists
-from crossbook.artifacts import load_artifact
 from crossbook.book import BookClient, Kind, Side
-from crossbook.chain import Token
+from crossbook.chain import MAX_UINT, connect, contract_at
 from crossbook.devnet.accounts import DevAccount
 from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
@@ -53,7 +52,7 @@ class SeedReport:
 
 
 def seed_devnet(
-    w3: Web3,
+    rpc_url: str,
     manifest: Manifest,
     accounts: list[DevAccount],
     *,
@@ -64,13 +63,15 @@ def seed_devnet(
     echo: Callable[[str], Any] = print,
 ) -> SeedReport:
     """Mint `mint_usd` worth of each token to `accounts`, add pool liquidity and rest `levels`
-    bids and asks per book from `maker` (an unlocked dev account whose key is known)."""
+    bids and asks per book from `maker` (an unlocked dev account whose key is known) on the
+    node at `rpc_url`."""
+    w3, _ = connect(rpc_url)
     report = SeedReport()
     _mint(w3, manifest, accounts, mint_usd, report, echo)
     _pools(w3, manifest, maker.address, report, echo)
     _books(w3, manifest, maker.address, levels, report, echo)
     if relayer_url:
-        _relayer_ladder(w3, manifest, maker, levels, relayer_url, report, echo)
+        _relayer_ladder(rpc_url, manifest, maker, levels, relayer_url, report, echo)
     return report
 
 
@@ -82,11 +83,10 @@ def _mint(
     report: SeedReport,
     echo: Callable[[str], Any],
 ) -> None:
-    abi = load_artifact("MockERC20").abi
     funder = accounts[0].address
     for symbol, info in manifest.tokens.items():
         units = int(Decimal(usd) / USD_PRICES.get(symbol, Decimal(1)))
-        token = w3.eth.contract(address=Web3.to_checksum_address(info.address), abi=abi)
+        token = contract_at(w3, "MockERC20", info.address)
         for account in accounts:
             tx = token.functions.mint(account.address, units * 10**info.decimals).transact(
                 {"from": funder}
@@ -110,12 +110,12 @@ def _pools(
         with contextlib.suppress(PoolExists):  # seeding again adds to the existing pool
             amm.create_pool(a, b, fee, maker)
         state = amm.pool(a, b, fee)
-        amount_a = _units(a, usd / USD_PRICES[sym_a])
+        amount_a = _units(a.decimals, usd / USD_PRICES[sym_a])
         if state.reserve0 and state.reserve1:  # follow the pool's own ratio
             reserve_a, reserve_b = state.reserves_for(a)
             amount_b = amount_a * reserve_b // reserve_a + 1
         else:
-            amount_b = _units(b, usd / USD_PRICES[sym_b])
+            amount_b = _units(b.decimals, usd / USD_PRICES[sym_b])
         added = amm.add_liquidity(a, b, fee, amount_a, amount_b, maker, slippage_bps=100)
         line = (
             f"pool {sym_a}/{sym_b} {fee} bps: +{a.from_units(added['amount_a']):f} {sym_a}, "
@@ -125,8 +125,9 @@ def _pools(
         echo(line)
 
 
-def _units(token: Token, amount: Decimal) -> int:
-    return int(amount.scaleb(token.decimals))
+def _units(decimals: int, amount: Decimal) -> int:
+    """`amount` in base units, cut (not rounded) to the token's decimals."""
+    return int(amount.scaleb(decimals))
 
 
 def _books(
@@ -163,7 +164,7 @@ def _books(
 
 
 def _relayer_ladder(
-    w3: Web3,
+    rpc_url: str,
     manifest: Manifest,
     maker: DevAccount,
     levels: int,
@@ -171,35 +172,47 @@ def _relayer_ladder(
     report: SeedReport,
     echo: Callable[[str], Any],
 ) -> None:
-    from crossbook.client import ChainClient, LocalSigner, RelayerClient, Wallet
+    from crossbook.client import LocalSigner, Wallet
 
     signer = LocalSigner(maker.private_key)
-    chain = ChainClient(w3, manifest)
-    with Wallet(signer, chain, RelayerClient(relayer_url)) as wallet:
-        wallet.check_relayer()
+    with Wallet.connect(
+        signer, rpc_url=rpc_url, relayer_url=relayer_url, manifest=manifest
+    ) as wallet:
         for market in wallet.relayer.markets():
             base, quote = wallet.token(market["base"]), wallet.token(market["quote"])
             if base.symbol not in USD_PRICES or quote.symbol not in USD_PRICES:
                 continue
             mid = USD_PRICES[base.symbol] / USD_PRICES[quote.symbol]
-            for token in (base, quote):
-                if chain.allowance(maker.address, token) < 2**255:
-                    chain.approve(signer, token)
+            for row in wallet.balances([base.address, quote.address]):
+                if row["allowance"] < MAX_UINT // 2:
+                    wallet.approve(row["token"])
             size = Decimal("0.5") if base.symbol == "WETH" else Decimal(500)
             valid_to = int(time.time()) + 86_400
             for i in range(1, levels + 1):
                 ask = mid * (1 + Decimal(i) / 100)
                 bid = mid * (1 - Decimal(i) / 100)
-                asked = wallet.place(base, _q(size, base), quote, _q(size * ask, quote),
-                                     partially_fillable=True, valid_to=valid_to)  # fmt: skip
-                bidded = wallet.place(quote, _q(size * bid, quote), base, _q(size, base),
-                                      partially_fillable=True, valid_to=valid_to)  # fmt: skip
+                asked = wallet.place(
+                    base,
+                    _q(size, base.decimals),
+                    quote,
+                    _q(size * ask, quote.decimals),
+                    partially_fillable=True,
+                    valid_to=valid_to,
+                )
+                bidded = wallet.place(
+                    quote,
+                    _q(size * bid, quote.decimals),
+                    base,
+                    _q(size, base.decimals),
+                    partially_fillable=True,
+                    valid_to=valid_to,
+                )
                 for uid, what in ((asked.uid, f"ask {ask:f}"), (bidded.uid, f"bid {bid:f}")):
                     line = f"relayer {market['market']} {what} {size} {base.symbol}: {uid}"
                     report.relayer_orders.append(line)
                     echo(line)
 
 
-def _q(amount: Decimal, token: Any) -> str:
+def _q(amount: Decimal, decimals: int) -> str:
     """`amount` cut to the token's decimals, as a string of token units."""
-    return str(amount.quantize(Decimal(1).scaleb(-int(token.decimals))))
+    return str(amount.quantize(Decimal(1).scaleb(-decimals)))

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from crossbook.bench.gas import token_contract
+from crossbook.chain import MAX_UINT, contract_at
 from crossbook.devnet import DevAccount, Devnet
 from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
@@ -34,7 +34,6 @@ from crossbook.signing import sign_order
 
 TRADING_SECONDS = 12.0
 WALLETS = 6  # dev accounts 1..6
-MAX_UINT = 2**256 - 1
 Echo = Callable[[str], None]
 
 
@@ -66,8 +65,11 @@ def relayer_process(dn: Devnet, workdir: Path, echo: Echo) -> Iterator[str]:
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-c", "from crossbook.cli import main; main()", "relayer", "run"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -111,9 +113,16 @@ def _random_order(
         limit = mid * (1 + edge)  # USDC per WETH, at most
         sell, buy = int(size * limit * 10**6), int(size * 10**18)
         sell_token, buy_token = usdc, weth
-    return Order(owner=wallet.address, sell_token=sell_token, buy_token=buy_token,
-                 sell_amount=sell, buy_amount=buy, valid_to=int(time.time()) + 600,
-                 nonce=nonce, flags=flags)  # fmt: skip
+    return Order(
+        owner=wallet.address,
+        sell_token=sell_token,
+        buy_token=buy_token,
+        sell_amount=sell,
+        buy_amount=buy,
+        valid_to=int(time.time()) + 600,
+        nonce=nonce,
+        flags=flags,
+    )
 
 
 def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dict[str, Any]:
@@ -126,7 +135,9 @@ def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dic
             for name, contract in sorted(dn.manifest.contracts.items()):
                 echo(f"  {name:<22} {contract.address}")
             settlement = dn.manifest.address("Settlement")
-            weth, usdc = token_contract(dn, "WETH"), token_contract(dn, "USDC")
+            tokens = dn.manifest.tokens
+            weth = contract_at(dn.w3, "MockERC20", tokens["WETH"].address)
+            usdc = contract_at(dn.w3, "MockERC20", tokens["USDC"].address)
             wallets = dn.accounts[1 : 1 + WALLETS]
             for wallet in wallets:
                 for token in (weth, usdc):
@@ -136,16 +147,23 @@ def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dic
                     wait_ok(dn.w3, tx, "approve")
             domain = Domain(chain_id=dn.manifest.chain_id, verifying_contract=settlement)
             with relayer_process(dn, workdir, echo) as url:
-                summary = _trade(echo, url, domain, wallets, weth.address, usdc.address,
-                                 seconds, seed)  # fmt: skip
+                summary = _trade(
+                    echo, url, domain, wallets, weth.address, usdc.address, seconds, seed
+                )
         echo("relayer and devnet stopped")
     return summary
 
 
 def _trade(
-    echo: Echo, url: str, domain: Domain, wallets: list[DevAccount] | tuple[DevAccount, ...],
-    weth: str, usdc: str, seconds: float, seed: int,
-) -> dict[str, Any]:  # fmt: skip
+    echo: Echo,
+    url: str,
+    domain: Domain,
+    wallets: list[DevAccount] | tuple[DevAccount, ...],
+    weth: str,
+    usdc: str,
+    seconds: float,
+    seed: int,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     mid = Fraction(2_000)
     uids: list[str] = []
@@ -187,20 +205,28 @@ def _trade(
         "gas_per_fill": gas // fills if fills else 0,
     }
     echo("summary")
-    echo(f"  orders posted: {summary['orders']} (accepted {summary['accepted']}, "
-         f"rejected {summary['rejected']})")  # fmt: skip
-    echo(f"  order status: {summary['filled']} filled, {summary['open']} still open "
-         f"(not crossed yet, or partly filled), "
-         f"{len(statuses) - summary['filled'] - summary['open']} other")  # fmt: skip
-    echo(f"  fills: {fills} in {len(batches)} batches, settle gas {gas:,} "
-         f"({summary['gas_per_fill']:,} per fill)")  # fmt: skip
+    echo(
+        f"  orders posted: {summary['orders']} (accepted {summary['accepted']}, "
+        f"rejected {summary['rejected']})"
+    )
+    echo(
+        f"  order status: {summary['filled']} filled, {summary['open']} still open "
+        f"(not crossed yet, or partly filled), "
+        f"{len(statuses) - summary['filled'] - summary['open']} other"
+    )
+    echo(
+        f"  fills: {fills} in {len(batches)} batches, settle gas {gas:,} "
+        f"({summary['gas_per_fill']:,} per fill)"
+    )
     for b in batches:
         price = _usdc_per_weth(b, weth, usdc)
-        via = [name for name, key in (("AMM pool", "poolLegs"), ("on-chain book", "bookLegs"))
-               if b.get(key)]  # fmt: skip
+        legs = (("AMM pool", "poolLegs"), ("on-chain book", "bookLegs"))
+        via = [name for name, key in legs if b.get(key)]
         route = f" (with the {' and the '.join(via)})" if via else ""
-        echo(f"  batch {b['id']}: {len(b['fills'])} fills{route}, clearing price "
-             f"{price:,.2f} USDC/WETH, gas {b['gasUsed'] or 0:,}, tx {b['minedTx']}")  # fmt: skip
+        echo(
+            f"  batch {b['id']}: {len(b['fills'])} fills{route}, clearing price "
+            f"{price:,.2f} USDC/WETH, gas {b['gasUsed'] or 0:,}, tx {b['minedTx']}"
+        )
     return summary
 
 
