@@ -29,8 +29,8 @@ from pydantic import SecretStr
 from web3 import Web3
 
 from crossbook.artifacts import load_artifact
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import AnvilConfig, AnvilNode, Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.manifest import Manifest, read_manifest
 from tests.relayer.helpers import serve
 
@@ -98,7 +98,7 @@ def mint(w3: Web3, manifest: Manifest, to: str, sender: str, units: int = 10_000
     for info in manifest.tokens.values():
         token = w3.eth.contract(address=Web3.to_checksum_address(info.address), abi=abi)
         tx = token.functions.mint(to, units * 10**info.decimals).transact({"from": sender})
-        wait_ok(w3, tx, "mint")
+        wait_for_receipt(w3, tx, "mint")
 
 
 @pytest.fixture(scope="session")
@@ -178,7 +178,7 @@ def testnet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             tx = factory.constructor(f"{symbol} (test)", symbol, decimals).transact(
                 {"from": token_owner.address}
             )
-            address = wait_ok(w3, tx, f"deploy {symbol}")["contractAddress"]
+            address = wait_for_receipt(w3, tx, f"deploy {symbol}")["contractAddress"]
             tokens.append(f"{symbol}={address}")
         result = run_crossbook_deploy(
             node.rpc_url,

@@ -40,8 +40,9 @@ def check_well_formed(text: str) -> dict[str, list[tuple[str, ...]]]:
             assert command.startswith("`crossbook ") and command.endswith("`"), row
             assert DATE.fullmatch(date), row
             assert re.search(r", \d+ cores", machine), row
-            assert re.search(r"; (quiet: |machine busy: |CPU use of other processes unknown)",
-                             machine), row  # fmt: skip
+            assert re.search(
+                r"; (quiet: |machine busy: |CPU use of other processes unknown)", machine
+            ), row
     return rows
 
 
@@ -68,8 +69,16 @@ def test_gas_section_from_a_real_measurement(tmp_path: Path) -> None:
     assert rows["relayer-ingest"] == [] and rows["relayer-e2e"] == []
 
     # a later command writes its own section and keeps the gas rows as they were
-    ingest = IngestFigures("SQLite", 1, 100, 50, [bench_matching(orders=2_000)],
-                           [(5_000.0, 180.0)], [(9_000.0, 90.0)], [(1.2, 4.5, 9.9)])  # fmt: skip
+    ingest = IngestFigures(
+        "SQLite",
+        1,
+        100,
+        50,
+        [bench_matching(orders=2_000)],
+        [(5_000.0, 180.0)],
+        [(9_000.0, 90.0)],
+        [(1.2, 4.5, 9.9)],
+    )
     BenchPage(page_path).record(RELAYER_INGEST, ingest.rows(), "crossbook relayer bench")
     e2e = E2EFigures(1, None, 30_000_000, [1_500, 0, 1_600], 15_400.0)
     BenchPage(page_path).record(RELAYER_E2E, e2e.rows(), "crossbook relayer bench --e2e")

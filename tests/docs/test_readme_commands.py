@@ -89,12 +89,14 @@ class Shell:
             return reply.text
         if background:
             log = open(self.cwd / f"bg{len(self.background)}.log", "w")  # noqa: SIM115
-            proc = subprocess.Popen(words, cwd=self.cwd, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, text=True)  # fmt: skip
+            proc = subprocess.Popen(
+                words, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+            )
             self.background.append(proc)
             return ""
-        done = subprocess.run(words, cwd=self.cwd, env=env, capture_output=True, text=True,
-                              timeout=timeout)  # fmt: skip
+        done = subprocess.run(
+            words, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
         output = done.stdout + done.stderr
         assert done.returncode == 0, f"`{line}` exited {done.returncode}:\n{output}"
         assert "Traceback" not in output, output
@@ -145,15 +147,25 @@ def shell(tmp_path: Path, checkout: Path) -> Iterator[Shell]:
         "CROSSBOOK_RELAYER_URL": f"http://127.0.0.1:{api}",
         "PATH": f"{ROOT / 'node_modules' / '.bin'}:{BIN}:{os.environ['PATH']}",
     }
-    for name in ("CROSSBOOK_PRIVATE_KEY", "CROSSBOOK_RPC_URL", "CROSSBOOK_MANIFEST_DIR",
-                 "CROSSBOOK_DEPLOYMENTS_DIR", "CROSSBOOK_DATABASE_URL"):  # fmt: skip
+    for name in (
+        "CROSSBOOK_PRIVATE_KEY",
+        "CROSSBOOK_RPC_URL",
+        "CROSSBOOK_MANIFEST_DIR",
+        "CROSSBOOK_DEPLOYMENTS_DIR",
+        "CROSSBOOK_DATABASE_URL",
+    ):
         env.pop(name, None)
     sh = Shell(checkout, env, {"8545": rpc, "8080": api})
     yield sh
     sh.stop()
     if (checkout / ".devnet" / "state.json").exists():
-        subprocess.run([str(BIN / "crossbook"), "devnet", "down"], cwd=checkout, env=env,
-                       capture_output=True, timeout=60)  # fmt: skip
+        subprocess.run(
+            [str(BIN / "crossbook"), "devnet", "down"],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
 
 
 def test_wallet_section(shell: Shell) -> None:
@@ -190,10 +202,14 @@ def test_deployer_section(tmp_path: Path) -> None:
     )
     with AnvilNode(AnvilConfig(chain_id=11_155_111)) as node:  # Anvil standing in for Sepolia
         node.rpc("anvil_setBalance", [deployer.address, hex(10**20)])
-        env = {**os.environ, "APE_DATA_FOLDER": str(data), "APE_FOUNDRY_HOST": node.rpc_url,
-               "APE_ACCOUNTS_deployer_PASSPHRASE": "pw",
-               "CROSSBOOK_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-               "PATH": f"{ROOT / 'node_modules' / '.bin'}:{BIN}:{os.environ['PATH']}"}  # fmt: skip
+        env = {
+            **os.environ,
+            "APE_DATA_FOLDER": str(data),
+            "APE_FOUNDRY_HOST": node.rpc_url,
+            "APE_ACCOUNTS_deployer_PASSPHRASE": "pw",
+            "CROSSBOOK_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
+            "PATH": f"{ROOT / 'node_modules' / '.bin'}:{BIN}:{os.environ['PATH']}",
+        }
         shell = Shell(ROOT, env, {})
         first = shell.run(lines[0])
         assert first.count("  deploy\n") == 4 and "wrote" in first
@@ -220,8 +236,9 @@ def test_auditor_section(tmp_path: Path) -> None:
 
 def test_operator_section(shell: Shell, checkout: Path) -> None:
     lines = section_commands("Operator")
-    with Devnet.launch(AnvilConfig(port=int(shell.ports["8545"])),
-                       manifest_dir=checkout / "deployments"):  # fmt: skip
+    with Devnet.launch(
+        AnvilConfig(port=int(shell.ports["8545"])), manifest_dir=checkout / "deployments"
+    ):
         shell.run(lines[0])
         api = f"http://127.0.0.1:{shell.ports['8080']}"
         shell.wait_http(f"{api}/health")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crossbook.bench.gas import token_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import AnvilConfig, Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain
 from crossbook.relayer.settings import RelayerSettings
 from crossbook.relayer.settlement_events import TRADE as TRADE_TOPIC
@@ -31,7 +31,7 @@ def approved_devnet(manifest_dir: Path, config: AnvilConfig | None = None) -> It
         for account in dn.accounts[WALLETS]:
             for symbol in ("WETH", "USDC"):
                 token = token_contract(dn, symbol)
-                wait_ok(
+                wait_for_receipt(
                     dn.w3,
                     token.functions.approve(settlement, 2**256 - 1).transact(
                         {"from": account.address}

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from crossbook.bench.gas import token_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
 from crossbook.relayer.service import build
 from crossbook.relayer.settings import RelayerSettings
@@ -41,7 +41,7 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
         for account in dn.accounts[1:8]:
             for symbol in ("WETH", "USDC"):
                 token = token_contract(dn, symbol)
-                wait_ok(
+                wait_for_receipt(
                     dn.w3,
                     token.functions.approve(settlement, 2**256 - 1).transact(
                         {"from": account.address}

@@ -18,8 +18,8 @@ import pytest
 
 from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import token_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet, MiningMode
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Order
 from crossbook.relayer.db.models import BatchStatus
 from crossbook.relayer.service import Relayer, build
@@ -302,7 +302,7 @@ def test_order_that_makes_simulation_revert_is_dropped_and_the_rest_settle(
             address=dn.manifest.address("Settlement"),
             abi=load_artifact("Settlement").abi,
         )
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             settlement.functions.cancelOrder(_order_tuple(doomed)).transact({"from": owner}),
             "cancelOrder",
@@ -310,7 +310,7 @@ def test_order_that_makes_simulation_revert_is_dropped_and_the_rest_settle(
         expected_reason = "NonceAlreadySpent"  # a fill-or-kill cancel spends its nonce
     else:
         weth = token_contract(dn, "WETH")
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             weth.functions.approve(dn.manifest.address("Settlement"), 0).transact({"from": owner}),
             "revoke",

@@ -19,8 +19,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from crossbook.artifacts import load_artifact
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Order
 from crossbook.relayer.db.models import OrderStatus
 from crossbook.relayer.reconcile import MAX_RANGES_PER_STEP, EventFollower
@@ -50,7 +50,7 @@ _seq = itertools.count(1)
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     with approved_devnet(tmp_path_factory.mktemp("manifests")) as dn:
         owner = dn.accounts[0].address  # the deployer: allow-listed as a second relayer
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             settlement_of(dn).functions.setRelayer(owner, True).transact({"from": owner}),
             "allow-list a second relayer",
@@ -153,13 +153,13 @@ def settle_elsewhere(dn: Devnet, bodies: list[dict[str, Any]], executed: list[in
         .functions.settle(*batch.args())
         .transact({"from": dn.accounts[0].address, "gas": 2_000_000})
     )
-    wait_ok(dn.w3, tx, "settle by the second relayer")
+    wait_for_receipt(dn.w3, tx, "settle by the second relayer")
     return "0x" + bytes(tx).hex()
 
 
 def send(dn: Devnet, wallet: int, call: Any, what: str) -> str:
     tx = call.transact({"from": dn.accounts[wallet].address})
-    wait_ok(dn.w3, tx, what)
+    wait_for_receipt(dn.w3, tx, what)
     return "0x" + bytes(tx).hex()
 
 

@@ -8,8 +8,8 @@ from web3 import Web3
 from crossbook.amm.math import get_amount_out
 from crossbook.bench.gas import token_contract
 from crossbook.bench.gas_settlement import settlement_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
 from crossbook.settlement import Fill, PoolLeg, build_batch
 from crossbook.signing import sign_order
@@ -22,7 +22,7 @@ def test_residual_sold_into_the_pool_at_the_pools_price(tmp_path):
         settlement = settlement_contract(dn)
         weth, usdc = token_contract(dn, "WETH"), token_contract(dn, "USDC")
         seller = dn.accounts[1]
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             weth.functions.approve(settlement.address, 2**256 - 1).transact(
                 {"from": seller.address}
@@ -67,7 +67,7 @@ def test_residual_sold_into_the_pool_at_the_pools_price(tmp_path):
         tx = settlement.functions.settleWithLiquidity(*batch.legs_args()).transact(
             {"from": dn.manifest.roles["relayer"]}
         )
-        wait_ok(dn.w3, tx, "settleWithLiquidity")
+        wait_for_receipt(dn.w3, tx, "settleWithLiquidity")
         assert usdc.functions.balanceOf(seller.address).call() - before == out
         assert out >= order.buy_amount
         r0, r1, _ = pool.functions.getReserves().call()

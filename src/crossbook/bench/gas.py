@@ -18,8 +18,8 @@ from web3 import Web3
 from web3.contract import Contract
 
 from crossbook.artifacts import load_artifact
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
 from crossbook.paths import snapshots_dir
 
@@ -64,7 +64,7 @@ def _erc20_transfer(devnet: Devnet) -> int:
     weth = token_contract(devnet, "WETH")
     sender, receiver = devnet.accounts[1].address, devnet.accounts[2].address
     tx = weth.functions.transfer(receiver, 10**18).transact({"from": sender})
-    return int(wait_ok(devnet.w3, tx, "transfer")["gasUsed"])
+    return int(wait_for_receipt(devnet.w3, tx, "transfer")["gasUsed"])
 
 
 def measure(names: Iterable[str] | None = None) -> dict[str, int]:

@@ -16,8 +16,9 @@ from web3.contract import Contract
 from crossbook.amm import math
 from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import scenario, token_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import AMM_SEED_POOL, wait_ok
+from crossbook.devnet.deploy import AMM_SEED_POOL
 
 MAX_UINT = 2**256 - 1
 DEADLINE = 2**32 - 1
@@ -45,7 +46,7 @@ def _next_block_later(dn: Devnet) -> None:
 
 def _send(dn: Devnet, fn: object, sender: str, what: str) -> int:
     tx = fn.transact({"from": sender})  # type: ignore[attr-defined]
-    return int(wait_ok(dn.w3, tx, what)["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, what)["gasUsed"])
 
 
 def _approve_router(dn: Devnet, who: str) -> None:

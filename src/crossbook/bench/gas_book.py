@@ -17,9 +17,8 @@ from web3 import Web3
 from crossbook.bench.gas import scenario, token_contract
 from crossbook.book.client import BookClient
 from crossbook.book.market import Side
-from crossbook.chain import MAX_UINT
+from crossbook.chain import MAX_UINT, wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.hashing import keccak
 
 MARKET = "WETH/USDC"
@@ -43,12 +42,12 @@ def _fund(dn: Devnet, book: BookClient, account: str, impersonate: bool) -> None
     for symbol, amount in (("WETH", 1_000 * 10**18), ("USDC", 10_000_000 * 10**6)):
         token = token_contract(dn, symbol)
         # each awaited: Anvil's automine may not have mined a transaction when the hash returns
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             token.functions.mint(account, amount).transact({"from": dn.deployer.address}),
             "minting for a book account",
         )
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             token.functions.approve(book.address, MAX_UINT).transact({"from": account}),
             "funding a book account",
@@ -111,7 +110,7 @@ def _cancel_middle(dn: Devnet) -> int:
     assert first is not None
     hint = int(book.contract.functions.holeHint(first).call())
     tx = book.contract.functions.cancel(first, 2**32 - 1, hint).transact({"from": maker})
-    return int(wait_ok(dn.w3, tx, "cancel")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "cancel")["gasUsed"])
 
 
 @scenario(
@@ -128,7 +127,7 @@ def _cancel_between(dn: Devnet) -> int:
     assert middle is not None
     hint = int(book.contract.functions.holeHint(middle).call())
     tx = book.contract.functions.cancel(middle, 2**32 - 1, hint).transact({"from": maker})
-    return int(wait_ok(dn.w3, tx, "cancel")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "cancel")["gasUsed"])
 
 
 @scenario(
@@ -143,7 +142,7 @@ def _cancel_tail(dn: Devnet) -> int:
     last = book.place(maker, Side.ASK, TICK, LOTS).order_id
     assert last is not None
     tx = book.contract.functions.cancel(last, 2**32 - 1, 0).transact({"from": maker})
-    return int(wait_ok(dn.w3, tx, "cancel")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "cancel")["gasUsed"])
 
 
 def _take_n(dn: Devnet, count: int) -> int:
@@ -231,7 +230,7 @@ def _cancel_to_balance(dn: Devnet) -> int:
     assert first is not None
     hint = int(book.contract.functions.holeHint(first).call())
     tx = book.contract.functions.cancelToBalance(first, 2**32 - 1, hint).transact({"from": maker})
-    return int(wait_ok(dn.w3, tx, "cancelToBalance")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "cancelToBalance")["gasUsed"])
 
 
 def _claim_filled(dn: Devnet, to_balance: bool) -> int:
@@ -244,7 +243,7 @@ def _claim_filled(dn: Devnet, to_balance: bool) -> int:
     functions = book.contract.functions
     fn = functions.claimToBalance if to_balance else functions.claim
     tx = fn([placed]).transact({"from": maker})
-    return int(wait_ok(dn.w3, tx, "claim")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "claim")["gasUsed"])
 
 
 @scenario("book_claim", "claim one filled order's proceeds to the maker's wallet")

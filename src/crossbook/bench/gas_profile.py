@@ -44,8 +44,11 @@ def profile_transaction(dn: Devnet, tx_hash: bytes) -> GasProfile:
             while j < len(steps) and steps[j]["depth"] != depth:
                 j += 1
             after = steps[j]["gas"] if j < len(steps) else step["gas"]
-            callee = sum(s["gasCost"] for s in steps[i + 1 : j] if s["depth"] == depth + 1
-                         and s["op"] not in _CALLS)  # fmt: skip
+            callee = sum(
+                s["gasCost"]
+                for s in steps[i + 1 : j]
+                if s["depth"] == depth + 1 and s["op"] not in _CALLS
+            )
             totals[f"{depth}:{op}"] += step["gas"] - after - callee
         else:
             totals[f"{depth}:{op if op in _NAMED else 'other'}"] += step["gasCost"]
@@ -59,7 +62,7 @@ def profile_transaction(dn: Devnet, tx_hash: bytes) -> GasProfile:
 def profile_settlement(internal: bool, makers: int = 100) -> GasProfile:
     """The measured batch of settle_100_orders_per_fill_{wallet,internal}, traced."""
     from crossbook.bench import gas_settlement as gs
-    from crossbook.devnet.deploy import wait_ok
+    from crossbook.chain import wait_for_receipt
     from crossbook.settlement import build_batch
 
     flags = int(OrderFlags.SELL_FROM_INTERNAL | OrderFlags.BUY_TO_INTERNAL) if internal else 0
@@ -77,7 +80,7 @@ def profile_settlement(internal: bool, makers: int = 100) -> GasProfile:
             .functions.settle(*batch.args())
             .transact({"from": dn.manifest.roles["relayer"], "gas": 25_000_000})
         )
-        wait_ok(dn.w3, tx, "settle")
+        wait_for_receipt(dn.w3, tx, "settle")
         return profile_transaction(dn, tx)
 
 

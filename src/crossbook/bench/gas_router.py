@@ -13,9 +13,9 @@ from crossbook.bench.gas import scenario, token_contract
 from crossbook.bench.gas_book import DEADLINE
 from crossbook.book.client import BookClient
 from crossbook.book.market import Side
-from crossbook.chain import MAX_UINT
+from crossbook.chain import MAX_UINT, wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import AMM_SEED_POOL, wait_ok
+from crossbook.devnet.deploy import AMM_SEED_POOL
 from crossbook.hybrid.client import ROUTER_KEY, HybridClient
 
 MARKET = "WETH/USDC"
@@ -24,13 +24,13 @@ MARKET = "WETH/USDC"
 def _fund(dn: Devnet, account: str, spenders: tuple[str, ...]) -> None:
     for symbol, amount in (("WETH", 1_000 * 10**18), ("USDC", 10_000_000 * 10**6)):
         token = token_contract(dn, symbol)
-        wait_ok(
+        wait_for_receipt(
             dn.w3,
             token.functions.mint(account, amount).transact({"from": dn.deployer.address}),
             "minting for a router account",
         )
         for spender in spenders:
-            wait_ok(
+            wait_for_receipt(
                 dn.w3,
                 token.functions.approve(spender, MAX_UINT).transact({"from": account}),
                 "approving for a router account",

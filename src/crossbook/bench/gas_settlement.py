@@ -19,8 +19,8 @@ from web3.contract import Contract
 
 from crossbook.artifacts import load_artifact
 from crossbook.bench.gas import scenario, token_contract
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.hashing import keccak
 from crossbook.order import Domain, Order, OrderFlags
 from crossbook.relayer.access_list import worthwhile
@@ -71,12 +71,12 @@ def fund_makers(dn: Devnet, makers: list[Maker], internal: bool) -> None:
                 ),
             ]
             for tx in txs:
-                wait_ok(w3, tx, "funding bench makers")
+                wait_for_receipt(w3, tx, "funding bench makers")
             if internal:
                 deposit = settlement.functions.deposit(tok.address, amount // 2).transact(
                     {"from": maker.address}
                 )
-                wait_ok(w3, deposit, "depositing for bench makers")
+                wait_for_receipt(w3, deposit, "depositing for bench makers")
         dn.node.rpc("anvil_stopImpersonatingAccount", [maker.address])
 
 
@@ -109,14 +109,17 @@ def settle(dn: Devnet, fills: list[Fill]) -> int:
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     batch = build_batch(fills, {weth: WETH_PRICE, usdc: USDC_PRICE})
     contract, relayer = settlement_contract(dn), dn.manifest.roles["relayer"]
-    call = {"from": relayer, "to": contract.address,
-            "data": contract.encode_abi("settle", list(batch.args()))}  # fmt: skip
+    call = {
+        "from": relayer,
+        "to": contract.address,
+        "data": contract.encode_abi("settle", list(batch.args())),
+    }
     simulated = dn.node.rpc("eth_createAccessList", [call, "latest"])
     access_list = worthwhile(simulated["accessList"], to=contract.address, sender=relayer)
     tx = dn.w3.eth.send_transaction(
         cast(Any, {**call, "gas": 25_000_000, "accessList": access_list})
     )
-    return int(wait_ok(dn.w3, tx, "settle")["gasUsed"])
+    return int(wait_for_receipt(dn.w3, tx, "settle")["gasUsed"])
 
 
 def steady_state_settle(dn: Devnet, makers: int, flags: int) -> int:

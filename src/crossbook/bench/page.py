@@ -310,8 +310,10 @@ def read_rows(text: str, section: Section) -> Rows:
     rows = [_parse_row(ln) for ln in lines[2:]]
     for row in rows:
         if len(row) != len(section.header):
-            raise BenchPageError(f"a row of the {section.title!r} table has {len(row)} cells, "
-                                 f"expected {len(section.header)}: {row}")  # fmt: skip
+            raise BenchPageError(
+                f"a row of the {section.title!r} table has {len(row)} cells, "
+                f"expected {len(section.header)}: {row}"
+            )
     return rows
 
 

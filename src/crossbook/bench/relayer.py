@@ -28,8 +28,8 @@ import uvloop
 
 from crossbook.bench.gas import token_contract
 from crossbook.bench.page import RELAYER_E2E, RELAYER_INGEST, BenchPage, Rows
+from crossbook.chain import wait_for_receipt
 from crossbook.devnet import Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.order import Domain, Order
 from crossbook.relayer.matching import BookOrder, Market, match_market
 from crossbook.relayer.settlement_events import TRADE as TRADE_TOPIC
@@ -37,15 +37,24 @@ from crossbook.signing import sign_order
 
 
 def _bodies(dn: Devnet, n: int) -> list[dict[str, Any]]:
-    domain = Domain(chain_id=dn.manifest.chain_id,
-                    verifying_contract=dn.manifest.address("Settlement"))  # fmt: skip
+    domain = Domain(
+        chain_id=dn.manifest.chain_id, verifying_contract=dn.manifest.address("Settlement")
+    )
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     wallets = dn.accounts[1:8]
     out = []
     for i in range(n):
         w = wallets[i % len(wallets)]
-        order = Order(owner=w.address, sell_token=weth, buy_token=usdc, sell_amount=10**15,
-                      buy_amount=2 * 10**6, valid_to=2**32 - 1, nonce=i, flags=1)  # fmt: skip
+        order = Order(
+            owner=w.address,
+            sell_token=weth,
+            buy_token=usdc,
+            sell_amount=10**15,
+            buy_amount=2 * 10**6,
+            valid_to=2**32 - 1,
+            nonce=i,
+            flags=1,
+        )
         body: dict[str, Any] = order.to_json_dict()
         body["signature"] = "0x" + sign_order(order, domain, w.private_key).hex()
         out.append(body)
@@ -174,8 +183,11 @@ def bench_matching(orders: int = 100_000, seed: int = 1) -> float:
         size = rng.randint(10**15, 10**18)
         price = rng.randint(1_900, 2_100)
         if i % 2:
-            book.append(BookOrder(f"a{i}", base, quote, size, size * price // 10**12, size,
-                                  rng.random() < 0.5, i))  # fmt: skip
+            book.append(
+                BookOrder(
+                    f"a{i}", base, quote, size, size * price // 10**12, size, rng.random() < 0.5, i
+                )
+            )
         else:
             q = size * price // 10**12
             book.append(BookOrder(f"b{i}", quote, base, q, size, q, rng.random() < 0.5, i))
@@ -226,15 +238,19 @@ class IngestFigures:
             cpu = " / ".join(f"{c:,.0f}" for _, c in figures)
             return f"{rates} orders/s; relayer CPU {cpu} us per order"
 
-        latency = "; ".join(f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {top:.1f} ms"
-                            for p50, p99, top in self.latency)  # fmt: skip
+        latency = "; ".join(
+            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {top:.1f} ms"
+            for p50, p99, top in self.latency
+        )
         return [
-            ("matching, 100,000-order book, one cut",
-             " / ".join(f"{r:,.0f}" for r in self.matching) + " order events/s"),
+            (
+                "matching, 100,000-order book, one cut",
+                " / ".join(f"{r:,.0f}" for r in self.matching) + " order events/s",
+            ),
             (f"ingest, one order per POST, 32 connections ({setup})", ingest(self.single)),
             (f"ingest, 100 orders per POST, 4 connections ({setup})", ingest(self.batched)),
             (f"latency at 1,000 orders/s, one order per POST ({setup})", latency),
-        ]  # fmt: skip
+        ]
 
 
 def run_bench(
@@ -251,34 +267,52 @@ def run_bench(
     per order, which (unlike orders/s) does not depend on what else the machine runs."""
     rates = [bench_matching(seed=r + 1) for r in range(max(rounds, 3))]
     echo(
-        "matching: " + ", ".join(f"{r:,.0f}" for r in rates)
+        "matching: "
+        + ", ".join(f"{r:,.0f}" for r in rates)
         + " order events/s (100,000-order book, one cut per run)"
-    )  # fmt: skip
+    )
     database = "SQLite" if database_url is None else database_url.split(":")[0]
     figures = IngestFigures(database, workers, orders, rate_orders, rates, [], [], [])
     with Devnet.launch() as dn, tempfile.TemporaryDirectory() as tmp:
         weth = token_contract(dn, "WETH")
         for wallet in dn.accounts[1:8]:
-            wait_ok(dn.w3, weth.functions.approve(dn.manifest.address("Settlement"), 2**256 - 1)
-                    .transact({"from": wallet.address}), "approve")  # fmt: skip
+            wait_for_receipt(
+                dn.w3,
+                weth.functions.approve(dn.manifest.address("Settlement"), 2**256 - 1).transact(
+                    {"from": wallet.address}
+                ),
+                "approve",
+            )
         per_round = orders * 2 + rate_orders
         echo(f"signing {per_round * rounds:,} orders ...")
         bodies = _bodies(dn, per_round * rounds)
         port = 18_000 + os.getpid() % 1000
         env = dict(os.environ)
-        env.update({
-            "CROSSBOOK_RPC_URL": dn.node.rpc_url,
-            "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir or Path("deployments")),
-            "CROSSBOOK_DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db",
-            "CROSSBOOK_PORT": str(port), "CROSSBOOK_RUN_WORKER": "false",
-            "CROSSBOOK_WORKERS": str(workers),
-            "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0", "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
-            "CROSSBOOK_MAX_OPEN_ORDERS_PER_OWNER": str(10**9),
-        })  # fmt: skip
+        env.update(
+            {
+                "CROSSBOOK_RPC_URL": dn.node.rpc_url,
+                "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir or Path("deployments")),
+                "CROSSBOOK_DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db",
+                "CROSSBOOK_PORT": str(port),
+                "CROSSBOOK_RUN_WORKER": "false",
+                "CROSSBOOK_WORKERS": str(workers),
+                "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0",
+                "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
+                "CROSSBOOK_MAX_OPEN_ORDERS_PER_OWNER": str(10**9),
+            }
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from crossbook.cli import main; main()", "relayer", "run",
-             "--log-level", "WARNING"], env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "from crossbook.cli import main; main()",
+                "relayer",
+                "run",
+                "--log-level",
+                "WARNING",
+            ],
+            env=env,
+        )
         url = f"http://127.0.0.1:{port}"
         host = "127.0.0.1"
         try:
@@ -320,7 +354,7 @@ def run_bench(
                     f"[{r + 1}] latency at 1,000 orders/s, one order per POST "
                     f"({rate_orders:,} orders): p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
                     f"max {max(latencies) * 1000:.1f} ms"
-                )  # fmt: skip
+                )
         finally:
             proc.terminate()
             proc.wait(30)
@@ -336,21 +370,40 @@ def run_bench(
 def _pair_bodies(dn: Devnet, pairs: int) -> list[dict[str, Any]]:
     """`pairs` crossing fill-or-kill pairs: 0.1 WETH for >= 199 USDC, 200 USDC for >= 0.099
     WETH, spread over the trading wallets."""
-    domain = Domain(chain_id=dn.manifest.chain_id,
-                    verifying_contract=dn.manifest.address("Settlement"))  # fmt: skip
+    domain = Domain(
+        chain_id=dn.manifest.chain_id, verifying_contract=dn.manifest.address("Settlement")
+    )
     weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
     wallets = dn.accounts[1:8]
     out = []
     for i in range(pairs):
         seller, buyer = wallets[i % len(wallets)], wallets[(i + 3) % len(wallets)]
         for w, order in (
-            (seller, Order(owner=seller.address, sell_token=weth, buy_token=usdc,
-                           sell_amount=10**17, buy_amount=199 * 10**6, valid_to=2**32 - 1,
-                           nonce=2 * i)),
-            (buyer, Order(owner=buyer.address, sell_token=usdc, buy_token=weth,
-                          sell_amount=200 * 10**6, buy_amount=99 * 10**15, valid_to=2**32 - 1,
-                          nonce=2 * i + 1)),
-        ):  # fmt: skip
+            (
+                seller,
+                Order(
+                    owner=seller.address,
+                    sell_token=weth,
+                    buy_token=usdc,
+                    sell_amount=10**17,
+                    buy_amount=199 * 10**6,
+                    valid_to=2**32 - 1,
+                    nonce=2 * i,
+                ),
+            ),
+            (
+                buyer,
+                Order(
+                    owner=buyer.address,
+                    sell_token=usdc,
+                    buy_token=weth,
+                    sell_amount=200 * 10**6,
+                    buy_amount=99 * 10**15,
+                    valid_to=2**32 - 1,
+                    nonce=2 * i + 1,
+                ),
+            ),
+        ):
             body: dict[str, Any] = order.to_json_dict()
             body["signature"] = "0x" + sign_order(order, domain, w.private_key).hex()
             out.append(body)
@@ -380,22 +433,29 @@ class E2EFigures:
         return self.gas_limit / self.gas_per_fill / self.block_time
 
     def rows(self) -> Rows:
-        sizing = (f"batches of {self.fills_per_batch:,} fills" if self.fills_per_batch
-                  else "batches sized by the relayer")  # fmt: skip
+        sizing = (
+            f"batches of {self.fills_per_batch:,} fills"
+            if self.fills_per_batch
+            else "batches sized by the relayer"
+        )
         setup = f"{self.block_time}-s blocks, {sizing}"
         blocks = len(self.fills_per_block)
         settled = [f for f in self.fills_per_block if f]
         empty = blocks - len(settled)
         return [
-            (f"fills settled per second ({setup})",
-             f"{self.rate:,.0f} fills/s over {self.window} s: {self.rate / self.bound:.0%} of "
-             f"the bound of {self.bound:,.0f} fills/s ({self.gas_limit:,} gas per block / "
-             f"{self.gas_per_fill:,.0f} gas per fill / {self.block_time} s)"),
-            (f"fills per block ({setup})",
-             f"{min(settled):,} to {max(settled):,} in a block with a settlement; "
-             + (f"{empty} of {blocks} blocks without one" if empty else "none without one")),
+            (
+                f"fills settled per second ({setup})",
+                f"{self.rate:,.0f} fills/s over {self.window} s: {self.rate / self.bound:.0%} of "
+                f"the bound of {self.bound:,.0f} fills/s ({self.gas_limit:,} gas per block / "
+                f"{self.gas_per_fill:,.0f} gas per fill / {self.block_time} s)",
+            ),
+            (
+                f"fills per block ({setup})",
+                f"{min(settled):,} to {max(settled):,} in a block with a settlement; "
+                + (f"{empty} of {blocks} blocks without one" if empty else "none without one"),
+            ),
             (f"gas per fill on chain, after refunds ({setup})", f"{self.gas_per_fill:,.0f}"),
-        ]  # fmt: skip
+        ]
 
 
 def run_e2e_bench(
@@ -418,33 +478,53 @@ def run_e2e_bench(
         for wallet in dn.accounts[1:8]:
             for symbol in ("WETH", "USDC"):
                 token = token_contract(dn, symbol)
-                wait_ok(dn.w3, token.functions.approve(settlement, 2**256 - 1)
-                        .transact({"from": wallet.address}), "approve")  # fmt: skip
+                wait_for_receipt(
+                    dn.w3,
+                    token.functions.approve(settlement, 2**256 - 1).transact(
+                        {"from": wallet.address}
+                    ),
+                    "approve",
+                )
         dn.node.set_mining(MiningMode.INTERVAL, block_time)
         gas_limit = int(dn.w3.eth.get_block("latest")["gasLimit"])
         # enough orders for every block of the window even at a cheap 15k gas per fill; the
         # relayer sizes its batches to its gas budget itself unless told a fill count
         pairs = int(gas_limit / 15_000 / 2) * (seconds // block_time + 4)
-        echo(f"e2e: {block_time}-s blocks, block gas limit {gas_limit:,}, batches of "
-             f"{fills_per_batch or 'up to the gas budget of'} fills; signing {2 * pairs:,} "
-             "orders ...")  # fmt: skip
+        echo(
+            f"e2e: {block_time}-s blocks, block gas limit {gas_limit:,}, batches of "
+            f"{fills_per_batch or 'up to the gas budget of'} fills; signing {2 * pairs:,} "
+            "orders ..."
+        )
         bodies = _pair_bodies(dn, pairs)
         port = 19_000 + os.getpid() % 1000
         env = dict(os.environ)
-        env.update({
-            "CROSSBOOK_RPC_URL": dn.node.rpc_url,
-            "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir or Path("deployments")),
-            "CROSSBOOK_DATABASE_URL": f"sqlite:///{tmp}/e2e.db", "CROSSBOOK_PORT": str(port),
-            "CROSSBOOK_BATCH_INTERVAL_S": "0",
-            "CROSSBOOK_BATCH_MAX_FILLS": str(fills_per_batch or 100_000),
-            "CROSSBOOK_RECEIPT_POLL_S": "0.02", "CROSSBOOK_CONFIRMATIONS": "1",
-            "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0", "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
-            "CROSSBOOK_MAX_OPEN_ORDERS_PER_OWNER": str(10**9),
-        })  # fmt: skip
+        env.update(
+            {
+                "CROSSBOOK_RPC_URL": dn.node.rpc_url,
+                "CROSSBOOK_MANIFEST_DIR": str(dn.manifest_dir or Path("deployments")),
+                "CROSSBOOK_DATABASE_URL": f"sqlite:///{tmp}/e2e.db",
+                "CROSSBOOK_PORT": str(port),
+                "CROSSBOOK_BATCH_INTERVAL_S": "0",
+                "CROSSBOOK_BATCH_MAX_FILLS": str(fills_per_batch or 100_000),
+                "CROSSBOOK_RECEIPT_POLL_S": "0.02",
+                "CROSSBOOK_CONFIRMATIONS": "1",
+                "CROSSBOOK_RATE_LIMIT_IP_PER_S": "0",
+                "CROSSBOOK_RATE_LIMIT_OWNER_PER_S": "0",
+                "CROSSBOOK_MAX_OPEN_ORDERS_PER_OWNER": str(10**9),
+            }
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from crossbook.cli import main; main()", "relayer", "run",
-             "--log-level", os.environ.get("CROSSBOOK_BENCH_LOG_LEVEL", "WARNING")], env=env,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "from crossbook.cli import main; main()",
+                "relayer",
+                "run",
+                "--log-level",
+                os.environ.get("CROSSBOOK_BENCH_LOG_LEVEL", "WARNING"),
+            ],
+            env=env,
+        )
         host, url = "127.0.0.1", f"http://127.0.0.1:{port}"
         try:
             for _ in range(300):
@@ -472,21 +552,27 @@ def run_e2e_bench(
                     continue
                 receipt = dn.w3.eth.get_transaction_receipt(tx_data["hash"])
                 gas += int(receipt["gasUsed"])
-                fills += sum(1 for log in receipt["logs"] if log["topics"]
-                             and "0x" + bytes(log["topics"][0]).hex() == TRADE_TOPIC)  # fmt: skip
+                fills += sum(
+                    1
+                    for log in receipt["logs"]
+                    if log["topics"] and "0x" + bytes(log["topics"][0]).hex() == TRADE_TOPIC
+                )
             per_block.append((fills, gas))
     total_fills = sum(f for f, _ in per_block)
     total_gas = sum(g for _, g in per_block)
     if total_fills == 0:
         echo(f"e2e: no fills settled in blocks {first}..{last}")
         return None
-    figures = E2EFigures(block_time, fills_per_batch, gas_limit, [f for f, _ in per_block],
-                         total_gas / total_fills)  # fmt: skip
+    figures = E2EFigures(
+        block_time, fills_per_batch, gas_limit, [f for f, _ in per_block], total_gas / total_fills
+    )
     rate, bound, gas_per_fill = figures.rate, figures.bound, figures.gas_per_fill
     echo(f"e2e: fills per block {figures.fills_per_block}")
-    echo(f"e2e: {rate:,.0f} fills/s over {figures.window} s (blocks {first}..{last}); gas per "
-         f"fill {gas_per_fill:,.0f}; bound {gas_limit:,} / {gas_per_fill:,.0f} / {block_time} s "
-         f"= {bound:,.0f} fills/s; {rate / bound:.0%} of the bound")  # fmt: skip
+    echo(
+        f"e2e: {rate:,.0f} fills/s over {figures.window} s (blocks {first}..{last}); gas per "
+        f"fill {gas_per_fill:,.0f}; bound {gas_limit:,} / {gas_per_fill:,.0f} / {block_time} s "
+        f"= {bound:,.0f} fills/s; {rate / bound:.0%} of the bound"
+    )
     if page is not None:
         command = f"crossbook relayer bench --e2e --seconds {seconds}"
         command += f" --fills-per-batch {fills_per_batch}" if fills_per_batch else ""

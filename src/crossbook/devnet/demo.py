@@ -25,9 +25,8 @@ from typing import Any
 
 import httpx
 
-from crossbook.chain import MAX_UINT, contract_at
+from crossbook.chain import MAX_UINT, contract_at, wait_for_receipt
 from crossbook.devnet import DevAccount, Devnet
-from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
 from crossbook.order import Domain, Order, OrderFlags
 from crossbook.signing import sign_order
@@ -144,7 +143,7 @@ def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dic
                     tx = token.functions.approve(settlement, MAX_UINT).transact(
                         {"from": wallet.address}
                     )
-                    wait_ok(dn.w3, tx, "approve")
+                    wait_for_receipt(dn.w3, tx, "approve")
             domain = Domain(chain_id=dn.manifest.chain_id, verifying_contract=settlement)
             with relayer_process(dn, workdir, echo) as url:
                 summary = _trade(

@@ -21,9 +21,8 @@ from web3 import Web3
 from crossbook.amm.client import AmmClient
 from crossbook.amm.errors import PoolExists
 from crossbook.book import BookClient, Kind, Side
-from crossbook.chain import MAX_UINT, connect, contract_at
+from crossbook.chain import MAX_UINT, connect, contract_at, wait_for_receipt
 from crossbook.devnet.accounts import DevAccount
-from crossbook.devnet.deploy import wait_ok
 from crossbook.errors import CrossbookError
 from crossbook.manifest import Manifest
 
@@ -91,7 +90,7 @@ def _mint(
             tx = token.functions.mint(account.address, units * 10**info.decimals).transact(
                 {"from": funder}
             )
-            wait_ok(w3, tx, f"minting {symbol}")
+            wait_for_receipt(w3, tx, f"minting {symbol}")
         report.minted[symbol] = units
         echo(f"minted {units:,} {symbol} to each of {len(accounts)} accounts")
 
