@@ -39,3 +39,83 @@ def test_the_flag_and_the_environment_come_first(
     monkeypatch.setenv("CROSSBOOK_RPC_URL", "http://127.0.0.1:47003")
     CliRunner().invoke(main, ["relayer", "run"])
     assert [s.rpc_url for s in captured] == ["http://127.0.0.1:47002", "http://127.0.0.1:47003"]
+
+
+def test_database_defaults_to_the_data_dir_per_chain(
+    captured: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CROSSBOOK_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CROSSBOOK_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    CliRunner().invoke(main, ["relayer", "run"])
+    CliRunner().invoke(main, ["relayer", "run", "--data-dir", str(tmp_path / "chosen")])
+    default, chosen = captured
+    assert default.database_url is None and chosen.database_url is None
+    assert default.database_for(31337) == f"sqlite:///{tmp_path}/xdg/crossbook/31337/relayer.db"
+    assert chosen.database_for(5) == f"sqlite:///{tmp_path}/chosen/5/relayer.db"
+    assert (tmp_path / "chosen" / "5").is_dir()
+    CliRunner().invoke(main, ["relayer", "run", "--database-url", "sqlite:///elsewhere.db"])
+    assert captured[2].database_for(5) == "sqlite:///elsewhere.db"
+
+
+def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    from crossbook.relayer.settings import RelayerConfigError, RelayerSettings
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["relayer", "run", "--data-dir", str(blocker)])
+    assert result.exit_code == 2 and "is a file" in result.output
+    settings = RelayerSettings(data_dir=blocker)
+    with pytest.raises(RelayerConfigError, match="cannot create the relayer's data folder"):
+        settings.database_for(1)
+
+
+def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: Path) -> None:
+    """A real relayer process started in an empty folder, with no database setting: its
+    SQLite database and lock go to the data directory, and the folder stays empty."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    workdir, data = tmp_path / "cwd", tmp_path / "data"
+    workdir.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSBOOK_DATABASE")}
+    env.update(
+        CROSSBOOK_RPC_URL=devnet_stack.rpc_url,
+        CROSSBOOK_MANIFEST_DIR=str(devnet_stack.manifest_dir),
+        CROSSBOOK_DATA_DIR=str(data),
+        CROSSBOOK_PORT=str(port),
+    )
+    crossbook = Path(sys.executable).with_name("crossbook")
+    proc = subprocess.Popen(
+        [str(crossbook), "relayer", "run"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the relayer did not answer /health in 60 s"
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert list(workdir.iterdir()) == []
+    folder = data / str(devnet_stack.chain_id)
+    assert (folder / "relayer.db").is_file()
+    assert (folder / "relayer.db.submitter.lock").exists()

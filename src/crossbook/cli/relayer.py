@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,18 @@ def relayer() -> None:
 @relayer.command("run")
 @click.option("--host", default=None, help="Overrides CROSSBOOK_HOST.")
 @click.option("--port", type=int, default=None, help="Overrides CROSSBOOK_PORT.")
-@click.option("--database-url", default=None, help="Overrides CROSSBOOK_DATABASE_URL.")
+@click.option(
+    "--database-url",
+    default=None,
+    help="Overrides CROSSBOOK_DATABASE_URL; with neither, SQLite under --data-dir.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Overrides CROSSBOOK_DATA_DIR: where the SQLite database and its lock live, one "
+    "folder per chain id (default: the user's data directory, ~/.local/share/crossbook).",
+)
 @click.option(
     "--rpc-url",
     default=None,
@@ -33,6 +45,7 @@ def run_cmd(
     host: str | None,
     port: int | None,
     database_url: str | None,
+    data_dir: Path | None,
     rpc_url: str | None,
     workers: int | None,
     log_level: str,
@@ -47,6 +60,7 @@ def run_cmd(
         "host": host,
         "port": port,
         "database_url": database_url,
+        "data_dir": data_dir,
         "rpc_url": rpc_url,
         "workers": workers,
     }

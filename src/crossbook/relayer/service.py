@@ -82,7 +82,7 @@ def build(settings: RelayerSettings) -> Relayer:
         ]
     tokens = [(s, Web3.to_checksum_address(a)) for s, a in tokens]
     domain = Domain(chain_id=chain_id, verifying_contract=settlement_address)
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_for(chain_id))
     migrate(engine)
     store = Store(engine)
     markets = markets_for(tokens)
@@ -158,8 +158,10 @@ def _run_workers(settings: RelayerSettings) -> None:
     error instead of N crashing children; the workers build their own relayer (engines,
     web3 sessions and threads must not cross a fork)."""
     w3 = web3_for(settings.rpc_url, timeout=30)
-    load_relayer_key(settings, settings.chain_id or int(w3.eth.chain_id))
-    engine = create_db_engine(settings.database_url)
+    chain_id = settings.chain_id or int(w3.eth.chain_id)
+    load_relayer_key(settings, chain_id)
+    settings = settings.model_copy(update={"database_url": settings.database_for(chain_id)})
+    engine = create_db_engine(settings.database_url or "")
     migrate(engine)
     engine.dispose()
     os.environ[_WORKER_SETTINGS_ENV] = _settings_json(settings)

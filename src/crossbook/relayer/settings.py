@@ -8,6 +8,8 @@ Anvil key is refused on any chain that is not a devnet.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Final
 
@@ -22,6 +24,16 @@ DEVNET_CHAIN_IDS: Final = frozenset({31337, 1337})
 
 class RelayerConfigError(CrossbookError, ValueError):
     """A relayer setting is missing or unsafe for the chain it points at."""
+
+
+def default_data_dir() -> Path:
+    """Where the relayer keeps its SQLite database and lock when no database URL is given:
+    the user's data directory (`$XDG_DATA_HOME/crossbook`, `~/.local/share/crossbook`;
+    `~/Library/Application Support/crossbook` on macOS), never the current folder."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "crossbook"
+    base = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".local" / "share") / "crossbook"
 
 
 class RelayerSettings(BaseSettings):
@@ -44,7 +56,9 @@ class RelayerSettings(BaseSettings):
     relayer_key: SecretStr | None = None
 
     # -- storage
-    database_url: str = "sqlite:///relayer.db"
+    #: unset: SQLite at <data_dir>/<chain id>/relayer.db
+    database_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
     lock_file: Path | None = Field(
         default=None, description="SQLite single-submitter lock (default: <db>.submitter.lock)"
     )
@@ -121,6 +135,21 @@ class RelayerSettings(BaseSettings):
 
     def devnet(self, chain_id: int) -> bool:
         return chain_id in DEVNET_CHAIN_IDS
+
+    def database_for(self, chain_id: int) -> str:
+        """The database URL: `database_url`, else a SQLite file of this chain under
+        `data_dir` (its folder created here)."""
+        if self.database_url:
+            return self.database_url
+        folder = self.data_dir.expanduser().resolve() / str(chain_id)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RelayerConfigError(
+                f"cannot create the relayer's data folder {folder} ({exc.strerror}): pass "
+                "--data-dir / CROSSBOOK_DATA_DIR, or --database-url"
+            ) from None
+        return f"sqlite:///{folder / 'relayer.db'}"
 
 
 def well_known_keys() -> frozenset[bytes]:
