@@ -11,14 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from hexbytes import HexBytes
 from web3 import Web3
 
 from crossbook.chain import MAX_UINT, contract_at, send_transaction
 from crossbook.deploy import DEFAULT_POOLS, MockToken, SuiteConfig, execute_plan, suite_plan
-from crossbook.errors import DeploymentError
 from crossbook.manifest import Manifest, write_manifest
 
 log = logging.getLogger(__name__)
@@ -34,13 +32,6 @@ MINT_UNITS: Final = {"WETH": 1_000, "USDC": 5_000_000, "DAI": 5_000_000}
 _seed = DEFAULT_POOLS[0]
 AMM_SEED_POOL: Final = (_seed.token_a, _seed.token_b, _seed.fee)  # token A, token B, fee (bps)
 AMM_SEED_AMOUNTS: Final = (100, 200_000)  # whole tokens of A and B: 2,000 USDC per WETH
-
-
-def wait_ok(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
-    receipt = dict(w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=60))
-    if receipt["status"] != 1:
-        raise DeploymentError(f"{what} reverted (tx 0x{tx_hash.hex().removeprefix('0x')})")
-    return receipt
 
 
 @dataclass(frozen=True)
