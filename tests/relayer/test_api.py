@@ -4,7 +4,10 @@ concurrency, cancellation, reads, rate limits, metrics, OpenAPI; SQLite and Post
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -226,3 +229,60 @@ def test_other_tokens(app_ctx: Any, domain: Any) -> None:
         assert client.get(f"/v1/orders/{post(client, body).json()['uid']}").json()["market"] == (
             "USDC-DAI"
         )
+
+
+def test_methods_are_announced_in_allow(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+    uid = "0x" + "00" * 32
+    with TestClient(app) as client:
+        options = client.options(f"/v1/orders/{uid}")
+        assert options.status_code == 204 and options.headers["Allow"] == "DELETE, GET, OPTIONS"
+        assert client.options("/v1/orders").headers["Allow"] == "OPTIONS, POST"
+        for method, path, allow in [
+            ("PUT", f"/v1/orders/{uid}", "DELETE, GET, OPTIONS"),
+            ("GET", "/v1/orders", "OPTIONS, POST"),
+            ("PATCH", "/health", "GET, OPTIONS"),
+        ]:
+            reply = client.request(method, path)
+            assert reply.status_code == 405 and reply.headers["Allow"] == allow
+            assert reply.json()["errorType"] == "MethodNotAllowed"
+        assert error(client.options("/v1/nothing")) == "NotFound"
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/orders/0x" + "00" * 32, "/v1/markets"])
+def test_a_declared_oversized_body_is_refused_before_it_is_sent(app_ctx: Any, path: str) -> None:
+    app, ctx = app_ctx()
+    method = "POST" if path == "/v1/orders" else "DELETE" if "0x" in path else "GET"
+    with serve(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                "Content-Length: 99999999\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.endswith(b"}"):
+                chunk = sock.recv(4096)  # the timeout fails the test if the relayer waits
+                if not chunk:
+                    break
+                reply += chunk
+    assert time.monotonic() - started < 5
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["errorType"] == "PayloadTooLarge"
+    assert 'crossbook_relayer_api_errors_total{code="PayloadTooLarge"} 1' in ctx.metrics.render()
+
+
+def test_a_streamed_oversized_cancellation_is_refused(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"signature": "0x'
+        for _ in range(5):
+            yield b"00" * 512 * 1024
+
+    with serve(app) as url, httpx.Client(base_url=url) as client:
+        reply = client.request("DELETE", "/v1/orders/0x" + "00" * 32, content=chunks())
+    assert reply.status_code == 413 and reply.json()["errorType"] == "PayloadTooLarge"
