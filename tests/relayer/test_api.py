@@ -1,5 +1,6 @@
 """The HTTP API without a chain (a fake one): validation codes, idempotency under
-concurrency, cancellation, reads, rate limits, metrics, OpenAPI; SQLite and PostgreSQL."""
+concurrency, cancellation, reads, rate limits, metrics, the OpenAPI document, Allow and the
+body limit; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
 
+from crossbook.client.errors import RELAYER_ERRORS
+from crossbook.relayer.api.openapi import ErrorType
 from crossbook.relayer.cancellation import sign_cancellation
 from crossbook.signing import sign_digest
 from tests.relayer.conftest import DAI, SETTLEMENT, USDC, WETH, FakeChain, Wallet
@@ -286,3 +290,55 @@ def test_a_streamed_oversized_cancellation_is_refused(app_ctx: Any) -> None:
     with serve(app) as url, httpx.Client(base_url=url) as client:
         reply = client.request("DELETE", "/v1/orders/0x" + "00" * 32, content=chunks())
     assert reply.status_code == 413 and reply.json()["errorType"] == "PayloadTooLarge"
+
+
+def test_replies_with_data_match_the_document(app_ctx: Any, domain: Any) -> None:
+    """Replies the fuzzer rarely sees (stored orders, depth, list results, cancellations),
+    each checked against the OpenAPI document: its status is documented, its body matches."""
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        document = schemathesis.openapi.from_dict(client.get("/openapi.json").json())
+
+        def check(path: str, method: str, reply: httpx.Response) -> Any:
+            operation = document[path][method]
+            assert str(reply.status_code) in operation.definition.raw["responses"], reply.text
+            operation.validate_response(reply)
+            return reply.json()
+
+        body = sell_weth(domain)
+        uid = check("/v1/orders", "POST", post(client, body))["uid"]
+        check("/v1/orders", "POST", post(client, body))
+        zero = dict(sell_weth(domain), sellAmount="0")
+        bid = order_body(domain, BOB.key, BOB.address, USDC, WETH, 1000 * 10**6, 10**18)
+        results = check("/v1/orders", "POST", post(client, [bid, zero, 7]))
+        assert [r.get("errorType") for r in results] == [None, "ZeroAmount", "MalformedOrder"]
+        check("/v1/orders", "POST", post(client, dict(body, signature="0x12")))
+        check("/v1/orders/{uid}", "GET", client.get(f"/v1/orders/{uid}"))
+        check("/v1/orders/{uid}/status", "GET", client.get(f"/v1/orders/{uid}/status"))
+        mine = client.get(f"/v1/accounts/{ALICE.address}/orders", params={"status": "open"})
+        assert len(check("/v1/accounts/{owner}/orders", "GET", mine)) == 1
+        book = check("/v1/markets/{market}/book", "GET", client.get("/v1/markets/WETH-USDC/book"))
+        assert book["asks"] and book["bids"]
+        check("/v1/markets", "GET", client.get("/v1/markets"))
+        check("/health", "GET", client.get("/health"))
+        by_bob = "0x" + sign_cancellation(domain, bytes.fromhex(uid[2:]), BOB.key).hex()
+        by_alice = "0x" + sign_cancellation(domain, bytes.fromhex(uid[2:]), ALICE.key).hex()
+        for signature in (by_bob, "0xzz", by_alice):
+            cancel = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": signature})
+            check("/v1/orders/{uid}", "DELETE", cancel)
+        assert cancel.json()["status"] == "cancelled"
+        check("/v1/orders", "POST", post(client, body))  # a duplicate of a cancelled order
+        for path, url in [
+            ("/v1/orders/{uid}", "/v1/orders/0x12"),
+            ("/v1/orders/{uid}", "/v1/orders/0x" + "00" * 32),
+            ("/v1/batches/{batch_id}", "/v1/batches/0"),
+            ("/v1/batches/{batch_id}", "/v1/batches/7"),
+            ("/v1/markets/{market}/book", "/v1/markets/NOPE/book"),
+            ("/v1/trades", "/v1/trades?owner=0x12"),
+            ("/v1/accounts/{owner}/orders", f"/v1/accounts/{ALICE.address}/orders?status=x"),
+        ]:
+            check(path, "GET", client.get(url))
+
+
+def test_every_error_type_is_one_the_sdk_knows() -> None:
+    assert {code.value for code in ErrorType} == set(RELAYER_ERRORS)
