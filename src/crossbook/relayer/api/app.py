@@ -84,9 +84,13 @@ def create_api(ctx: RelayerContext) -> FastAPI:
         if len(loc) == 2 and loc[0] in ("path", "query") and loc[1] in PARAMETER_ERRORS:
             code, status, description = PARAMETER_ERRORS[loc[1]]
             return JSONResponse({"errorType": code, "description": description}, status)
-        if loc[:2] == ("body", "signature") and first.get("type") == "string_pattern_mismatch":
+        if loc[:2] == ("body", "signature") and first.get("type") != "missing":
             return JSONResponse(
-                {"errorType": "InvalidSignature", "description": "signature is not 0x hex"}, 400
+                {
+                    "errorType": "InvalidSignature",
+                    "description": "signature must be a 0x-prefixed hex string",
+                },
+                400,
             )
         where = ".".join(str(p) for p in loc)
         return JSONResponse(
