@@ -1,16 +1,23 @@
 """The HTTP API without a chain (a fake one): validation codes, idempotency under
-concurrency, cancellation, reads, rate limits, metrics, OpenAPI; SQLite and PostgreSQL."""
+concurrency, cancellation, reads, rate limits, metrics, the OpenAPI document, Allow and the
+body limit; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
 
+from crossbook.client.errors import RELAYER_ERRORS
+from crossbook.relayer.api.openapi import ErrorType
 from crossbook.relayer.cancellation import sign_cancellation
 from crossbook.signing import sign_digest
 from tests.relayer.conftest import DAI, SETTLEMENT, USDC, WETH, FakeChain, Wallet
@@ -226,3 +233,112 @@ def test_other_tokens(app_ctx: Any, domain: Any) -> None:
         assert client.get(f"/v1/orders/{post(client, body).json()['uid']}").json()["market"] == (
             "USDC-DAI"
         )
+
+
+def test_methods_are_announced_in_allow(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+    uid = "0x" + "00" * 32
+    with TestClient(app) as client:
+        options = client.options(f"/v1/orders/{uid}")
+        assert options.status_code == 204 and options.headers["Allow"] == "DELETE, GET, OPTIONS"
+        assert client.options("/v1/orders").headers["Allow"] == "OPTIONS, POST"
+        for method, path, allow in [
+            ("PUT", f"/v1/orders/{uid}", "DELETE, GET, OPTIONS"),
+            ("GET", "/v1/orders", "OPTIONS, POST"),
+            ("PATCH", "/health", "GET, OPTIONS"),
+        ]:
+            reply = client.request(method, path)
+            assert reply.status_code == 405 and reply.headers["Allow"] == allow
+            assert reply.json()["errorType"] == "MethodNotAllowed"
+        assert error(client.options("/v1/nothing")) == "NotFound"
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/orders/0x" + "00" * 32, "/v1/markets"])
+def test_a_declared_oversized_body_is_refused_before_it_is_sent(app_ctx: Any, path: str) -> None:
+    app, ctx = app_ctx()
+    method = "POST" if path == "/v1/orders" else "DELETE" if "0x" in path else "GET"
+    with serve(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                "Content-Length: 99999999\r\n\r\n".encode()
+            )
+            started = time.monotonic()
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.endswith(b"}"):
+                chunk = sock.recv(4096)  # the timeout fails the test if the relayer waits
+                if not chunk:
+                    break
+                reply += chunk
+    assert time.monotonic() - started < 5
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), head
+    assert b"connection: close" in head.lower()
+    assert json.loads(body)["errorType"] == "PayloadTooLarge"
+    assert 'crossbook_relayer_api_errors_total{code="PayloadTooLarge"} 1' in ctx.metrics.render()
+
+
+def test_a_streamed_oversized_cancellation_is_refused(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"signature": "0x'
+        for _ in range(5):
+            yield b"00" * 512 * 1024
+
+    with serve(app) as url, httpx.Client(base_url=url) as client:
+        reply = client.request("DELETE", "/v1/orders/0x" + "00" * 32, content=chunks())
+    assert reply.status_code == 413 and reply.json()["errorType"] == "PayloadTooLarge"
+
+
+def test_replies_with_data_match_the_document(app_ctx: Any, domain: Any) -> None:
+    """Replies the fuzzer rarely sees (stored orders, depth, list results, cancellations),
+    each checked against the OpenAPI document: its status is documented, its body matches."""
+    app, _ = app_ctx()
+    with TestClient(app) as client:
+        document = schemathesis.openapi.from_dict(client.get("/openapi.json").json())
+
+        def check(path: str, method: str, reply: httpx.Response) -> Any:
+            operation = document[path][method]
+            assert str(reply.status_code) in operation.definition.raw["responses"], reply.text
+            operation.validate_response(reply)
+            return reply.json()
+
+        body = sell_weth(domain)
+        uid = check("/v1/orders", "POST", post(client, body))["uid"]
+        check("/v1/orders", "POST", post(client, body))
+        zero = dict(sell_weth(domain), sellAmount="0")
+        bid = order_body(domain, BOB.key, BOB.address, USDC, WETH, 1000 * 10**6, 10**18)
+        results = check("/v1/orders", "POST", post(client, [bid, zero, 7]))
+        assert [r.get("errorType") for r in results] == [None, "ZeroAmount", "MalformedOrder"]
+        check("/v1/orders", "POST", post(client, dict(body, signature="0x12")))
+        check("/v1/orders/{uid}", "GET", client.get(f"/v1/orders/{uid}"))
+        check("/v1/orders/{uid}/status", "GET", client.get(f"/v1/orders/{uid}/status"))
+        mine = client.get(f"/v1/accounts/{ALICE.address}/orders", params={"status": "open"})
+        assert len(check("/v1/accounts/{owner}/orders", "GET", mine)) == 1
+        book = check("/v1/markets/{market}/book", "GET", client.get("/v1/markets/WETH-USDC/book"))
+        assert book["asks"] and book["bids"]
+        check("/v1/markets", "GET", client.get("/v1/markets"))
+        check("/health", "GET", client.get("/health"))
+        by_bob = "0x" + sign_cancellation(domain, bytes.fromhex(uid[2:]), BOB.key).hex()
+        by_alice = "0x" + sign_cancellation(domain, bytes.fromhex(uid[2:]), ALICE.key).hex()
+        for signature in (by_bob, "0xzz", by_alice):
+            cancel = client.request("DELETE", f"/v1/orders/{uid}", json={"signature": signature})
+            check("/v1/orders/{uid}", "DELETE", cancel)
+        assert cancel.json()["status"] == "cancelled"
+        check("/v1/orders", "POST", post(client, body))  # a duplicate of a cancelled order
+        for path, url in [
+            ("/v1/orders/{uid}", "/v1/orders/0x12"),
+            ("/v1/orders/{uid}", "/v1/orders/0x" + "00" * 32),
+            ("/v1/batches/{batch_id}", "/v1/batches/0"),
+            ("/v1/batches/{batch_id}", "/v1/batches/7"),
+            ("/v1/markets/{market}/book", "/v1/markets/NOPE/book"),
+            ("/v1/trades", "/v1/trades?owner=0x12"),
+            ("/v1/accounts/{owner}/orders", f"/v1/accounts/{ALICE.address}/orders?status=x"),
+        ]:
+            check(path, "GET", client.get(url))
+
+
+def test_every_error_type_is_one_the_sdk_knows() -> None:
+    assert {code.value for code in ErrorType} == set(RELAYER_ERRORS)

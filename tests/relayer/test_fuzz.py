@@ -1,17 +1,22 @@
-"""Malformed input on every endpoint: always a typed 4xx (or a 2xx), never a 5xx."""
+"""Malformed input on every endpoint: always a typed 4xx (or a 2xx), never a 5xx; and the
+OpenAPI document holds for every request schemathesis derives from it."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.config import SchemathesisConfig
 
 from tests.relayer.conftest import USDC, WETH, Wallet
-from tests.relayer.helpers import order_body
+from tests.relayer.helpers import order_body, serve
 
 EXAMPLES = int(os.environ.get("CROSSBOOK_FUZZ_EXAMPLES", "300"))
 ALICE = Wallet("fuzz")
@@ -94,3 +99,46 @@ def test_fuzz_every_endpoint(app_ctx: Any, domain: Any) -> None:
         post_mutated_order()
         post_raw()
         other_endpoints()
+
+
+# ------------------------------------------------------------ the OpenAPI document as a contract
+
+
+# Every check schemathesis has, on every operation, with two adjustments for POST /v1/orders:
+# no generator can sign an order, so a schema-valid order is refused for its signature (or
+# its checksum, token pair, validTo) with a 400 that the document lists; and a list over
+# maxItems is a 413, the status for a request too large.
+SCHEMATHESIS = {
+    # per operation, on top of schemathesis' own boundary and method cases
+    "generation": {"max-examples": max(1, EXAMPLES // 3)},
+    "operations": [
+        # an endless event stream; tests/relayer/test_e2e.py follows it
+        {"include-path": "/v1/stream", "enabled": False},
+        {
+            "include-path": "/v1/orders",
+            "include-method": "POST",
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "409", "503"]},
+                "negative_data_rejection": {"expected-statuses": ["400", "413"]},
+            },
+        },
+    ],
+}
+
+
+@pytest.fixture
+def relayer_openapi(app_ctx: Any) -> Iterator[Any]:
+    """The relayer on a real uvicorn server, and the document it serves."""
+    app, _ = app_ctx(rate_limit_ip_per_s=0, rate_limit_owner_per_s=0, max_batch_post=4)
+    with serve(app) as url:
+        yield schemathesis.openapi.from_url(
+            f"{url}/openapi.json", config=SchemathesisConfig.from_dict(SCHEMATHESIS)
+        )
+
+
+openapi = schemathesis.pytest.from_fixture("relayer_openapi")
+
+
+@openapi.parametrize()
+def test_openapi_document_holds(case: Any) -> None:
+    case.call_and_validate()

@@ -6,31 +6,45 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 from starlette.types import ASGIApp
 
 from crossbook.relayer.api import accounts, batches, markets, orders, stream, system, trades
+from crossbook.relayer.api.body_limit import DeclaredBodyLimit
+from crossbook.relayer.api.common import PARAMETER_ERRORS
 from crossbook.relayer.api.ingest import IngestLane
+from crossbook.relayer.api.openapi import openapi_document
+from crossbook.relayer.api.orders import MAX_BODY
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.validation import ApiError
 
 log = logging.getLogger("crossbook.relayer.api")
-_HTTP_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+# 400: a body FastAPI cannot decode
+_HTTP_CODES = {
+    400: "MalformedRequest",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+}
 
 
 def create_app(ctx: RelayerContext) -> ASGIApp:
-    """The relayer's ASGI app: `IngestLane` (POST /v1/orders) in front of the FastAPI app.
+    """The relayer's ASGI app: `DeclaredBodyLimit`, then `IngestLane` (POST /v1/orders) in
+    front of the FastAPI app.
 
     The lane sits outside FastAPI's own middleware (telemetry hooks, body limit, error
     middleware), whose cost every single-order post would pay; it does its own error
     handling, body limit and metrics.
     """
-    return IngestLane(create_api(ctx), ctx)
+    return DeclaredBodyLimit(IngestLane(create_api(ctx), ctx), MAX_BODY, ctx.metrics)
 
 
 def create_api(ctx: RelayerContext) -> FastAPI:
@@ -66,19 +80,37 @@ def create_api(ctx: RelayerContext) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
+        loc = tuple(first.get("loc", ()))
+        if len(loc) == 2 and loc[0] in ("path", "query") and loc[1] in PARAMETER_ERRORS:
+            code, status, description = PARAMETER_ERRORS[loc[1]]
+            return JSONResponse({"errorType": code, "description": description}, status)
+        if loc[:2] == ("body", "signature") and first.get("type") != "missing":
+            return JSONResponse(
+                {
+                    "errorType": "InvalidSignature",
+                    "description": "signature must be a 0x-prefixed hex string",
+                },
+                400,
+            )
+        where = ".".join(str(p) for p in loc)
         return JSONResponse(
             {"errorType": "MalformedRequest", "description": f"{where}: {first.get('msg', '')}"},
             status_code=400,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # the router's Allow names the methods of the first route on the path only
+            headers = {"Allow": ", ".join(_methods_of(app, request))}
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers=headers)
         code = _HTTP_CODES.get(exc.status_code, "HttpError")
         return JSONResponse(
             {"errorType": code, "description": str(exc.detail)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(ClientDisconnect)
@@ -97,4 +129,19 @@ def create_api(ctx: RelayerContext) -> FastAPI:
 
     for module in (orders, accounts, markets, trades, batches, stream, system):
         app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        return openapi_document(app, ctx)
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _methods_of(app: FastAPI, request: Request) -> list[str]:
+    """The methods the routes of the request's path serve, and OPTIONS (answered with them)."""
+    methods = {"OPTIONS"}
+    path = request.url.path
+    for route in iter_route_contexts(app.routes):
+        if route.path is not None and compile_path(route.path)[0].fullmatch(path):
+            methods |= route.methods or set()
+    return sorted(methods)

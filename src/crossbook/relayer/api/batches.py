@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from crossbook.relayer.api.common import get_ctx, limit_ip
+from crossbook.relayer.api.common import BatchIdPath, get_ctx, limit_ip
+from crossbook.relayer.api.models import BatchOut
+from crossbook.relayer.api.openapi import LIMITED, E, error
 from crossbook.relayer.validation import ApiError
 
-_BATCH_ID = re.compile(r"[0-9]{1,18}")
 router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[Depends(limit_ip)])
 
 
-@router.get("/{batch_id}", summary="A batch: clearing prices, fills, transaction")
-async def batch(batch_id: str, request: Request) -> dict[str, Any]:
-    if _BATCH_ID.fullmatch(batch_id) is None:  # not str.isdigit(): it accepts "¹"
-        raise ApiError("InvalidBatchId", "a batch id is a positive integer")
-    row = await run_in_threadpool(get_ctx(request).store.batches.batch, int(batch_id))
+@router.get(
+    "/{batch_id}",
+    response_model=BatchOut,
+    responses={
+        **LIMITED,
+        **error(400, "InvalidBatchIdError", E.InvalidBatchId),
+        **error(404, "BatchNotFoundError", E.BatchNotFound),
+    },
+    summary="A batch: clearing prices, fills, transaction",
+)
+async def batch(batch_id: BatchIdPath, request: Request) -> dict[str, Any]:
+    row = await run_in_threadpool(get_ctx(request).store.batches.batch, batch_id)
     if row is None:
         raise ApiError("BatchNotFound", f"no batch {batch_id}", 404)
     legs = json.loads(row["legs"] or "[]")

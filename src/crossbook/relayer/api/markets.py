@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from crossbook.relayer.api.common import get_ctx, limit_ip
+from crossbook.relayer.api.common import MarketPath, get_ctx, limit_ip
+from crossbook.relayer.api.models import BookOut, MarketOut
+from crossbook.relayer.api.openapi import LIMITED, E, error
 from crossbook.relayer.matching import DepthLevel, book_depth
 from crossbook.relayer.rows import book_order
 from crossbook.relayer.validation import ApiError
@@ -15,7 +17,9 @@ from crossbook.relayer.validation import ApiError
 router = APIRouter(prefix="/v1/markets", tags=["markets"], dependencies=[Depends(limit_ip)])
 
 
-@router.get("", summary="Markets: base/quote token pairs")
+@router.get(
+    "", response_model=list[MarketOut], responses=LIMITED, summary="Markets: base/quote token pairs"
+)
 async def markets(request: Request) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     return [
@@ -40,8 +44,13 @@ def _level(level: DepthLevel) -> dict[str, Any]:
     }
 
 
-@router.get("/{market}/book", summary="Aggregated depth of open orders (quote per base)")
-async def book(market: str, request: Request) -> dict[str, Any]:
+@router.get(
+    "/{market}/book",
+    response_model=BookOut,
+    responses={**LIMITED, **error(404, "UnknownMarketError", E.UnknownMarket)},
+    summary="Aggregated depth of open orders (quote per base)",
+)
+async def book(market: MarketPath, request: Request) -> dict[str, Any]:
     ctx = get_ctx(request)
     m = ctx.markets_by_name.get(market)
     if m is None:

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from crossbook.relayer.api.common import (
+    OrderUidPath,
     get_ctx,
     limit,
     limit_ip,
@@ -19,6 +20,8 @@ from crossbook.relayer.api.common import (
     order_uid,
     status_json,
 )
+from crossbook.relayer.api.models import CancellationIn, OrderOut, OrderPosted, OrderStatusOut
+from crossbook.relayer.api.openapi import LIMITED, ORDER_REFUSALS, E, error, error_model
 from crossbook.relayer.cancellation import cancellation_digest
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import OrderStatus
@@ -26,38 +29,24 @@ from crossbook.relayer.rows import OrderRecord, order_row
 from crossbook.relayer.validation import ApiError, _signature
 from crossbook.signing import recover_signer
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"], dependencies=[Depends(limit_ip)])
+# strict_content_type=False: a JSON body is read whatever its Content-Type says, as the ingest
+# lane reads it
+router = APIRouter(
+    prefix="/v1/orders",
+    tags=["orders"],
+    dependencies=[Depends(limit_ip)],
+    strict_content_type=False,
+)
 MAX_BODY = 4 * 1024 * 1024
 
-ORDER_BODY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": [
-        "owner",
-        "receiver",
-        "sellToken",
-        "buyToken",
-        "sellAmount",
-        "buyAmount",
-        "feeAmount",
-        "validTo",
-        "nonce",
-        "flags",
-        "signature",
-    ],
-    "properties": {
-        "owner": {"type": "string"},
-        "receiver": {"type": "string"},
-        "sellToken": {"type": "string"},
-        "buyToken": {"type": "string"},
-        "sellAmount": {"type": "string"},
-        "buyAmount": {"type": "string"},
-        "feeAmount": {"type": "string"},
-        "validTo": {"type": "integer"},
-        "nonce": {"type": "string"},
-        "flags": {"type": "integer"},
-        "signature": {"type": "string"},
-        "signingScheme": {"type": "string", "enum": ["eip712", "eip1271", "presign"]},
-    },
+#: one result of the list form: the order's uid, or why it was refused
+OrderResult = OrderPosted | error_model(  # type: ignore[valid-type]
+    "OrderRefused", *ORDER_REFUSALS, E.DuplicatedOrder, E.TooManyRequests, E.ChainUnavailable
+)
+_UID_ERRORS = {
+    **LIMITED,
+    **error(400, "InvalidOrderUidError", E.InvalidOrderUid),
+    **error(404, "OrderNotFoundError", E.OrderNotFound),
 }
 
 
@@ -148,23 +137,26 @@ async def ingest(ctx: RelayerContext, raw: bytes) -> tuple[int, Any]:
 @router.post(
     "",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [ORDER_BODY_SCHEMA, {"type": "array", "items": ORDER_BODY_SCHEMA}]
-                    }
-                }
-            },
-        }
+    response_model=None,
+    responses={
+        201: {"model": OrderPosted, "description": "the order is new, and stored"},
+        200: {
+            "model": OrderPosted | list[OrderResult],  # type: ignore[valid-type]
+            "description": "one order: it was already stored. A list: one result per order, "
+            "in order: its uid, or its error (the others are stored all the same)",
+        },
+        **LIMITED,
+        **error(400, "OrderRejected", E.MalformedRequest, *ORDER_REFUSALS),
+        **error(409, "DuplicatedOrderError", E.DuplicatedOrder),
+        **error(503, "ChainUnavailableError", E.ChainUnavailable),
     },
     summary="Post one signed order (an object) or several (an array)",
+    max_body_size=MAX_BODY,
 )
 async def post_orders(request: Request) -> JSONResponse:
     # Served by `IngestLane` (api/ingest.py) in front of FastAPI; this route documents the
-    # endpoint in the OpenAPI schema and serves it when the lane is not installed.
+    # endpoint in the OpenAPI document (its body: `openapi.openapi_document`) and serves it
+    # when the lane is not installed.
     raw = await request.body()
     status, payload = await ingest(get_ctx(request), raw)
     return JSONResponse(payload, status_code=status)
@@ -177,44 +169,46 @@ async def _order(ctx: RelayerContext, uid: str) -> OrderRecord:
     return row
 
 
-@router.get("/{uid}", summary="An order with its status and executed amounts")
-async def get_order(uid: str, request: Request) -> dict[str, Any]:
+@router.get(
+    "/{uid}",
+    response_model=OrderOut,
+    responses=_UID_ERRORS,
+    summary="An order with its status and executed amounts",
+)
+async def get_order(uid: OrderUidPath, request: Request) -> dict[str, Any]:
     return order_json(await _order(get_ctx(request), uid))
 
 
-@router.get("/{uid}/status", summary="An order's status and executed amounts")
-async def get_status(uid: str, request: Request) -> dict[str, Any]:
+@router.get(
+    "/{uid}/status",
+    response_model=OrderStatusOut,
+    responses=_UID_ERRORS,
+    summary="An order's status and executed amounts",
+)
+async def get_status(uid: OrderUidPath, request: Request) -> dict[str, Any]:
     return status_json(await _order(get_ctx(request), uid))
 
 
 @router.delete(
     "/{uid}",
-    summary="Cancel: body {signature} over EIP-712 OrderCancellation(bytes32 orderUid)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["signature"],
-                        "properties": {"signature": {"type": "string"}},
-                    }
-                }
-            },
-        }
+    response_model=OrderStatusOut,
+    responses={
+        **_UID_ERRORS,
+        **error(
+            400, "CancellationRejected", E.InvalidOrderUid, E.MalformedRequest, E.InvalidSignature
+        ),
+        **error(403, "WrongOwnerError", E.WrongOwner),
+        **error(409, "OrderNotCancellableError", E.OrderNotCancellable),
     },
+    summary="Cancel: body {signature} over EIP-712 OrderCancellation(bytes32 orderUid)",
+    max_body_size=MAX_BODY,
 )
-async def cancel_order(uid: str, request: Request) -> dict[str, Any]:
+async def cancel_order(
+    uid: OrderUidPath, cancellation: CancellationIn, request: Request
+) -> dict[str, Any]:
     ctx = get_ctx(request)
     uid = order_uid(uid)
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, RecursionError):
-        raise ApiError("MalformedRequest", "the body is not JSON") from None
-    if not isinstance(body, dict) or "signature" not in body:
-        raise ApiError("MalformedRequest", 'send {"signature": "0x..."}')
-    signature = _signature(body["signature"])
+    signature = _signature(cancellation.signature)
     row = await _order(ctx, uid)
     limit(ctx.owner_limiter, row["owner"], "owner")
     digest = cancellation_digest(ctx.domain, bytes.fromhex(uid[2:]))

@@ -10,12 +10,25 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from crossbook.relayer.api.common import get_ctx, limit_ip
+from crossbook.relayer.api.openapi import LIMITED
 
 router = APIRouter(prefix="/v1", tags=["stream"], dependencies=[Depends(limit_ip)])
 KEEPALIVE_S = 15.0
 
 
-@router.get("/stream", summary="Server-sent events: order, trade and batch updates")
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "events `order` {uid, market, status}, `trade`, `batch`; a comment "
+            "line every 15 s keeps the connection open",
+        },
+        **LIMITED,
+    },
+    summary="Server-sent events: order, trade and batch updates",
+)
 async def stream(request: Request) -> StreamingResponse:
     ctx = get_ctx(request)
     queue = ctx.events.subscribe()

@@ -9,11 +9,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from crossbook.relayer.api.common import get_ctx
+from crossbook.relayer.api.models import HealthOut
+from crossbook.relayer.api.openapi import ANY
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health", summary="Liveness: the database answers and the worker runs")
+@router.get(
+    "/health",
+    response_model=None,
+    responses={
+        200: {"model": HealthOut, "description": "ok"},
+        503: {"model": HealthOut, "description": "degraded: the database or the worker is down"},
+        **ANY,
+    },
+    summary="Liveness: the database answers and the worker runs",
+)
 async def health(request: Request) -> JSONResponse:
     ctx = get_ctx(request)
     body: dict[str, Any] = {
@@ -31,7 +42,15 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "ok"},
+        **ANY,
+    },
+    summary="Prometheus metrics",
+)
 async def metrics(request: Request) -> PlainTextResponse:
     ctx = get_ctx(request)
     counts = await run_in_threadpool(ctx.store.orders.status_counts)

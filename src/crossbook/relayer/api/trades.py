@@ -4,20 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from crossbook.relayer.api.common import get_ctx, limit_ip, order_uid, owner_address, trade_json
+from crossbook.relayer.api.common import (
+    LimitQuery,
+    OrderUidQuery,
+    OwnerQuery,
+    get_ctx,
+    limit_ip,
+    order_uid,
+    owner_address,
+    trade_json,
+)
+from crossbook.relayer.api.models import TradeOut
+from crossbook.relayer.api.openapi import LIMITED, E, error
 
 router = APIRouter(prefix="/v1/trades", tags=["trades"], dependencies=[Depends(limit_ip)])
 
 
-@router.get("", summary="Trades, newest first; filter by owner or orderUid")
+@router.get(
+    "",
+    response_model=list[TradeOut],
+    responses={
+        **LIMITED,
+        **error(400, "TradeQueryRejected", E.InvalidAddress, E.InvalidOrderUid, E.MalformedRequest),
+    },
+    summary="Trades, newest first; filter by owner or orderUid",
+)
 async def trades(
     request: Request,
-    owner: str | None = None,
-    orderUid: str | None = None,
-    limit: int = Query(100, ge=1, le=1000),
+    owner: OwnerQuery = None,
+    orderUid: OrderUidQuery = None,
+    limit: LimitQuery = 100,
 ) -> list[dict[str, Any]]:
     ctx = get_ctx(request)
     rows = await run_in_threadpool(
