@@ -84,9 +84,6 @@ class ChainClient:
         self._tokens = Tokens(w3, manifest)
         self.nonce_book = NonceBook()
 
-    def _permit_contract(self, address: str) -> Contract:
-        return self.w3.eth.contract(address=to_checksum_address(address), abi=_PERMIT_ABI)
-
     # -- tokens --------------------------------------------------------------------------------
     def token(self, ref: str) -> Token:
         """A token by manifest symbol (any case) or 0x address (read from the chain)."""
@@ -162,7 +159,7 @@ class ChainClient:
     def permit_domain(self, token: Token) -> dict[str, Any] | None:
         """The token's EIP-2612 domain if it has `permit` with a domain we can rebuild (name from
         `name()`, version "1" or "2"); None otherwise. Checked against `DOMAIN_SEPARATOR()`."""
-        erc20 = self._permit_contract(token.address)
+        erc20 = self.erc20(token)
         try:
             separator = bytes(erc20.functions.DOMAIN_SEPARATOR().call())
             erc20.functions.nonces(token.address).call()
@@ -199,7 +196,7 @@ class ChainClient:
             )
         owner = to_checksum_address(signer.address)
         spender = to_checksum_address(spender or self.settlement.address)
-        erc20 = self._permit_contract(token.address)
+        erc20 = self.erc20(token)
         nonce = int(erc20.functions.nonces(owner).call())
         deadline = deadline if deadline is not None else self.block_timestamp() + 3600
         typed = {
@@ -219,7 +216,7 @@ class ChainClient:
 
     def permit(self, submitter: Signer, permit: PermitSignature) -> dict[str, Any]:
         """Submit a signed permit; `submitter` pays the gas (it may be the owner or anyone)."""
-        erc20 = self._permit_contract(permit.token)
+        erc20 = contract_at(self.w3, "MockERC20", permit.token)
         v, r, s = permit.vrs
         fn = erc20.functions.permit(
             permit.owner, permit.spender, permit.value, permit.deadline, v, r, s
@@ -294,43 +291,3 @@ def _domain_separator(domain: dict[str, Any]) -> bytes:
         + bytes(12)
         + bytes.fromhex(str(domain["verifyingContract"])[2:])
     )
-
-
-_PERMIT_ABI: Final[list[dict[str, Any]]] = [
-    {
-        "type": "function",
-        "name": "DOMAIN_SEPARATOR",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": "bytes32"}],
-    },
-    {
-        "type": "function",
-        "name": "nonces",
-        "stateMutability": "view",
-        "inputs": [{"name": "owner", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "type": "function",
-        "name": "name",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [{"name": "", "type": "string"}],
-    },
-    {
-        "type": "function",
-        "name": "permit",
-        "stateMutability": "nonpayable",
-        "inputs": [
-            {"name": "owner", "type": "address"},
-            {"name": "spender", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "deadline", "type": "uint256"},
-            {"name": "v", "type": "uint8"},
-            {"name": "r", "type": "bytes32"},
-            {"name": "s", "type": "bytes32"},
-        ],
-        "outputs": [],
-    },
-]

@@ -182,19 +182,7 @@ class EventFollower:
     def _publish(self, applied: Applied) -> None:
         metrics, events = self.ctx.metrics, self.ctx.events
         for t in applied.trades:
-            events.publish(
-                {
-                    "type": "trade",
-                    "orderUid": t.order_uid,
-                    "owner": t.owner,
-                    "sellToken": t.sell_token,
-                    "buyToken": t.buy_token,
-                    "soldAmount": str(t.sold),
-                    "boughtAmount": str(t.bought),
-                    "txHash": t.tx_hash,
-                    "batchId": None,
-                }
-            )
+            events.publish(t.event(None))
         for uid, market, status in applied.statuses:
             events.publish({"type": "order", "uid": uid, "market": market, "status": status})
         if applied.trades:

@@ -25,7 +25,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint
 
-from crossbook.chain import decode_revert, revert_data
+from crossbook.chain import contract_at, decode_revert, revert_data
 from crossbook.order import Order
 from crossbook.relayer.access_list import AccessList, worthwhile
 from crossbook.relayer.batch_planning import BatchPlanner, even_fills
@@ -49,22 +49,6 @@ _PREDICTED_TRIMS = 2
 
 
 #: the two ERC-20 reads `_unfunded` makes
-_BALANCE_ALLOWANCE_ABI = [
-    {
-        "name": "balanceOf",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "a", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-    {
-        "name": "allowance",
-        "type": "function",
-        "stateMutability": "view",
-        "inputs": [{"name": "a", "type": "address"}, {"name": "b", "type": "address"}],
-        "outputs": [{"name": "", "type": "uint256"}],
-    },
-]
 
 
 class SimulationOutOfGas(Exception):
@@ -366,9 +350,7 @@ class SettleSimulator:
                 if have < need:
                     blamed[uid] = f"{why}: internal balance {have} < {need}"
                 continue
-            token = self.w3.eth.contract(
-                address=Web3.to_checksum_address(o.sell_token), abi=_BALANCE_ALLOWANCE_ABI
-            )
+            token = contract_at(self.w3, "MockERC20", o.sell_token)
             balance = int(token.functions.balanceOf(o.owner).call())
             allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
             if balance < need or allowance < need:

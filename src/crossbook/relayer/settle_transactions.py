@@ -285,19 +285,7 @@ class SettleTransactions:
         self.ctx.metrics.inc("crossbook_relayer_batches_total", "batches", status="final")
         self.ctx.metrics.inc("crossbook_relayer_fills_total", "fills on chain", len(trades))
         for t in trades:
-            self.ctx.events.publish(
-                {
-                    "type": "trade",
-                    "orderUid": t.order_uid,
-                    "owner": t.owner,
-                    "sellToken": t.sell_token,
-                    "buyToken": t.buy_token,
-                    "soldAmount": str(t.sold),
-                    "boughtAmount": str(t.bought),
-                    "txHash": t.tx_hash,
-                    "batchId": batch_id,
-                }
-            )
+            self.ctx.events.publish(t.event(batch_id))
         self.ctx.events.publish(
             {
                 "type": "batch",

@@ -44,6 +44,20 @@ class ChainTrade:
     bought: int
     fee: int
 
+    def event(self, batch_id: int | None) -> dict[str, object]:
+        """The trade as `/v1/stream` publishes it (`batchId` None: not settled by us)."""
+        return {
+            "type": "trade",
+            "orderUid": self.order_uid,
+            "owner": self.owner,
+            "sellToken": self.sell_token,
+            "buyToken": self.buy_token,
+            "soldAmount": str(self.sold),
+            "boughtAmount": str(self.bought),
+            "txHash": self.tx_hash,
+            "batchId": batch_id,
+        }
+
 
 @dataclass(frozen=True)
 class Place:
