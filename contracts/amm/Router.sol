@@ -302,8 +302,7 @@ contract Router is IRouter {
         uint256 reserve0;
         uint256 reserve1;
         bool exists;
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             mstore(0x00, 0x0902f1ac) // `getReserves()`
             let ok := staticcall(gas(), pool, 0x1c, 0x04, 0x00, 0x40)
             if iszero(ok) {

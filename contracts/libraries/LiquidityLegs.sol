@@ -9,7 +9,7 @@ import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {IPool} from "../interfaces/IPool.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 import {MarketId} from "../types/BookIds.sol";
-import {BatchAccounting} from "./BatchAccounting.sol";
+import {BatchAccounting, ACCOUNT_LEG_IN, ACCOUNT_LEG_OUT} from "./BatchAccounting.sol";
 import {PoolMath} from "./PoolMath.sol";
 
 /// @title LiquidityLegs
@@ -133,10 +133,10 @@ library LiquidityLegs {
         uint256 amountOut
     ) private pure {
         BatchAccounting.add(
-            BatchAccounting.account(batch, inIndex) + BatchAccounting.LEG_IN, amountIn
+            BatchAccounting.account(batch, inIndex) + ACCOUNT_LEG_IN, amountIn
         );
         BatchAccounting.add(
-            BatchAccounting.account(batch, outIndex) + BatchAccounting.LEG_OUT, amountOut
+            BatchAccounting.account(batch, outIndex) + ACCOUNT_LEG_OUT, amountOut
         );
     }
 

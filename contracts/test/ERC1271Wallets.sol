@@ -66,6 +66,8 @@ contract ERC1271ReturnBomb {
     uint256 public constant SIZE = 200_000;
 
     fallback() external {
+        // Not memory-safe, on purpose: it returns `SIZE` bytes of memory from offset 0, far
+        // beyond anything allocated (the call ends there, so nothing relies on that memory).
         assembly {
             mstore(0, shl(224, 0x1626ba7e))
             return(0, SIZE)

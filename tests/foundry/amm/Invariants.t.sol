@@ -145,7 +145,7 @@ contract PoolHandler is Test {
     }
 
     function _mul512(uint256 a, uint256 b) internal pure returns (uint256 hi, uint256 lo) {
-        assembly {
+        assembly ("memory-safe") {
             let mm := mulmod(a, b, not(0))
             lo := mul(a, b)
             hi := sub(sub(mm, lo), lt(mm, lo))

@@ -208,7 +208,8 @@ abstract contract SettlementBase is Test {
                 r = bytes32(count);
                 signatures[count++] = sig;
             } else {
-                assembly {
+                // Reads only inside `sig` (each word guarded by its length).
+                assembly ("memory-safe") {
                     let len := mload(sig)
                     if gt(len, 0) { r := mload(add(sig, 0x20)) }
                     if gt(len, 32) { s := mload(add(sig, 0x40)) }

@@ -329,7 +329,8 @@ contract SettlementSignaturesTest is SettlementBase {
         bytes32 r;
         bytes32 s;
         uint8 v;
-        assembly {
+        // `sig` is a 65-byte `_sign` signature: the reads stay inside it.
+        assembly ("memory-safe") {
             r := mload(add(sig, 0x20))
             s := mload(add(sig, 0x40))
             v := byte(0, mload(add(sig, 0x60)))
