@@ -11,9 +11,9 @@ import {OrderBook} from "./OrderBook.sol";
 /// @title BookFactory
 /// @notice Creates one `OrderBook` per market, at a CREATE2 address salted by the market id.
 /// @dev The book's creation code lives in a data contract written by the constructor (solady
-/// `SSTORE2`), not in this contract's runtime code: embedded, the book's ~22.8 KB of init
-/// code (with maker balances) put the factory over the 24,576-byte limit (EIP-170). The
-/// CREATE2 init code, and so every book's address, is the same as with `new OrderBook{salt}`.
+/// `SSTORE2`), not in this contract's runtime code: embedded, the book's init code would put
+/// the factory over the 24,576-byte limit (EIP-170). The CREATE2 init code, and so every
+/// book's address, is the same as with `new OrderBook{salt}`.
 contract BookFactory is IBookFactory, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                 STORAGE

@@ -104,7 +104,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @dev Always transient storage: books need Cancun (EIP-1153), like the rest of the suite
     /// (`evm_version` prague). Solady's default keeps the lock in a storage slot off mainnet,
-    /// which cost every entry ~2k gas net (a cold read, a write and a partly refunded reset).
+    /// which costs every entry a cold read, a write and a partly refunded reset.
     function _useTransientReentrancyGuardOnlyOnMainnet() internal pure override returns (bool) {
         return false;
     }

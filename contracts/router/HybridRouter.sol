@@ -73,7 +73,8 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     // -------------------------------- swaps -------------------------------
 
     /// @dev Always transient storage (Cancun), like the book, pool and settlement: solady's
-    /// default keeps the lock in a storage slot off mainnet (~2k gas per swap).
+    /// default keeps the lock in a storage slot off mainnet (a cold read, a write and a partly
+    /// refunded reset per swap).
     function _useTransientReentrancyGuardOnlyOnMainnet() internal pure override returns (bool) {
         return false;
     }

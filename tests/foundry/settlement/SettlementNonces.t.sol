@@ -311,8 +311,8 @@ contract SettlementNoncesTest is SettlementBase {
         uint256 copied = _headFillGas(1_000);
         vm.revertToState(state);
         uint256 sentinel = _headFillGas(TWO_64 + 1_000);
-        // behind the sentinel the fast path reads the floor's own slot (a cold 2,100); leaving
-        // the fast path for the Solidity one would cost about 3,000 more
+        // behind the sentinel the fast path reads the floor's own slot (one cold read, 2,100);
+        // the Solidity path costs more than the upper bound allows
         assertGt(sentinel, copied + 2_000);
         assertLt(sentinel, copied + 2_600);
     }
