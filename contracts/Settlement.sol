@@ -403,8 +403,13 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         bytes32 uid = _hashTypedData(TradeLib.structHash(t, packed, sellToken, buyToken));
         uint256 executed = _checkOrder(t, packed, uid, batch);
         SignatureLib.verify(
-            TradeLib.byteAt(packed, TRADE_SCHEME_SHIFT), uid, TradeLib.owner(packed), t,
-            TradeLib.byteAt(packed, TRADE_V_SHIFT), signatures, preSignature
+            TradeLib.byteAt(packed, TRADE_SCHEME_SHIFT),
+            uid,
+            TradeLib.owner(packed),
+            t,
+            TradeLib.byteAt(packed, TRADE_V_SHIFT),
+            signatures,
+            preSignature
         );
         _recordFill(t, packed, uid, executed);
         _exchange(t, i, packed, uid, executed, batch);
@@ -473,7 +478,9 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             if (executed != sellAmount) revert FillOrKillAmount(uid, executed, sellAmount);
             address orderOwner = TradeLib.owner(packed);
             uint256 nonce = TradeLib.word(t, TRADE_NONCE);
-            if (!_nonces[orderOwner].spend(nonce)) revert NonceAlreadySpent(uid, orderOwner, nonce);
+            if (!_nonces[orderOwner].spend(nonce)) {
+                revert NonceAlreadySpent(uid, orderOwner, nonce);
+            }
         } else {
             uint256 filled = filledAmount[uid];
             if (filled == type(uint256).max) revert CancelledOrder(uid);
@@ -590,23 +597,29 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     /// here it only claims the payee (its sold amount is booked as taken in by `_book`; pass 2
     /// checks it equals the payee's bought amount, booked as paid out, so the two cancel in the
     /// per-token conservation check), and pulls its fee.
-    function _take(uint256 packed, uint256 i, uint256 executed, uint256 fee, uint256 batch) internal {
+    function _take(uint256 packed, uint256 i, uint256 executed, uint256 fee, uint256 batch)
+        internal
+    {
         uint256 sellIndex = TradeLib.byteAt(packed, TRADE_SELL_INDEX_SHIFT);
         uint256 payee = TradeLib.payee(packed);
         if (payee != 0) {
             _claimPayee(packed, i, payee, batch);
             if (fee != 0) {
                 _pullFromWallet(
-                    BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed),
-                    BatchAccounting.account(batch, sellIndex), fee
+                    BatchAccounting.token(batch, sellIndex),
+                    TradeLib.owner(packed),
+                    BatchAccounting.account(batch, sellIndex),
+                    fee
                 );
             }
         } else if (TradeLib.byteAt(packed, TRADE_FLAGS_SHIFT) & OrderLib.SELL_FROM_INTERNAL != 0) {
             _debit(TradeLib.owner(packed), BatchAccounting.token(batch, sellIndex), executed + fee);
         } else {
             _pullFromWallet(
-                BatchAccounting.token(batch, sellIndex), TradeLib.owner(packed),
-                BatchAccounting.account(batch, sellIndex), executed + fee
+                BatchAccounting.token(batch, sellIndex),
+                TradeLib.owner(packed),
+                BatchAccounting.account(batch, sellIndex),
+                executed + fee
             );
         }
     }
@@ -632,7 +645,9 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
 
     /// @dev Pulls `amount` of `token` from `from`'s wallet, measured per token by
     /// `_checkWalletPulls` (our balance is read before the first pull of each token).
-    function _pullFromWallet(address token, address from, uint256 account, uint256 amount) internal {
+    function _pullFromWallet(address token, address from, uint256 account, uint256 amount)
+        internal
+    {
         if (BatchAccounting.load(account + ACCOUNT_WALLET_PULLED) == 0) {
             BatchAccounting.store(
                 account + ACCOUNT_BALANCE_BEFORE, SafeTransferLib.balanceOf(token, address(this))
@@ -652,7 +667,10 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
             uint256 expected = BatchAccounting.load(account + ACCOUNT_WALLET_PULLED);
             if (expected != 0) {
                 _checkArrived(
-                    tokens[j], address(this), BatchAccounting.load(account + ACCOUNT_BALANCE_BEFORE), expected
+                    tokens[j],
+                    address(this),
+                    BatchAccounting.load(account + ACCOUNT_BALANCE_BEFORE),
+                    expected
                 );
             }
         }
@@ -665,7 +683,8 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         uint256 packed = TradeLib.word(t, TRADE_PACKED);
         address receiver = TradeLib.receiver(t, packed);
         uint256 bought = BatchAccounting.load(entry);
-        address buyToken = BatchAccounting.token(batch, TradeLib.byteAt(packed, TRADE_BUY_INDEX_SHIFT));
+        address buyToken =
+            BatchAccounting.token(batch, TradeLib.byteAt(packed, TRADE_BUY_INDEX_SHIFT));
         if (TradeLib.byteAt(packed, TRADE_FLAGS_SHIFT) & OrderLib.BUY_TO_INTERNAL != 0) {
             _credit(receiver, buyToken, bought);
         } else {
@@ -686,7 +705,7 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         address buyToken = BatchAccounting.token(batch, buyIndex);
         uint256 account = BatchAccounting.account(batch, buyIndex);
         bool measure = BatchAccounting.load(account + ACCOUNT_WALLET_PULLED)
-            | BatchAccounting.load(account + ACCOUNT_DIRECT_MEASURED) == 0;
+                | BatchAccounting.load(account + ACCOUNT_DIRECT_MEASURED) == 0;
         if (measure) BatchAccounting.store(account + ACCOUNT_DIRECT_MEASURED, 1);
         uint256 before = measure ? SafeTransferLib.balanceOf(buyToken, receiver) : 0;
         // Reason: `from` signed the paying order (verified in pass 1), which sells exactly

@@ -187,10 +187,13 @@ interface IHybridRouter {
     /// @param amountIn The exact input.
     /// @param maxLevels Book levels to consider (at most `MAX_LEVELS`).
     /// @return split The split.
-    function quoteExactIn(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountIn, uint32 maxLevels)
-        external
-        view
-        returns (Split memory split);
+    function quoteExactIn(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountIn,
+        uint32 maxLevels
+    ) external view returns (Split memory split);
 
     /// @notice The split `swapExactOut` would make now (no slippage or deadline check).
     /// @param market The book market (and the pair of the pool).
@@ -199,10 +202,13 @@ interface IHybridRouter {
     /// @param amountOut The exact output.
     /// @param maxLevels Book levels to consider (at most `MAX_LEVELS`).
     /// @return split The split.
-    function quoteExactOut(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountOut, uint32 maxLevels)
-        external
-        view
-        returns (Split memory split);
+    function quoteExactOut(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountOut,
+        uint32 maxLevels
+    ) external view returns (Split memory split);
 
     /// @notice The AMM factory whose pools the router uses.
     /// @return The AMM factory.

@@ -161,7 +161,9 @@ interface IOrderBook {
     /// @param lots The lots that rest.
     /// @param queueStart The queue position of the order's first lot.
     /// @param expiry When anyone may cancel it (0: never).
-    event OrderPlaced(OrderId indexed id, address indexed owner, uint32 lots, uint64 queueStart, uint40 expiry);
+    event OrderPlaced(
+        OrderId indexed id, address indexed owner, uint32 lots, uint64 queueStart, uint40 expiry
+    );
     /// @notice `taker` took `lots` lots resting on `makerSide` at `tick` (one event per level).
     /// @dev The level's cursor moved past `lots` unfilled lots (plus any holes in between).
     /// @param taker The taker.
@@ -177,7 +179,14 @@ interface IOrderBook {
     /// @param paid The amount of the sold token paid, taker fee included.
     /// @param received The amount of the bought token received.
     /// @param fee The taker fee, in the sold token.
-    event Swap(address indexed taker, Side takerSide, uint64 lots, uint256 paid, uint256 received, uint256 fee);
+    event Swap(
+        address indexed taker,
+        Side takerSide,
+        uint64 lots,
+        uint256 paid,
+        uint256 received,
+        uint256 fee
+    );
     /// @notice `lots` unfilled lots of `id` cancelled (by its owner, or by anyone once it expired);
     /// their escrow went back to `owner`.
     /// @param id The order's id.
@@ -209,7 +218,9 @@ interface IOrderBook {
     /// @param to The receiver of the tokens.
     /// @param amount The amount sent.
     /// @param balance The owner's book balance after the withdrawal.
-    event Withdrawn(address indexed owner, address indexed token, address to, uint256 amount, uint256 balance);
+    event Withdrawn(
+        address indexed owner, address indexed token, address to, uint256 amount, uint256 balance
+    );
     /// @notice `owner`'s book balance of `token` is now `balance`, after `placeFromBalance`,
     /// `cancelToBalance` or `claimToBalance` (the order events of the same call say why).
     /// @dev Every event that changes a balance carries the new balance: an indexer keeps the
@@ -236,9 +247,14 @@ interface IOrderBook {
     /// @param maxSteps Work bound of the crossing part (see the contract NatSpec).
     /// @return id The resting order's id (zero if nothing rests).
     /// @return takenLots Lots filled immediately against the opposite side.
-    function place(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
-        external
-        returns (OrderId id, uint64 takenLots);
+    function place(
+        Side side,
+        uint16 tick,
+        uint32 lots,
+        OrderKind kind,
+        uint40 expiry,
+        uint32 maxSteps
+    ) external returns (OrderId id, uint64 takenLots);
 
     /// @notice Market order: buys (`side` Bid) or sells (`side` Ask) up to `maxLots` lots at
     /// ticks no worse than `limitTick`, at least `minLots`, visiting at most `maxSteps` steps.
@@ -251,9 +267,14 @@ interface IOrderBook {
     /// @return lots Lots filled.
     /// @return paid Amount of the sold token paid, taker fee included.
     /// @return received Amount of the bought token received.
-    function take(Side side, uint16 limitTick, uint64 maxLots, uint64 minLots, uint32 maxSteps, uint256 deadline)
-        external
-        returns (uint64 lots, uint256 paid, uint256 received);
+    function take(
+        Side side,
+        uint16 limitTick,
+        uint64 maxLots,
+        uint64 minLots,
+        uint32 maxSteps,
+        uint256 deadline
+    ) external returns (uint64 lots, uint256 paid, uint256 received);
 
     /// @notice Cancels up to `maxLots` unfilled lots of `id` (the most recently queued ones)
     /// and returns exactly their escrow to the owner. The owner may always cancel; anyone may
@@ -302,9 +323,14 @@ interface IOrderBook {
     /// @param maxSteps As `place`.
     /// @return id The resting order's id (zero if nothing rests).
     /// @return takenLots Lots filled immediately against the opposite side.
-    function placeFromBalance(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
-        external
-        returns (OrderId id, uint64 takenLots);
+    function placeFromBalance(
+        Side side,
+        uint16 tick,
+        uint32 lots,
+        OrderKind kind,
+        uint40 expiry,
+        uint32 maxSteps
+    ) external returns (OrderId id, uint64 takenLots);
 
     /// @notice Like `cancel`, but only the owner may call (expired or not), and the refund is
     /// credited to its book balance instead of transferred.
@@ -312,7 +338,9 @@ interface IOrderBook {
     /// @param maxLots Most lots to cancel.
     /// @param holeHint As `cancel`.
     /// @return lots Lots cancelled.
-    function cancelToBalance(OrderId id, uint32 maxLots, uint32 holeHint) external returns (uint32 lots);
+    function cancelToBalance(OrderId id, uint32 maxLots, uint32 holeHint)
+        external
+        returns (uint32 lots);
 
     /// @notice Like `claim`, for the caller's own orders only (`NotOrderOwner` for another
     /// owner's id): the proceeds are credited to its book balance instead of transferred.

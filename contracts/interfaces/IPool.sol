@@ -52,14 +52,26 @@ interface IPool {
     /// @param amount0 The token0 deposited.
     /// @param amount1 The token1 deposited.
     /// @param liquidity The shares minted to `to`.
-    event Mint(address indexed sender, address indexed to, uint256 amount0, uint256 amount1, uint256 liquidity);
+    event Mint(
+        address indexed sender,
+        address indexed to,
+        uint256 amount0,
+        uint256 amount1,
+        uint256 liquidity
+    );
     /// @notice `sender` burned `liquidity` shares for `amount0`/`amount1`, paid to `to`.
     /// @param sender The caller of `burn`.
     /// @param to The receiver of the tokens.
     /// @param amount0 The token0 paid out.
     /// @param amount1 The token1 paid out.
     /// @param liquidity The shares burned.
-    event Burn(address indexed sender, address indexed to, uint256 amount0, uint256 amount1, uint256 liquidity);
+    event Burn(
+        address indexed sender,
+        address indexed to,
+        uint256 amount0,
+        uint256 amount1,
+        uint256 liquidity
+    );
     /// @notice A swap: `amount0`/`amount1` are the pool's net balance changes (positive = the
     /// pool received the token, negative = it paid it to `to`).
     /// @param sender The caller of `swap`.
@@ -144,7 +156,10 @@ interface IPool {
     /// @return reserve0 The token0 reserve.
     /// @return reserve1 The token1 reserve.
     /// @return blockTimestampLast The block timestamp (mod 2**32) of the last update.
-    function getReserves() external view returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast);
+    function getReserves()
+        external
+        view
+        returns (uint112 reserve0, uint112 reserve1, uint32 blockTimestampLast);
 
     /// @notice Sum over time of `ln(reserve1 / reserve0)` (WAD, 1e18) times the seconds it held,
     /// updated at the first action of each block. The time-weighted geometric mean price of

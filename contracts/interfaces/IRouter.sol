@@ -168,9 +168,10 @@ interface IRouter {
     /// @param permit The caller's EIP-2612 permit of the pool's LP shares to the router.
     /// @return amountA The token A paid to `to`.
     /// @return amountB The token B paid to `to`.
-    function removeLiquidityWithPermit(RemoveLiquidityParams calldata params, PermitSignature calldata permit)
-        external
-        returns (uint256 amountA, uint256 amountB);
+    function removeLiquidityWithPermit(
+        RemoveLiquidityParams calldata params,
+        PermitSignature calldata permit
+    ) external returns (uint256 amountA, uint256 amountB);
 
     /*//////////////////////////////////////////////////////////////
                                   SWAPS
@@ -179,12 +180,16 @@ interface IRouter {
     /// @notice Swaps exactly `amountIn` through one pool for at least `amountOutMin`.
     /// @param params The tokens, fee tier, amounts, receiver and deadline.
     /// @return amountOut The output paid to `to`.
-    function swapExactInSingle(ExactInSingleParams calldata params) external returns (uint256 amountOut);
+    function swapExactInSingle(ExactInSingleParams calldata params)
+        external
+        returns (uint256 amountOut);
 
     /// @notice Swaps at most `amountInMax` through one pool for exactly `amountOut`.
     /// @param params The tokens, fee tier, amounts, receiver and deadline.
     /// @return amountIn The input pulled from the caller.
-    function swapExactOutSingle(ExactOutSingleParams calldata params) external returns (uint256 amountIn);
+    function swapExactOutSingle(ExactOutSingleParams calldata params)
+        external
+        returns (uint256 amountIn);
 
     /// @notice Swaps exactly `amountIn` of the path's first token along `path` for at least
     /// `amountOutMin` of its last token.
@@ -202,7 +207,9 @@ interface IRouter {
     /// actually received, and `amountOutMin` is checked on `to`'s balance increase.
     /// @param params The path, amounts, receiver and deadline.
     /// @return amountOut `to`'s balance increase of the last token.
-    function swapExactInSupportingFeeOnTransfer(ExactInParams calldata params) external returns (uint256 amountOut);
+    function swapExactInSupportingFeeOnTransfer(ExactInParams calldata params)
+        external
+        returns (uint256 amountOut);
 
     /*//////////////////////////////////////////////////////////////
                                  QUOTES
@@ -224,13 +231,19 @@ interface IRouter {
     /// @param amountIn The input of the first hop.
     /// @param path The packed path.
     /// @return amounts The input, then each hop's output.
-    function getAmountsOut(uint256 amountIn, bytes calldata path) external view returns (uint256[] memory amounts);
+    function getAmountsOut(uint256 amountIn, bytes calldata path)
+        external
+        view
+        returns (uint256[] memory amounts);
 
     /// @notice Inputs needed for exactly `amountOut` along `path`; `amounts[hops]` is `amountOut`.
     /// @param amountOut The output of the last hop.
     /// @param path The packed path.
     /// @return amounts Each hop's input, then the output.
-    function getAmountsIn(uint256 amountOut, bytes calldata path) external view returns (uint256[] memory amounts);
+    function getAmountsIn(uint256 amountOut, bytes calldata path)
+        external
+        view
+        returns (uint256[] memory amounts);
 
     /// @notice `PoolMath.getAmountOut`: `floor(amountIn * (10_000 - fee) * reserveOut /
     /// (reserveIn * 10_000 + amountIn * (10_000 - fee)))`.
@@ -261,5 +274,8 @@ interface IRouter {
     /// @param reserveA The pool's reserve of token A.
     /// @param reserveB The pool's reserve of token B.
     /// @return amountB The amount of token B of the same value at the reserves' ratio.
-    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB) external pure returns (uint256 amountB);
+    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB)
+        external
+        pure
+        returns (uint256 amountB);
 }

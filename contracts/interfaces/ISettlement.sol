@@ -229,7 +229,9 @@ interface ISettlement {
     /// @param token The token debited.
     /// @param balance The internal balance.
     /// @param needed The amount to debit.
-    error InsufficientInternalBalance(address owner, address token, uint256 balance, uint256 needed);
+    error InsufficientInternalBalance(
+        address owner, address token, uint256 balance, uint256 needed
+    );
     /// @notice The batch would pay out more `token` than it took in.
     /// @param token The token.
     /// @param pulled What the batch took in (order inputs and leg outputs).

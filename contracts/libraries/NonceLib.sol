@@ -74,7 +74,9 @@ library NonceLib {
     /// @notice Whether `nonce`'s bit is spent.
     function isSpent(Nonces storage self, uint256 nonce) internal view returns (bool) {
         uint256 head = self.head;
-        if (nonce >> 7 == (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF) return (head >> (nonce & 127)) & 1 != 0;
+        if (nonce >> 7 == (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF) {
+            return (head >> (nonce & 127)) & 1 != 0;
+        }
         return (self.bitmap[nonce >> 8] >> (nonce & 255)) & 1 != 0;
     }
 
@@ -132,7 +134,9 @@ library NonceLib {
         self.floor = floor;
         uint256 head = self.head;
         uint256 half = floor >> 7;
-        if (half > (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF && half <= NONCE_MAX_HALF) head = _move(self, head, half);
+        if (half > (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF && half <= NONCE_MAX_HALF) {
+            head = _move(self, head, half);
+        }
         uint256 copy = floor < NONCE_FLOOR_IN_SLOT ? floor : NONCE_FLOOR_IN_SLOT;
         self.head = (head & type(uint192).max) | (copy << NONCE_FLOOR_SHIFT);
     }
@@ -147,6 +151,7 @@ library NonceLib {
             self.bitmap[h >> 1] |= bits << ((h & 1) << 7);
         }
         uint256 loaded = (self.bitmap[half >> 1] >> ((half & 1) << 7)) & NONCE_BITS_MASK;
-        return ((head >> NONCE_FLOOR_SHIFT) << NONCE_FLOOR_SHIFT) | (half << NONCE_HALF_SHIFT) | loaded;
+        return
+            ((head >> NONCE_FLOOR_SHIFT) << NONCE_FLOOR_SHIFT) | (half << NONCE_HALF_SHIFT) | loaded;
     }
 }

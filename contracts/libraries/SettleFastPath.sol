@@ -79,7 +79,8 @@ library SettleFastPath {
         | (uint256(0xff) << TRADE_SCHEME_SHIFT)
         | ((0xff & ~(OrderLib.SELL_FROM_INTERNAL | OrderLib.BUY_TO_INTERNAL)) << TRADE_FLAGS_SHIFT);
     /// @dev The `SELL_FROM_INTERNAL` flag in `packed`.
-    uint256 private constant _SELL_FROM_INTERNAL_BIT = OrderLib.SELL_FROM_INTERNAL << TRADE_FLAGS_SHIFT;
+    uint256 private constant _SELL_FROM_INTERNAL_BIT =
+        OrderLib.SELL_FROM_INTERNAL << TRADE_FLAGS_SHIFT;
     /// @dev The `BUY_TO_INTERNAL` flag in `packed`.
     uint256 private constant _BUY_TO_INTERNAL_BIT = OrderLib.BUY_TO_INTERNAL << TRADE_FLAGS_SHIFT;
 
@@ -96,14 +97,16 @@ library SettleFastPath {
     /// @return nonceSlot The storage slot that records the fill: the owner's head or a bitmap
     /// word.
     /// @return nonceWord The value to write to `nonceSlot` (the nonce's bit spent).
-    function check(
-        uint256 t,
-        uint256 batch,
-        mapping(address => NonceLib.Nonces) storage nonces
-    ) internal view returns (bytes32 uid, uint256 bought, uint256 nonceSlot, uint256 nonceWord) {
+    function check(uint256 t, uint256 batch, mapping(address => NonceLib.Nonces) storage nonces)
+        internal
+        view
+        returns (bytes32 uid, uint256 bought, uint256 nonceSlot, uint256 nonceWord)
+    {
         bool ok;
         (bought, ok) = _amounts(t, batch);
-        if (ok && _orderValid(t, batch)) (uid, nonceSlot, nonceWord) = _authorize(t, batch, nonces);
+        if (ok && _orderValid(t, batch)) {
+            (uid, nonceSlot, nonceWord) = _authorize(t, batch, nonces);
+        }
     }
 
     /// @notice Records the fill `check` approved: the nonce bit is spent.
@@ -146,7 +149,10 @@ library SettleFastPath {
                     mstore(0x20, balances.slot)
                     mstore(0x20, keccak256(0x00, 0x40))
                     let sellIdx := and(shr(TRADE_SELL_INDEX_SHIFT, packed), 0xff)
-                    mstore(0x00, calldataload(add(mload(add(batch, BATCH_TOKENS)), shl(5, sellIdx))))
+                    mstore(
+                        0x00,
+                        calldataload(add(mload(add(batch, BATCH_TOKENS)), shl(5, sellIdx)))
+                    )
                     let slot := keccak256(0x00, 0x40)
                     let bal := sload(slot)
                     // covered and no overflow in `executed + fee`
@@ -159,9 +165,17 @@ library SettleFastPath {
             default {
                 payee := sub(payee, 1)
                 let claim :=
-                    add(add(mload(add(batch, BATCH_LEDGER)), shl(LEDGER_ENTRY_SHIFT, payee)), LEDGER_PAYER)
+                    add(
+                        add(mload(add(batch, BATCH_LEDGER)), shl(LEDGER_ENTRY_SHIFT, payee)),
+                        LEDGER_PAYER
+                    )
                 // in range, unclaimed, a wallet sale, no fee to pull
-                if iszero(or(or(iszero(lt(payee, mload(add(batch, BATCH_TRADE_COUNT)))), fee), fromInternal)) {
+                if iszero(
+                    or(
+                        or(iszero(lt(payee, mload(add(batch, BATCH_TRADE_COUNT)))), fee),
+                        fromInternal
+                    )
+                ) {
                     if iszero(mload(claim)) {
                         mstore(claim, add(i, 1))
                         done := 1
@@ -191,21 +205,32 @@ library SettleFastPath {
             let bought := mload(add(entry, LEDGER_BOUGHT))
             // `payer != 0`: the paying trade is `trades[payer - 1]`
             let p := add(mload(add(batch, BATCH_TRADES)), mul(sub(payer, 1), TRADE_SIZE))
-            let from := and(calldataload(add(p, TRADE_PACKED)), 0xffffffffffffffffffffffffffffffffffffffff)
+            let from :=
+                and(calldataload(add(p, TRADE_PACKED)), 0xffffffffffffffffffffffffffffffffffffffff)
             // receiver: pass 1 rejected dirty bits
             let to := calldataload(add(t, TRADE_RECEIVER))
-            if iszero(to) { to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff) }
+            if iszero(to) {
+                to := and(packed, 0xffffffffffffffffffffffffffffffffffffffff)
+            }
             let buyIdx := and(shr(TRADE_BUY_INDEX_SHIFT, packed), 0xff)
             // the payee buys to its wallet
             done := iszero(and(packed, buyToInternal))
             // the payer sells exactly `bought` of the payee's buy token, to someone else
-            done :=
-                and(done, eq(and(shr(TRADE_SELL_INDEX_SHIFT, calldataload(add(p, TRADE_PACKED))), 0xff), buyIdx))
+            done := and(
+                done,
+                eq(
+                    and(shr(TRADE_SELL_INDEX_SHIFT, calldataload(add(p, TRADE_PACKED))), 0xff),
+                    buyIdx
+                )
+            )
             {
                 // the payer's executed amount; 0 is the whole order (a fill-or-kill payer:
                 // pass 1 rejected a zero executed amount of a partially fillable one)
                 let executed := calldataload(add(p, TRADE_EXECUTED))
-                executed := or(executed, mul(iszero(executed), calldataload(add(p, TRADE_SELL_AMOUNT))))
+                executed := or(
+                    executed,
+                    mul(iszero(executed), calldataload(add(p, TRADE_SELL_AMOUNT)))
+                )
                 done := and(done, eq(executed, bought))
             }
             done := and(done, iszero(eq(from, to)))
@@ -215,14 +240,24 @@ library SettleFastPath {
                 // measure unless a wallet pull or a direct transfer of this token was measured
                 // in this batch
                 let measure :=
-                    iszero(or(mload(add(account, ACCOUNT_WALLET_PULLED)), mload(add(account, ACCOUNT_DIRECT_MEASURED))))
+                    iszero(
+                        or(
+                            mload(add(account, ACCOUNT_WALLET_PULLED)),
+                            mload(add(account, ACCOUNT_DIRECT_MEASURED))
+                        )
+                    )
                 let before := 0
                 if measure {
                     mstore(add(account, ACCOUNT_DIRECT_MEASURED), 1)
                     mstore(0x14, to)
                     mstore(0x00, 0x70a08231000000000000000000000000) // `balanceOf(address)`
-                    before :=
-                        mul(mload(0x20), and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20)))
+                    before := mul(
+                        mload(0x20),
+                        and(
+                            gt(returndatasize(), 0x1f),
+                            staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20)
+                        )
+                    )
                 }
                 let m := mload(0x40)
                 mstore(0x60, bought)
@@ -242,7 +277,13 @@ library SettleFastPath {
                     mstore(0x14, to)
                     mstore(0x00, 0x70a08231000000000000000000000000)
                     let after :=
-                        mul(mload(0x20), and(gt(returndatasize(), 0x1f), staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20)))
+                        mul(
+                            mload(0x20),
+                            and(
+                                gt(returndatasize(), 0x1f),
+                                staticcall(gas(), token, 0x10, 0x24, 0x20, 0x20)
+                            )
+                        )
                     // Wrapping on purpose: a balance that shrank never matches `bought`.
                     if iszero(eq(sub(after, before), bought)) {
                         mstore(0x00, feeOnTransfer)
@@ -262,10 +303,14 @@ library SettleFastPath {
             let sellAmount := calldataload(add(t, TRADE_SELL_AMOUNT))
             // indices are checked by `_orderValid`, which runs whenever `ok`
             let prices := mload(add(batch, BATCH_PRICES))
-            let pSell := calldataload(add(prices, shl(5, and(shr(TRADE_SELL_INDEX_SHIFT, packed), 0xff))))
+            let pSell :=
+                calldataload(add(prices, shl(5, and(shr(TRADE_SELL_INDEX_SHIFT, packed), 0xff))))
             let product := mul(sellAmount, pSell)
             ok := eq(div(product, sellAmount), pSell) // false for sellAmount == 0 too
-            bought := div(product, calldataload(add(prices, shl(5, and(shr(TRADE_BUY_INDEX_SHIFT, packed), 0xff)))))
+            bought := div(
+                product,
+                calldataload(add(prices, shl(5, and(shr(TRADE_BUY_INDEX_SHIFT, packed), 0xff))))
+            )
             // The limit `bought * sellAmount >= executed * buyAmount` with
             // `executed == sellAmount != 0` (checked here and in `_orderValid`) is exactly
             // `bought >= buyAmount`.
@@ -297,7 +342,13 @@ library SettleFastPath {
             {
                 let executed := calldataload(add(t, TRADE_EXECUTED))
                 // nonzero iff executed != 0 and executed != sellAmount
-                bad := or(bad, xor(executed, mul(iszero(iszero(executed)), calldataload(add(t, TRADE_SELL_AMOUNT)))))
+                bad := or(
+                    bad,
+                    xor(
+                        executed,
+                        mul(iszero(iszero(executed)), calldataload(add(t, TRADE_SELL_AMOUNT)))
+                    )
+                )
             }
             {
                 // `v - 27` wraps for `v < 27`: only 27 and 28 pass
@@ -332,8 +383,16 @@ library SettleFastPath {
                 mstore(m, typeHash)
                 mstore(add(m, 0x20), signer)
                 mstore(add(m, 0x40), calldataload(add(t, TRADE_RECEIVER)))
-                mstore(add(m, 0x60), calldataload(add(tokens, shl(5, and(shr(TRADE_SELL_INDEX_SHIFT, packed), 0xff)))))
-                mstore(add(m, 0x80), calldataload(add(tokens, shl(5, and(shr(TRADE_BUY_INDEX_SHIFT, packed), 0xff)))))
+                mstore(
+                    add(m, 0x60),
+                    calldataload(
+                        add(tokens, shl(5, and(shr(TRADE_SELL_INDEX_SHIFT, packed), 0xff)))
+                    )
+                )
+                mstore(
+                    add(m, 0x80),
+                    calldataload(add(tokens, shl(5, and(shr(TRADE_BUY_INDEX_SHIFT, packed), 0xff))))
+                )
                 // sellAmount, buyAmount, feeAmount are consecutive words
                 calldatacopy(add(m, 0xa0), add(t, TRADE_SELL_AMOUNT), 0x60)
                 mstore(add(m, 0x100), and(shr(TRADE_VALID_TO_SHIFT, packed), 0xffffffff))
@@ -364,7 +423,9 @@ library SettleFastPath {
             // the floor is the head's copy, or behind the sentinel the `floor` slot; the nonce
             // is not below it
             let floor := shr(NONCE_FLOOR_SHIFT, head)
-            if eq(floor, NONCE_FLOOR_IN_SLOT) { floor := sload(add(nonceSlot, NONCES_FLOOR_SLOT)) }
+            if eq(floor, NONCE_FLOOR_IN_SLOT) {
+                floor := sload(add(nonceSlot, NONCES_FLOOR_SLOT))
+            }
             bad := or(bad, lt(nonce, floor))
             let half := shr(7, nonce)
             let h := and(shr(NONCE_HALF_SHIFT, head), NONCE_MAX_HALF)

@@ -110,8 +110,7 @@ library SignatureLib {
             mstore(d, 0x40)
             mstore(add(m, 0x44), signature.length)
             calldatacopy(add(m, 0x64), signature.offset, signature.length)
-            let ok :=
-                staticcall(EIP1271_GAS, owner, m, add(signature.length, 0x64), d, 0x20)
+            let ok := staticcall(EIP1271_GAS, owner, m, add(signature.length, 0x64), d, 0x20)
             valid := and(ok, and(gt(returndatasize(), 0x1f), eq(mload(d), magic)))
         }
         if (!valid) revert ISettlement.InvalidContractSignature(orderUid, owner);

@@ -108,7 +108,9 @@ library TradeLib {
         assembly ("memory-safe") {
             r := calldataload(add(t, TRADE_RECEIVER))
             if shr(160, r) { revert(0, 0) }
-            if iszero(r) { r := and(packedWord, 0xffffffffffffffffffffffffffffffffffffffff) }
+            if iszero(r) {
+                r := and(packedWord, 0xffffffffffffffffffffffffffffffffffffffff)
+            }
         }
     }
 

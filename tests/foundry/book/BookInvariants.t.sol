@@ -57,9 +57,14 @@ contract BookHandler is Test {
         return actors[i];
     }
 
-    function place(uint256 actorSeed, bool ask, uint256 tickSeed, uint256 lots, uint256 kindSeed, bool expires)
-        external
-    {
+    function place(
+        uint256 actorSeed,
+        bool ask,
+        uint256 tickSeed,
+        uint256 lots,
+        uint256 kindSeed,
+        bool expires
+    ) external {
         _placeOrder(actorSeed, ask, tickSeed, lots, kindSeed, expires, false);
     }
 
@@ -101,7 +106,8 @@ contract BookHandler is Test {
         a.tick = uint16(bound(tickSeed, MID - 4, MID + 4));
         a.lots = uint32(bound(lots, 1, 400));
         a.kind = IOrderBook.OrderKind(kindSeed % 4);
-        bool rests = a.kind == IOrderBook.OrderKind.GoodTillCancelled || a.kind == IOrderBook.OrderKind.PostOnly;
+        bool rests = a.kind == IOrderBook.OrderKind.GoodTillCancelled
+            || a.kind == IOrderBook.OrderKind.PostOnly;
         a.expiry = expires && rests ? uint40(block.timestamp + 1 + kindSeed % 1000) : 0;
         (bool success, OrderId id, uint64 taken) = _send(a, fromBalance);
         if (!success) return;
@@ -116,18 +122,24 @@ contract BookHandler is Test {
     function _send(PlaceArgs memory a, bool fromBalance) internal returns (bool, OrderId, uint64) {
         vm.prank(a.who);
         if (fromBalance) {
-            try book.placeFromBalance(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+            try book.placeFromBalance(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (
+                OrderId i, uint64 t
+            ) {
                 return (true, i, t);
             } catch {}
         } else {
-            try book.place(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+            try book.place(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (
+                OrderId i, uint64 t
+            ) {
                 return (true, i, t);
             } catch {}
         }
         return (false, OrderId.wrap(0), 0);
     }
 
-    function take(uint256 actorSeed, bool buy, uint256 limitSeed, uint256 lots, uint256 steps) external {
+    function take(uint256 actorSeed, bool buy, uint256 limitSeed, uint256 lots, uint256 steps)
+        external
+    {
         ++calls;
         uint16 limit = uint16(bound(limitSeed, MID - 5, MID + 5));
         vm.prank(actors[actorSeed % 3]);
@@ -138,7 +150,9 @@ contract BookHandler is Test {
             0,
             uint32(bound(steps, 1, 20)),
             block.timestamp
-        ) returns (uint64 filled, uint256, uint256) {
+        ) returns (
+            uint64 filled, uint256, uint256
+        ) {
             takenLots[buy ? 1 : 0] += filled;
             ++ok[1];
         } catch {}
@@ -298,7 +312,8 @@ contract BookInvariantsTest is Test {
             IOrderBook.OrderInfo memory info = book.orderInfo(id);
             assertEq(
                 handler.placedLots(key),
-                uint256(info.openLots) + info.claimableLots + handler.claimedLots(key) + handler.cancelledLots(key),
+                uint256(info.openLots) + info.claimableLots + handler.claimedLots(key)
+                    + handler.cancelledLots(key),
                 "order lots"
             );
             filled[id.side()] += uint256(info.claimableLots) + handler.claimedLots(key);

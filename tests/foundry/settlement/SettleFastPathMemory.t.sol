@@ -174,9 +174,8 @@ contract SettleFastPathMemoryTest is SettlementBase {
                 o.flags
             )
         );
-        return keccak256(
-            abi.encodePacked("\x19\x01", keccak256("SettleFastPathMemory"), structHash)
-        );
+        return
+            keccak256(abi.encodePacked("\x19\x01", keccak256("SettleFastPathMemory"), structHash));
     }
 
     /// @dev A crossing pair signed under the harness's domain, varied by `seed`: amounts,
@@ -187,9 +186,18 @@ contract SettleFastPathMemoryTest is SettlementBase {
     {
         uint256 amount = bound(seed, 1, 1_000e18);
         uint8 aliceFlags = seed & 2 != 0 ? SELL_INTERNAL : 0;
-        if (aliceFlags != 0) harness.setBalance(alice, address(tokenA), (seed >> 8) % (2 * amount));
+        if (aliceFlags != 0) {
+            harness.setBalance(alice, address(tokenA), (seed >> 8) % (2 * amount));
+        }
         ISettlement.Order memory a = _order(
-            alice, address(tokenA), address(tokenB), amount, amount, (seed >> 16) % 3, nonce, aliceFlags
+            alice,
+            address(tokenA),
+            address(tokenB),
+            amount,
+            amount,
+            (seed >> 16) % 3,
+            nonce,
+            aliceFlags
         );
         ISettlement.Order memory b =
             _order(bob, address(tokenB), address(tokenA), amount, amount, 0, nonce ^ 1, 0);
@@ -235,9 +243,12 @@ contract SettleFastPathMemoryTest is SettlementBase {
     /// @dev Bob (trade 1) pays Alice (trade 0) the B she bought: the measured transfer, the
     /// unmeasured one, and each check that refuses (wrong amount, a payee buying to its
     /// internal balance, a payer paying itself).
-    function testFuzz_payDirect_keepsMemory(uint256 seed, uint64 nonce, bool walletPulled, uint8 refuse)
-        public
-    {
+    function testFuzz_payDirect_keepsMemory(
+        uint256 seed,
+        uint64 nonce,
+        bool walletPulled,
+        uint8 refuse
+    ) public {
         (ISettlement.TradeData[] memory trades,) = _pair(seed | 8, nonce);
         uint256 amount = trades[1].sellAmount;
         uint256 bought = amount;
@@ -245,7 +256,8 @@ contract SettleFastPathMemoryTest is SettlementBase {
         if (refuse == 1) bought = bound(seed >> 48, 0, 2 * amount);
         if (refuse == 2) trades[0].packed |= uint256(BUY_INTERNAL) << 208;
         if (refuse == 3) trades[0].receiver = bob;
-        bool done = harness.payDirect(_tokensAB(), _prices(1, 1), trades, 0, 1, bought, walletPulled);
+        bool done =
+            harness.payDirect(_tokensAB(), _prices(1, 1), trades, 0, 1, bought, walletPulled);
         assertEq(done, refuse == 0 || (refuse == 1 && bought == amount));
     }
 }
