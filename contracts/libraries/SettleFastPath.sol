@@ -66,7 +66,11 @@ import {
 /// memory pointer that it does not keep, and the batch's own words (allocated by
 /// `BatchAccounting.alloc`). The blocks that call the ecrecover precompile or `transferFrom`
 /// also use the free memory pointer's word and the zero slot (0x40..0x7f) as call buffers and
-/// restore both before they end (as Solady does); no Solidity code runs in between.
+/// restore both before they end, as Solady does. That goes beyond the letter of Solidity's
+/// rules for `memory-safe` blocks, and is safe: the compiler moves stack variables only into
+/// the memory it reserves below the initial free memory pointer, which no block touches, and
+/// no Solidity code runs while the two words hold other values. `SettleFastPathMemory.t.sol`
+/// checks these promises.
 library SettleFastPath {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
