@@ -33,6 +33,8 @@ contract BookHandler is Test {
     /// @dev Successful calls per action: place, take, cancel, claim, reap, deposit, withdraw,
     /// placeFromBalance, cancelToBalance, claimToBalance.
     uint256[10] public ok;
+    /// @dev Calls of `place` (successful or not).
+    uint256 public placeCalls;
 
     constructor(OrderBook book_, MockERC20 weth_, MockERC20 usdc_) {
         book = book_;
@@ -100,6 +102,7 @@ contract BookHandler is Test {
         bool fromBalance
     ) internal {
         ++calls;
+        if (!fromBalance) ++placeCalls;
         PlaceArgs memory a;
         a.who = actors[actorSeed % 3];
         a.side = ask ? IOrderBook.Side.Ask : IOrderBook.Side.Bid;
@@ -250,6 +253,9 @@ contract BookHandler is Test {
 }
 
 contract BookInvariantsTest is Test {
+    /// @dev `place` calls after which a run must have placed something (see `afterInvariant`).
+    uint256 internal constant MIN_PLACE_CALLS = 10;
+
     BookHandler internal handler;
     OrderBook internal book;
     MockERC20 internal weth;
@@ -346,7 +352,11 @@ contract BookInvariantsTest is Test {
     }
 
     /// @notice The run exercised the book: most actions succeed (the invariants are not
-    /// vacuous). Summed over the run, so checked at its end.
+    /// vacuous). Summed over the run, so checked at its end. A run calls `place` about once in
+    /// ten calls, and a single place can fail by design (a post-only order that would cross, a
+    /// fill-or-kill order without liquidity, too few lots to rest), so a short run may place
+    /// nothing; a run that called `place` `MIN_PLACE_CALLS` times and never placed means the
+    /// handler or the book is broken.
     function afterInvariant() public {
         uint256[] memory ok = new uint256[](10);
         for (uint256 i; i < 10; ++i) {
@@ -356,6 +366,7 @@ contract BookInvariantsTest is Test {
             "successful place/take/cancel/claim/reap/deposit/withdraw/placeFromBalance/cancelToBalance/claimToBalance",
             ok
         );
-        assertGt(ok[0], 0, "no place succeeded");
+        emit log_named_uint("place calls", handler.placeCalls());
+        if (handler.placeCalls() >= MIN_PLACE_CALLS) assertGt(ok[0], 0, "no place succeeded");
     }
 }
