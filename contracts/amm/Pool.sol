@@ -154,13 +154,14 @@ contract Pool is IPool, ERC20, ReentrancyGuardTransient {
         }
         _update(balance0, balance1, r0, r1, last);
         // Net balance changes; all four values are below 2**112, so the casts are exact.
-        // forge-lint: disable-next-line(unsafe-typecast)
+        // forge-lint: disable-start(unsafe-typecast)
         emit Swap(
             msg.sender,
             to,
             int256(balance0) - int256(uint256(r0)),
             int256(balance1) - int256(uint256(r1))
         );
+        // forge-lint: disable-end(unsafe-typecast)
     }
 
     /// @inheritdoc IPool
