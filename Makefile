@@ -52,10 +52,11 @@ test-deep: build  ## forge deep profile; relayer kill -9 at full scale (10 trial
 	CROSSBOOK_RESTART_TRIALS=10 CROSSBOOK_RESTART_PAIRS=500 CROSSBOOK_FUZZ_EXAMPLES=10000 \
 		$(BIN)/ape test tests/relayer/test_e2e.py tests/relayer/test_fuzz.py -p no:cacheprovider
 
-lint: build  ## ruff, mypy, slither (fails on High/Medium findings)
+lint: build  ## ruff, mypy, forge fmt, slither (fails on High/Medium findings)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
+	forge fmt --check
 	FOUNDRY_OUT=.forge/slither-out FOUNDRY_CACHE_PATH=.forge/slither-cache $(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
 
 # Gas is measured on a full, fresh compile: with via-IR, the bytecode of a contract depends on

@@ -15,7 +15,8 @@ contract Factory is IFactory, Ownable2Step {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev token0 => token1 => fee => pool (tokens sorted).
-    mapping(address token0 => mapping(address token1 => mapping(uint16 fee => address))) private _pools;
+    mapping(address token0 => mapping(address token1 => mapping(uint16 fee => address))) private
+        _pools;
     /// @inheritdoc IFactory
     address[] public pools;
     /// @inheritdoc IFactory
@@ -51,7 +52,10 @@ contract Factory is IFactory, Ownable2Step {
     }
 
     /// @inheritdoc IFactory
-    function createPool(address tokenA, address tokenB, uint16 fee) external returns (address pool) {
+    function createPool(address tokenA, address tokenB, uint16 fee)
+        external
+        returns (address pool)
+    {
         (address token0, address token1) = _sort(tokenA, tokenB);
         if (!feeTierEnabled[fee]) revert FeeTierNotEnabled(fee);
         address existing = _pools[token0][token1][fee];
@@ -93,10 +97,17 @@ contract Factory is IFactory, Ownable2Step {
     }
 
     /// @inheritdoc IFactory
-    function poolAddress(address tokenA, address tokenB, uint16 fee) external view returns (address) {
+    function poolAddress(address tokenA, address tokenB, uint16 fee)
+        external
+        view
+        returns (address)
+    {
         (address token0, address token1) = _sort(tokenA, tokenB);
-        bytes32 digest =
-            keccak256(abi.encodePacked(bytes1(0xff), address(this), _salt(token0, token1, fee), POOL_INIT_CODE_HASH));
+        bytes32 digest = keccak256(
+            abi.encodePacked(
+                bytes1(0xff), address(this), _salt(token0, token1, fee), POOL_INIT_CODE_HASH
+            )
+        );
         return address(uint160(uint256(digest)));
     }
 
@@ -119,7 +130,11 @@ contract Factory is IFactory, Ownable2Step {
         emit FeeTierEnabled(fee);
     }
 
-    function _sort(address tokenA, address tokenB) private pure returns (address token0, address token1) {
+    function _sort(address tokenA, address tokenB)
+        private
+        pure
+        returns (address token0, address token1)
+    {
         if (tokenA == tokenB) revert IdenticalTokens(tokenA);
         (token0, token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
         if (token0 == address(0)) revert ZeroAddress();

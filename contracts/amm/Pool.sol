@@ -148,12 +148,20 @@ contract Pool is IPool, ERC20, ReentrancyGuardTransient {
             // each adjusted balance is below 2**126 and each product below 2**252: no overflow.
             uint256 adjusted0 = balance0 * PoolMath.FEE_DENOMINATOR - amount0In * fee;
             uint256 adjusted1 = balance1 * PoolMath.FEE_DENOMINATOR - amount1In * fee;
-            if (adjusted0 * adjusted1 < uint256(r0) * r1 * _K_SCALE) revert KInvariant(balance0, balance1);
+            if (adjusted0 * adjusted1 < uint256(r0) * r1 * _K_SCALE) {
+                revert KInvariant(balance0, balance1);
+            }
         }
         _update(balance0, balance1, r0, r1, last);
         // Net balance changes; all four values are below 2**112, so the casts are exact.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        emit Swap(msg.sender, to, int256(balance0) - int256(uint256(r0)), int256(balance1) - int256(uint256(r1)));
+        // forge-lint: disable-start(unsafe-typecast)
+        emit Swap(
+            msg.sender,
+            to,
+            int256(balance0) - int256(uint256(r0)),
+            int256(balance1) - int256(uint256(r1))
+        );
+        // forge-lint: disable-end(unsafe-typecast)
     }
 
     /// @inheritdoc IPool
@@ -220,7 +228,9 @@ contract Pool is IPool, ERC20, ReentrancyGuardTransient {
 
     /// @dev Stores the new reserves; at the first update of a block, accumulates the log price
     /// of the reserves that held since the last update.
-    function _update(uint256 balance0, uint256 balance1, uint112 r0, uint112 r1, uint32 last) private {
+    function _update(uint256 balance0, uint256 balance1, uint112 r0, uint112 r1, uint32 last)
+        private
+    {
         _checkBalances(balance0, balance1);
         // forge-lint: disable-next-line(unsafe-typecast)
         uint32 now32 = uint32(block.timestamp); // mod 2**32 by design, like Uniswap v2
@@ -230,9 +240,8 @@ contract Pool is IPool, ERC20, ReentrancyGuardTransient {
             if (elapsed != 0 && r0 != 0 && r1 != 0) {
                 // |ln(r1) - ln(r0)| < 78e18 (reserves below 2**112), times < 2**32 seconds: the
                 // term is below 2**99; the sum wraps mod 2**256 by design (read differences).
-                logPriceCumulative += (
-                    FixedPointMathLib.lnWad(int256(uint256(r1))) - FixedPointMathLib.lnWad(int256(uint256(r0)))
-                ) * int256(uint256(elapsed));
+                logPriceCumulative += (FixedPointMathLib.lnWad(int256(uint256(r1)))
+                        - FixedPointMathLib.lnWad(int256(uint256(r0)))) * int256(uint256(elapsed));
             }
         }
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -247,7 +256,8 @@ contract Pool is IPool, ERC20, ReentrancyGuardTransient {
         if (!on) return false;
         address feeTo = IFactory(factory).feeTo();
         if (feeTo != address(0) && kLast_ != 0) {
-            uint256 liquidity = PoolMath.protocolFeeLiquidity(uint256(r0) * r1, kLast_, totalSupply());
+            uint256 liquidity =
+                PoolMath.protocolFeeLiquidity(uint256(r0) * r1, kLast_, totalSupply());
             if (liquidity != 0) _mint(feeTo, liquidity);
         }
         return true;

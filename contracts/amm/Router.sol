@@ -62,7 +62,8 @@ contract Router is IRouter {
                 (amountA, amountB) = (p.amountADesired, amountBOptimal);
             } else {
                 // Floor rounding keeps this at most `amountADesired`.
-                (amountA, amountB) = (PoolMath.quote(p.amountBDesired, reserveB, reserveA), p.amountBDesired);
+                (amountA, amountB) =
+                (PoolMath.quote(p.amountBDesired, reserveB, reserveA), p.amountBDesired);
             }
         }
         if (amountA < p.amountAMin) revert InsufficientAAmount(amountA, p.amountAMin);
@@ -82,16 +83,26 @@ contract Router is IRouter {
     }
 
     /// @inheritdoc IRouter
-    function removeLiquidityWithPermit(RemoveLiquidityParams calldata p, PermitSignature calldata permit)
-        external
-        ensure(p.deadline)
-        returns (uint256 amountA, uint256 amountB)
-    {
+    function removeLiquidityWithPermit(
+        RemoveLiquidityParams calldata p,
+        PermitSignature calldata permit
+    ) external ensure(p.deadline) returns (uint256 amountA, uint256 amountB) {
         address pool = _poolFor(p.tokenA, p.tokenB, p.fee);
-        try IERC20Permit(pool).permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {}
+        try IERC20Permit(pool)
+            .permit(
+                msg.sender,
+                address(this),
+                permit.value,
+                permit.deadline,
+                permit.v,
+                permit.r,
+                permit.s
+            ) {}
         catch {
             // A front-run permit is spent already; the allowance it set still works.
-            if (IERC20(pool).allowance(msg.sender, address(this)) < p.liquidity) revert PermitFailed(pool);
+            if (IERC20(pool).allowance(msg.sender, address(this)) < p.liquidity) {
+                revert PermitFailed(pool);
+            }
         }
         return _removeLiquidity(p, pool);
     }
@@ -104,7 +115,8 @@ contract Router is IRouter {
         ensure(p.deadline)
         returns (uint256 amountOut)
     {
-        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) = _pool(p.tokenIn, p.tokenOut, p.fee);
+        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) =
+            _pool(p.tokenIn, p.tokenOut, p.fee);
         amountOut = PoolMath.getAmountOut(p.amountIn, reserveIn, reserveOut, p.fee);
         if (amountOut < p.amountOutMin) revert InsufficientOutput(amountOut, p.amountOutMin);
         p.tokenIn.safeTransferFrom(msg.sender, pool, p.amountIn);
@@ -117,7 +129,8 @@ contract Router is IRouter {
         ensure(p.deadline)
         returns (uint256 amountIn)
     {
-        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) = _pool(p.tokenIn, p.tokenOut, p.fee);
+        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) =
+            _pool(p.tokenIn, p.tokenOut, p.fee);
         amountIn = PoolMath.getAmountIn(p.amountOut, reserveIn, reserveOut, p.fee);
         if (amountIn > p.amountInMax) revert ExcessiveInput(amountIn, p.amountInMax);
         p.tokenIn.safeTransferFrom(msg.sender, pool, amountIn);
@@ -125,7 +138,11 @@ contract Router is IRouter {
     }
 
     /// @inheritdoc IRouter
-    function swapExactIn(ExactInParams calldata p) external ensure(p.deadline) returns (uint256 amountOut) {
+    function swapExactIn(ExactInParams calldata p)
+        external
+        ensure(p.deadline)
+        returns (uint256 amountOut)
+    {
         uint256[] memory amounts = _getAmountsOut(p.amountIn, p.path);
         amountOut = amounts[amounts.length - 1];
         if (amountOut < p.amountOutMin) revert InsufficientOutput(amountOut, p.amountOutMin);
@@ -134,7 +151,11 @@ contract Router is IRouter {
     }
 
     /// @inheritdoc IRouter
-    function swapExactOut(ExactOutParams calldata p) external ensure(p.deadline) returns (uint256 amountIn) {
+    function swapExactOut(ExactOutParams calldata p)
+        external
+        ensure(p.deadline)
+        returns (uint256 amountIn)
+    {
         uint256[] memory amounts = _getAmountsIn(p.amountOut, p.path);
         amountIn = amounts[0];
         if (amountIn > p.amountInMax) revert ExcessiveInput(amountIn, p.amountInMax);
@@ -167,12 +188,20 @@ contract Router is IRouter {
     }
 
     /// @inheritdoc IRouter
-    function getAmountsOut(uint256 amountIn, bytes calldata path) external view returns (uint256[] memory) {
+    function getAmountsOut(uint256 amountIn, bytes calldata path)
+        external
+        view
+        returns (uint256[] memory)
+    {
         return _getAmountsOut(amountIn, path);
     }
 
     /// @inheritdoc IRouter
-    function getAmountsIn(uint256 amountOut, bytes calldata path) external view returns (uint256[] memory) {
+    function getAmountsIn(uint256 amountOut, bytes calldata path)
+        external
+        view
+        returns (uint256[] memory)
+    {
         return _getAmountsIn(amountOut, path);
     }
 
@@ -195,7 +224,11 @@ contract Router is IRouter {
     }
 
     /// @inheritdoc IRouter
-    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB) external pure returns (uint256) {
+    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB)
+        external
+        pure
+        returns (uint256)
+    {
         return PoolMath.quote(amountA, reserveA, reserveB);
     }
 
@@ -223,7 +256,8 @@ contract Router is IRouter {
     /// @dev Hop `i` on what its pool actually received (fee-on-transfer tokens).
     function _swapReceived(bytes calldata path, uint256 i, address to) private {
         (address tokenIn, uint16 fee, address tokenOut) = _hop(path, i);
-        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) = _pool(tokenIn, tokenOut, fee);
+        (address pool, uint256 reserveIn, uint256 reserveOut, bool zeroForOne) =
+            _pool(tokenIn, tokenOut, fee);
         uint256 received = SafeTransferLib.balanceOf(tokenIn, pool) - reserveIn;
         _swap(pool, zeroForOne, PoolMath.getAmountOut(received, reserveIn, reserveOut, fee), to);
     }
@@ -253,7 +287,11 @@ contract Router is IRouter {
         return _poolFor(tokenIn, tokenOut, fee);
     }
 
-    function _getAmountsOut(uint256 amountIn, bytes calldata path) private view returns (uint256[] memory amounts) {
+    function _getAmountsOut(uint256 amountIn, bytes calldata path)
+        private
+        view
+        returns (uint256[] memory amounts)
+    {
         uint256 hops = _hops(path);
         amounts = new uint256[](hops + 1);
         amounts[0] = amountIn;
@@ -264,7 +302,11 @@ contract Router is IRouter {
         }
     }
 
-    function _getAmountsIn(uint256 amountOut, bytes calldata path) private view returns (uint256[] memory amounts) {
+    function _getAmountsIn(uint256 amountOut, bytes calldata path)
+        private
+        view
+        returns (uint256[] memory amounts)
+    {
         uint256 hops = _hops(path);
         amounts = new uint256[](hops + 1);
         amounts[hops] = amountOut;
@@ -283,7 +325,11 @@ contract Router is IRouter {
     }
 
     /// @dev Hop `i` of a packed path (its length checked by `_hops`).
-    function _hop(bytes calldata path, uint256 i) private pure returns (address tokenIn, uint16 fee, address tokenOut) {
+    function _hop(bytes calldata path, uint256 i)
+        private
+        pure
+        returns (address tokenIn, uint16 fee, address tokenOut)
+    {
         uint256 at = i * _HOP;
         tokenIn = address(bytes20(path[at:at + _ADDR]));
         fee = uint16(bytes2(path[at + _ADDR:at + _HOP]));
@@ -302,8 +348,7 @@ contract Router is IRouter {
         uint256 reserve0;
         uint256 reserve1;
         bool exists;
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             mstore(0x00, 0x0902f1ac) // `getReserves()`
             let ok := staticcall(gas(), pool, 0x1c, 0x04, 0x00, 0x40)
             if iszero(ok) {
@@ -325,7 +370,12 @@ contract Router is IRouter {
     function _poolFor(address tokenA, address tokenB, uint16 fee) private view returns (address) {
         (address token0, address token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
         bytes32 digest = keccak256(
-            abi.encodePacked(bytes1(0xff), factory, keccak256(abi.encode(token0, token1, fee)), _POOL_INIT_CODE_HASH)
+            abi.encodePacked(
+                bytes1(0xff),
+                factory,
+                keccak256(abi.encode(token0, token1, fee)),
+                _POOL_INIT_CODE_HASH
+            )
         );
         return address(uint160(uint256(digest)));
     }

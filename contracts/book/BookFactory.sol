@@ -11,9 +11,9 @@ import {OrderBook} from "./OrderBook.sol";
 /// @title BookFactory
 /// @notice Creates one `OrderBook` per market, at a CREATE2 address salted by the market id.
 /// @dev The book's creation code lives in a data contract written by the constructor (solady
-/// `SSTORE2`), not in this contract's runtime code: embedded, the book's ~22.8 KB of init
-/// code (with maker balances) put the factory over the 24,576-byte limit (EIP-170). The
-/// CREATE2 init code, and so every book's address, is the same as with `new OrderBook{salt}`.
+/// `SSTORE2`), not in this contract's runtime code: embedded, the book's init code would put
+/// the factory over the 24,576-byte limit (EIP-170). The CREATE2 init code, and so every
+/// book's address, is the same as with `new OrderBook{salt}`.
 contract BookFactory is IBookFactory, Ownable2Step {
     /*//////////////////////////////////////////////////////////////
                                 STORAGE
@@ -47,19 +47,25 @@ contract BookFactory is IBookFactory, Ownable2Step {
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    constructor(address initialOwner, address initialFeeRecipient, uint24 takerFeePpm_, int24 makerFeePpm_)
-        Ownable(initialOwner)
-    {
+    constructor(
+        address initialOwner,
+        address initialFeeRecipient,
+        uint24 takerFeePpm_,
+        int24 makerFeePpm_
+    ) Ownable(initialOwner) {
         _BOOK_CODE = SSTORE2.write(type(OrderBook).creationCode);
         _setFeeRecipient(initialFeeRecipient);
         _setFees(takerFeePpm_, makerFeePpm_);
     }
 
     /// @inheritdoc IBookFactory
-    function createBook(address base, address quote, uint256 tickSize, uint256 lotSize, uint256 minLots)
-        external
-        returns (address book)
-    {
+    function createBook(
+        address base,
+        address quote,
+        uint256 tickSize,
+        uint256 lotSize,
+        uint256 minLots
+    ) external returns (address book) {
         if (base == address(0) || quote == address(0)) revert ZeroAddress();
         if (base == quote) revert SameToken(base);
         if (base.code.length == 0) revert NotAContract(base);
@@ -71,7 +77,8 @@ contract BookFactory is IBookFactory, Ownable2Step {
         uint24 takerFee = takerFeePpm;
         int24 makerFee = makerFeePpm;
         bytes memory initCode = abi.encodePacked(
-            SSTORE2.read(_BOOK_CODE), abi.encode(base, quote, tickSize, lotSize, minLots, takerFee, makerFee)
+            SSTORE2.read(_BOOK_CODE),
+            abi.encode(base, quote, tickSize, lotSize, minLots, takerFee, makerFee)
         );
         bytes32 salt = MarketId.unwrap(market);
         assembly ("memory-safe") {
@@ -94,11 +101,13 @@ contract BookFactory is IBookFactory, Ownable2Step {
     }
 
     /// @inheritdoc IBookFactory
-    function marketId(address base, address quote, uint256 tickSize, uint256 lotSize, uint256 minLots)
-        public
-        pure
-        returns (MarketId)
-    {
+    function marketId(
+        address base,
+        address quote,
+        uint256 tickSize,
+        uint256 lotSize,
+        uint256 minLots
+    ) public pure returns (MarketId) {
         return MarketId.wrap(keccak256(abi.encode(base, quote, tickSize, lotSize, minLots)));
     }
 
@@ -114,7 +123,9 @@ contract BookFactory is IBookFactory, Ownable2Step {
 
     function _setFees(uint24 takerFee, int24 makerFee) internal {
         if (takerFee > MAX_TAKER_FEE_PPM) revert TakerFeeTooHigh(takerFee);
-        if (makerFee > MAX_MAKER_FEE_PPM || makerFee < -MAX_MAKER_REBATE_PPM) revert MakerFeeOutOfRange(makerFee);
+        if (makerFee > MAX_MAKER_FEE_PPM || makerFee < -MAX_MAKER_REBATE_PPM) {
+            revert MakerFeeOutOfRange(makerFee);
+        }
         if (makerFee < 0 && uint24(-makerFee) > takerFee) revert MakerFeeOutOfRange(makerFee);
         takerFeePpm = takerFee;
         makerFeePpm = makerFee;

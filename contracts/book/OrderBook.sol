@@ -104,7 +104,7 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @dev Always transient storage: books need Cancun (EIP-1153), like the rest of the suite
     /// (`evm_version` prague). Solady's default keeps the lock in a storage slot off mainnet,
-    /// which cost every entry ~2k gas net (a cold read, a write and a partly refunded reset).
+    /// which costs every entry a cold read, a write and a partly refunded reset.
     function _useTransientReentrancyGuardOnlyOnMainnet() internal pure override returns (bool) {
         return false;
     }
@@ -112,11 +112,14 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     // ------------------------------- trading -------------------------------
 
     /// @inheritdoc IOrderBook
-    function place(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
-        external
-        nonReentrant
-        returns (OrderId id, uint64 takenLots)
-    {
+    function place(
+        Side side,
+        uint16 tick,
+        uint32 lots,
+        OrderKind kind,
+        uint40 expiry,
+        uint32 maxSteps
+    ) external nonReentrant returns (OrderId id, uint64 takenLots) {
         Fill memory f = Fill(0, 0, 0, 0, false);
         uint256 escrow;
         (id, escrow) = _place(f, side, tick, lots, kind, expiry, maxSteps);
@@ -125,11 +128,14 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderBook
-    function placeFromBalance(Side side, uint16 tick, uint32 lots, OrderKind kind, uint40 expiry, uint32 maxSteps)
-        external
-        nonReentrant
-        returns (OrderId id, uint64 takenLots)
-    {
+    function placeFromBalance(
+        Side side,
+        uint16 tick,
+        uint32 lots,
+        OrderKind kind,
+        uint40 expiry,
+        uint32 maxSteps
+    ) external nonReentrant returns (OrderId id, uint64 takenLots) {
         Fill memory f = Fill(0, 0, 0, 0, false);
         uint256 escrow;
         (id, escrow) = _place(f, side, tick, lots, kind, expiry, maxSteps);
@@ -164,7 +170,9 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
         } else {
             if (maxSteps == 0) revert ZeroSteps();
             _match(f, side, tick, lots, maxSteps);
-            if (kind == OrderKind.FillOrKill && f.lots < lots) revert InsufficientFill(f.lots, lots);
+            if (kind == OrderKind.FillOrKill && f.lots < lots) {
+                revert InsufficientFill(f.lots, lots);
+            }
         }
         // `f.lots <= lots`: matching never takes more than asked.
         uint32 rest = lots - uint32(f.lots);
@@ -180,11 +188,14 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderBook
-    function take(Side side, uint16 limitTick, uint64 maxLots, uint64 minLots_, uint32 maxSteps, uint256 deadline)
-        external
-        nonReentrant
-        returns (uint64 lots, uint256 paid, uint256 received)
-    {
+    function take(
+        Side side,
+        uint16 limitTick,
+        uint64 maxLots,
+        uint64 minLots_,
+        uint32 maxSteps,
+        uint256 deadline
+    ) external nonReentrant returns (uint64 lots, uint256 paid, uint256 received) {
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > deadline) revert DeadlinePassed(deadline);
         if (maxLots == 0) revert ZeroLots();
@@ -197,7 +208,11 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IOrderBook
-    function cancel(OrderId id, uint32 maxLots, uint32 holeHint_) external nonReentrant returns (uint32 lots) {
+    function cancel(OrderId id, uint32 maxLots, uint32 holeHint_)
+        external
+        nonReentrant
+        returns (uint32 lots)
+    {
         address owner;
         uint256 refund;
         (owner, lots, refund) = _cancel(id, maxLots, holeHint_);
@@ -226,7 +241,8 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     {
         if (!id.isValid() || id.tick() == 0) revert OrderNotFound(id);
         bool nowEmpty;
-        (owner, lots, nowEmpty) = _queues[OrderId.unwrap(id) >> 32].cancel(id, msg.sender, maxLots, holeHint_);
+        (owner, lots, nowEmpty) =
+            _queues[OrderId.unwrap(id) >> 32].cancel(id, msg.sender, maxLots, holeHint_);
         // The side and tick are read from `id` again: fewer stack slots for the legacy pipeline.
         bool bid = id.side() == uint8(Side.Bid);
         if (nowEmpty) _bitmap(bid ? Side.Bid : Side.Ask).clear(id.tick());
@@ -395,7 +411,13 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     /// @dev Takes up to `maxLots` lots from the side opposite to `takerSide`, best level first,
     /// at ticks no worse than `limitTick`, visiting at most `maxSteps` levels and holes; adds what
     /// it matched to `f` (zero on entry: one allocation for the caller and this).
-    function _match(Fill memory f, Side takerSide, uint16 limitTick, uint64 maxLots, uint256 maxSteps) internal {
+    function _match(
+        Fill memory f,
+        Side takerSide,
+        uint16 limitTick,
+        uint64 maxLots,
+        uint256 maxSteps
+    ) internal {
         Side makerSide = takerSide == Side.Bid ? Side.Ask : Side.Bid;
         BookBitmap.Bitmap storage bm = _bitmap(makerSide);
         uint256 steps;
@@ -439,16 +461,24 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
 
     /// @dev Charges the taker fee, accrues the book's fees, pulls what the caller pays (taker
     /// part plus `escrow`) and pays what it bought.
-    function _settle(Side takerSide, Fill memory f, uint256 escrow) internal returns (uint256 paid, uint256 received) {
+    function _settle(Side takerSide, Fill memory f, uint256 escrow)
+        internal
+        returns (uint256 paid, uint256 received)
+    {
         (paid, received) = _chargeTakerFee(takerSide, f);
         uint256 pull = paid + escrow;
         if (pull != 0) _pull(takerSide == Side.Bid ? quote : base, pull);
-        if (received != 0) (takerSide == Side.Bid ? base : quote).safeTransfer(msg.sender, received);
+        if (received != 0) {
+            (takerSide == Side.Bid ? base : quote).safeTransfer(msg.sender, received);
+        }
     }
 
     /// @dev Adds the taker fee to what the taker pays for `f`, accrues the book's fee and emits
     /// `Swap` (nothing when nothing matched); returns what the taker pays and receives.
-    function _chargeTakerFee(Side takerSide, Fill memory f) internal returns (uint256 paid, uint256 received) {
+    function _chargeTakerFee(Side takerSide, Fill memory f)
+        internal
+        returns (uint256 paid, uint256 received)
+    {
         received = f.received;
         paid = f.paid;
         if (paid != 0) {
@@ -469,7 +499,9 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     function _debit(bool isQuote, uint256 amount) internal {
         mapping(address => uint256) storage balances = _balances(isQuote);
         uint256 balance = balances[msg.sender];
-        if (balance < amount) revert InsufficientBalance(msg.sender, isQuote ? quote : base, balance, amount);
+        if (balance < amount) {
+            revert InsufficientBalance(msg.sender, isQuote ? quote : base, balance, amount);
+        }
         // `amount <= balance`: checked just above.
         unchecked {
             balance -= amount;
@@ -499,9 +531,13 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     }
 
     /// @dev Rests `lots` at `tick` for the caller.
-    function _rest(Side side, uint16 tick, uint32 lots, uint40 expiry) internal returns (OrderId id) {
-        (uint32 index, uint64 start, bool wasEmpty) =
-            _queues[_levelKey(side, tick)].append(tick, msg.sender, lots, expiry);
+    function _rest(Side side, uint16 tick, uint32 lots, uint40 expiry)
+        internal
+        returns (OrderId id)
+    {
+        (uint32 index, uint64 start, bool wasEmpty) = _queues[_levelKey(
+                side, tick
+            )].append(tick, msg.sender, lots, expiry);
         if (wasEmpty) _bitmap(side).set(tick);
         id = OrderIdLib.encode(uint8(side), tick, index);
         emit OrderPlaced(id, msg.sender, lots, start, expiry);
@@ -511,7 +547,9 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     function _pull(address token, uint256 amount) internal {
         uint256 before = SafeTransferLib.balanceOf(token, address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
-        if (SafeTransferLib.balanceOf(token, address(this)) != before + amount) revert FeeOnTransferToken(token);
+        if (SafeTransferLib.balanceOf(token, address(this)) != before + amount) {
+            revert FeeOnTransferToken(token);
+        }
     }
 
     /// @dev Whether an order on `side` at `tick` would take: the best opposite tick crosses.

@@ -55,9 +55,13 @@ interface IBookFactory {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Creates the book of a market with the current fees.
-    function createBook(address base, address quote, uint256 tickSize, uint256 lotSize, uint256 minLots)
-        external
-        returns (address book);
+    function createBook(
+        address base,
+        address quote,
+        uint256 tickSize,
+        uint256 lotSize,
+        uint256 minLots
+    ) external returns (address book);
 
     /// @notice Owner only: fees of books created from now on.
     function setFees(uint24 takerFeePpm, int24 makerFeePpm) external;
@@ -66,10 +70,13 @@ interface IBookFactory {
     function setFeeRecipient(address feeRecipient) external;
 
     /// @notice The market id of the parameters.
-    function marketId(address base, address quote, uint256 tickSize, uint256 lotSize, uint256 minLots)
-        external
-        pure
-        returns (MarketId);
+    function marketId(
+        address base,
+        address quote,
+        uint256 tickSize,
+        uint256 lotSize,
+        uint256 minLots
+    ) external pure returns (MarketId);
 
     /// @notice The book of `market` (zero if none).
     function bookOf(MarketId market) external view returns (address);

@@ -35,7 +35,13 @@ interface IFactory {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice A pool was created for `token0`/`token1` (sorted) at fee tier `fee`.
-    event PoolCreated(address indexed token0, address indexed token1, uint16 indexed fee, address pool, uint256 poolCount);
+    event PoolCreated(
+        address indexed token0,
+        address indexed token1,
+        uint16 indexed fee,
+        address pool,
+        uint256 poolCount
+    );
     /// @notice The owner enabled fee tier `fee` (basis points).
     event FeeTierEnabled(uint16 indexed fee);
     /// @notice The owner set the protocol fee recipient.
@@ -64,10 +70,16 @@ interface IFactory {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The pool of a pair and fee tier, either token order; zero if none.
-    function getPool(address tokenA, address tokenB, uint16 fee) external view returns (address pool);
+    function getPool(address tokenA, address tokenB, uint16 fee)
+        external
+        view
+        returns (address pool);
 
     /// @notice The CREATE2 address of a pool, whether or not it exists yet.
-    function poolAddress(address tokenA, address tokenB, uint16 fee) external view returns (address pool);
+    function poolAddress(address tokenA, address tokenB, uint16 fee)
+        external
+        view
+        returns (address pool);
 
     /// @notice Whether `fee` (basis points) is an enabled fee tier.
     function feeTierEnabled(uint16 fee) external view returns (bool);

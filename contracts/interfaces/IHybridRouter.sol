@@ -47,6 +47,8 @@ interface IHybridRouter {
         uint256 minLots;
     }
 
+    /// @notice `swapExactIn`: pay `amountIn` in `market` and its pool of fee tier `poolFee` for
+    /// at least `amountOutMin`, paid to `to`, before `deadline`.
     struct ExactInParams {
         Market market;
         uint16 poolFee;
@@ -61,6 +63,9 @@ interface IHybridRouter {
         uint256 deadline;
     }
 
+    /// @notice `swapExactOut`: buy `amountOut` in `market` and its pool of fee tier `poolFee`
+    /// for at most `amountInMax`, paid to `to`, before `deadline`; `buyBase` and `maxLevels`
+    /// as in `ExactInParams`.
     struct ExactOutParams {
         Market market;
         uint16 poolFee;
@@ -95,20 +100,33 @@ interface IHybridRouter {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The call arrived after `deadline`.
+    /// @param deadline The call's deadline.
+    /// @param timestamp The block timestamp.
     error DeadlineExpired(uint256 deadline, uint256 timestamp);
     /// @notice The exact amount is zero.
     error ZeroAmount();
     /// @notice The factory has no `base`/`quote` pool at fee tier `fee`.
+    /// @param base The market's base token.
+    /// @param quote The market's quote token.
+    /// @param fee The pool fee tier asked for.
     error PoolNotFound(address base, address quote, uint16 fee);
     /// @notice The book factory has no book for `market`.
+    /// @param market The market id of the parameters given.
     error BookNotFound(MarketId market);
     /// @notice `maxLevels` is above `MAX_LEVELS`.
+    /// @param maxLevels The levels asked for.
+    /// @param limit `MAX_LEVELS`.
     error TooManyLevels(uint32 maxLevels, uint32 limit);
     /// @notice An exact-input swap would pay `amountOut`, below `amountOutMin`.
+    /// @param amountOut The output.
+    /// @param amountOutMin The caller's minimum.
     error InsufficientOutput(uint256 amountOut, uint256 amountOutMin);
     /// @notice An exact-output swap would cost `amountIn`, above `amountInMax`.
+    /// @param amountIn The input needed.
+    /// @param amountInMax The caller's maximum.
     error ExcessiveInput(uint256 amountIn, uint256 amountInMax);
     /// @notice `token` moved a different amount than transferred (fee-on-transfer, rebasing).
+    /// @param token The token.
     error FeeOnTransferToken(address token);
 
     /*//////////////////////////////////////////////////////////////
@@ -117,6 +135,16 @@ interface IHybridRouter {
 
     /// @notice One hybrid swap by `sender` paying `to`; the book and the pool emit their own
     /// `Take`/`Swap` events as well.
+    /// @param sender The caller, who paid the input.
+    /// @param to The receiver of the output.
+    /// @param book The market's book.
+    /// @param pool The pool.
+    /// @param buyBase Whether the swap bought base (paid quote).
+    /// @param bookLots Lots taken from the book.
+    /// @param bookIn Paid to the book, taker fee included.
+    /// @param bookOut Received from the book.
+    /// @param poolIn Paid to the pool.
+    /// @param poolOut Received from the pool.
     event HybridSwap(
         address indexed sender,
         address indexed to,
@@ -136,10 +164,16 @@ interface IHybridRouter {
 
     /// @notice Pays exactly `amountIn` (less a dust rest the pool would not pay for) for at least
     /// `amountOutMin`, split between the book and the pool. Approve the router for the input.
+    /// @param params The market, pool fee tier, direction, amounts, levels, receiver and
+    /// deadline.
+    /// @return split How the swap was split.
     function swapExactIn(ExactInParams calldata params) external returns (Split memory split);
 
     /// @notice Buys exactly `amountOut` for at most `amountInMax`, split between the book and
     /// the pool. Approve the router for the input.
+    /// @param params The market, pool fee tier, direction, amounts, levels, receiver and
+    /// deadline.
+    /// @return split How the swap was split.
     function swapExactOut(ExactOutParams calldata params) external returns (Split memory split);
 
     /*//////////////////////////////////////////////////////////////
@@ -147,26 +181,48 @@ interface IHybridRouter {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The split `swapExactIn` would make now (no slippage or deadline check).
-    function quoteExactIn(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountIn, uint32 maxLevels)
-        external
-        view
-        returns (Split memory split);
+    /// @param market The book market (and the pair of the pool).
+    /// @param poolFee The pool's fee tier.
+    /// @param buyBase True: pay quote, buy base. False: pay base, buy quote.
+    /// @param amountIn The exact input.
+    /// @param maxLevels Book levels to consider (at most `MAX_LEVELS`).
+    /// @return split The split.
+    function quoteExactIn(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountIn,
+        uint32 maxLevels
+    ) external view returns (Split memory split);
 
     /// @notice The split `swapExactOut` would make now (no slippage or deadline check).
-    function quoteExactOut(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountOut, uint32 maxLevels)
-        external
-        view
-        returns (Split memory split);
+    /// @param market The book market (and the pair of the pool).
+    /// @param poolFee The pool's fee tier.
+    /// @param buyBase True: pay quote, buy base. False: pay base, buy quote.
+    /// @param amountOut The exact output.
+    /// @param maxLevels Book levels to consider (at most `MAX_LEVELS`).
+    /// @return split The split.
+    function quoteExactOut(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountOut,
+        uint32 maxLevels
+    ) external view returns (Split memory split);
 
     /// @notice The AMM factory whose pools the router uses.
+    /// @return The AMM factory.
     function factory() external view returns (address);
 
     /// @notice The book factory whose books the router uses.
+    /// @return The book factory.
     function bookFactory() external view returns (address);
 
     /// @notice Most book levels one call reads and takes.
+    /// @return The limit on `maxLevels`.
     function MAX_LEVELS() external view returns (uint32);
 
     /// @notice Holes the take may cross inside its last level, on top of one step per level.
+    /// @return The hole steps.
     function HOLE_STEPS() external view returns (uint32);
 }

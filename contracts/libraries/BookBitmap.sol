@@ -55,7 +55,11 @@ library BookBitmap {
     /// @dev Reads the leaf only when the root's lowest word can hold such a tick: when the
     /// lowest active word lies above `limit`'s word, one read answers (an order resting
     /// away from the spread, or across a word boundary from it, never reads the leaf).
-    function lowestAtMost(Bitmap storage self, uint16 limit) internal view returns (uint16 tick, bool found) {
+    function lowestAtMost(Bitmap storage self, uint16 limit)
+        internal
+        view
+        returns (uint16 tick, bool found)
+    {
         uint256 root = self.root;
         if (root == 0) return (0, false);
         uint256 w = LibBit.ffs(root);
@@ -66,7 +70,11 @@ library BookBitmap {
 
     /// @notice The highest active tick if it is `>= limit` (`found` false otherwise).
     /// @dev Reads the leaf only when the root's highest word can hold such a tick.
-    function highestAtLeast(Bitmap storage self, uint16 limit) internal view returns (uint16 tick, bool found) {
+    function highestAtLeast(Bitmap storage self, uint16 limit)
+        internal
+        view
+        returns (uint16 tick, bool found)
+    {
         uint256 root = self.root;
         if (root == 0) return (0, false);
         uint256 w = LibBit.fls(root);
@@ -76,7 +84,11 @@ library BookBitmap {
     }
 
     /// @notice The lowest active tick `>= from`.
-    function nextUp(Bitmap storage self, uint256 from) internal view returns (uint16 tick, bool found) {
+    function nextUp(Bitmap storage self, uint256 from)
+        internal
+        view
+        returns (uint16 tick, bool found)
+    {
         if (from > type(uint16).max) return (0, false);
         uint256 w = from >> 8;
         uint256 word = self.leaves[w] & (type(uint256).max << (from & 255));
@@ -91,7 +103,11 @@ library BookBitmap {
     }
 
     /// @notice The highest active tick `<= from`.
-    function nextDown(Bitmap storage self, uint256 from) internal view returns (uint16 tick, bool found) {
+    function nextDown(Bitmap storage self, uint256 from)
+        internal
+        view
+        returns (uint16 tick, bool found)
+    {
         if (from > type(uint16).max) from = type(uint16).max;
         uint256 w = from >> 8;
         uint256 word = self.leaves[w] & (type(uint256).max >> (255 - (from & 255)));

@@ -99,7 +99,8 @@ library LevelQueue {
 
     function store(Queue storage q, Level memory l) internal {
         q.level = uint256(l.filled) | (uint256(l.placed) << 64) | (uint256(l.holeLots) << 128)
-            | (l.implicitHead ? IMPLICIT_HEAD_FLAG : 0) | (uint256(l.head) << 192) | (uint256(l.nextIndex) << 224);
+            | (l.implicitHead ? IMPLICIT_HEAD_FLAG : 0) | (uint256(l.head) << 192)
+            | (uint256(l.nextIndex) << 224);
     }
 
     /// @dev Whether order `index`'s word is the level's implicit head hole (a cancelled order).
@@ -128,8 +129,13 @@ library LevelQueue {
                               ORDER WORDS
     //////////////////////////////////////////////////////////////*/
 
-    function _packOrder(address owner, uint256 start, uint256 lots, bool hasExtra) private pure returns (uint256) {
-        return uint256(uint160(owner)) | (start << 160) | (hasExtra ? EXTRA_FLAG : 0) | (lots << 224);
+    function _packOrder(address owner, uint256 start, uint256 lots, bool hasExtra)
+        private
+        pure
+        returns (uint256)
+    {
+        return
+            uint256(uint160(owner)) | (start << 160) | (hasExtra ? EXTRA_FLAG : 0) | (lots << 224);
     }
 
     function _packHole(uint256 next, uint256 start, uint256 len) private pure returns (uint256) {
@@ -155,7 +161,11 @@ library LevelQueue {
 
     /// @dev The hole recorded for `index` (len 0 if none). Stale holes (already crossed) are
     /// not cleaned up; `_inList` tells them apart.
-    function _hole(Queue storage q, Level memory l, uint256 index) private view returns (Hole memory h) {
+    function _hole(Queue storage q, Level memory l, uint256 index)
+        private
+        view
+        returns (Hole memory h)
+    {
         uint256 a = q.orders[index];
         if (_isImplicit(l, index)) {
             // The whole order, no successor.
@@ -213,7 +223,8 @@ library LevelQueue {
         q.orders[index] = _packOrder(owner, start, lots, expiry != 0);
         if (expiry != 0) q.extras[index] = uint256(expiry) << 64;
         // `index + 1` cannot overflow: checked against type(uint32).max just above.
-        q.level = (w & ~((MASK_64 << 64) | (MASK_32 << 224))) | (end << 64) | ((uint256(index) + 1) << 224);
+        q.level = (w & ~((MASK_64 << 64) | (MASK_32 << 224))) | (end << 64)
+            | ((uint256(index) + 1) << 224);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -243,7 +254,10 @@ library LevelQueue {
     /// @notice Takes `want` lots, fewer than the level holds, crossing at most `budget` holes.
     /// @return got Lots taken: `want`, or fewer when the budget ran out at a hole.
     /// @return steps Holes crossed.
-    function takePartial(Queue storage q, uint64 want, uint256 budget) internal returns (uint64 got, uint256 steps) {
+    function takePartial(Queue storage q, uint64 want, uint256 budget)
+        internal
+        returns (uint64 got, uint256 steps)
+    {
         Level memory l = load(q);
         uint64 cursor = l.filled;
         bool stopped;
@@ -291,13 +305,17 @@ library LevelQueue {
     {
         uint256 a = q.orders[id.index()];
         Level memory l = load(q);
-        if (a == 0 || a & HOLE_FLAG != 0 || _isImplicit(l, id.index())) revert IOrderBook.OrderNotFound(id);
+        if (a == 0 || a & HOLE_FLAG != 0 || _isImplicit(l, id.index())) {
+            revert IOrderBook.OrderNotFound(id);
+        }
         owner = address(uint160(a));
         uint256 b = a & EXTRA_FLAG != 0 ? q.extras[id.index()] : 0;
         if (caller != owner) {
             uint40 expiry = uint40(b >> 64);
             // forge-lint: disable-next-line(block-timestamp)
-            if (expiry == 0 || block.timestamp < expiry) revert IOrderBook.NotOrderOwner(caller, owner);
+            if (expiry == 0 || block.timestamp < expiry) {
+                revert IOrderBook.NotOrderOwner(caller, owner);
+            }
             maxLots = type(uint32).max;
         }
         if (maxLots == 0) revert IOrderBook.ZeroLots();
@@ -305,10 +323,14 @@ library LevelQueue {
     }
 
     /// @dev `hintAndMax` is `hint << 32 | maxLots` (fewer stack slots for the legacy pipeline).
-    function _cancelLots(Queue storage q, Level memory l, OrderId id, uint256 a, uint256 b, uint256 hintAndMax)
-        private
-        returns (uint32 lots, bool nowEmpty)
-    {
+    function _cancelLots(
+        Queue storage q,
+        Level memory l,
+        OrderId id,
+        uint256 a,
+        uint256 b,
+        uint256 hintAndMax
+    ) private returns (uint32 lots, bool nowEmpty) {
         bool whole; // every unfilled lot of the order is cancelled
         {
             uint32 unfilled = _lots(a) - _filledOf(a, l.filled);
@@ -352,7 +374,14 @@ library LevelQueue {
     }
 
     /// @dev Stores the order after `lots` of it were cancelled.
-    function _writeCancelled(Queue storage q, uint256 index, uint256 a, uint256 b, uint32 lots, bool listed) private {
+    function _writeCancelled(
+        Queue storage q,
+        uint256 index,
+        uint256 a,
+        uint256 b,
+        uint32 lots,
+        bool listed
+    ) private {
         bool hasExtra = a & EXTRA_FLAG != 0;
         // `lots` is at most the order's unfilled lots, so at most its lots.
         uint32 remaining = _lots(a) - lots;
@@ -373,10 +402,14 @@ library LevelQueue {
     /// @dev Adds the order's last `lots` unfilled lots to its hole (creating and linking the
     /// hole if it has none listed); returns the order's new extra word.
     /// `hintAndLots` is `hint << 32 | lots` (one stack slot fewer for the legacy pipeline).
-    function _growHole(Queue storage q, Level memory l, uint256 a, uint256 b, uint256 hintAndLots, OrderId id)
-        private
-        returns (uint256)
-    {
+    function _growHole(
+        Queue storage q,
+        Level memory l,
+        uint256 a,
+        uint256 b,
+        uint256 hintAndLots,
+        OrderId id
+    ) private returns (uint256) {
         uint32 lots = uint32(hintAndLots);
         uint32 holeLen = uint32(b);
         l.holeLots += lots;

@@ -9,7 +9,7 @@ import {IOrderBook} from "../interfaces/IOrderBook.sol";
 import {IPool} from "../interfaces/IPool.sol";
 import {ISettlement} from "../interfaces/ISettlement.sol";
 import {MarketId} from "../types/BookIds.sol";
-import {BatchAccounting} from "./BatchAccounting.sol";
+import {BatchAccounting, ACCOUNT_LEG_IN, ACCOUNT_LEG_OUT} from "./BatchAccounting.sol";
 import {PoolMath} from "./PoolMath.sol";
 
 /// @title LiquidityLegs
@@ -109,10 +109,15 @@ library LiquidityLegs {
         // The book pulls what it charges; the allowance lives only for this call.
         paidToken.safeApproveWithRetry(book, type(uint256).max);
         uint64 lots;
-        (lots, paid, received) = IOrderBook(book).take(
-            IOrderBook.Side(leg.side), leg.limitTick, leg.maxLots, leg.minTakeLots, leg.maxSteps,
-            block.timestamp
-        );
+        (lots, paid, received) = IOrderBook(book)
+            .take(
+                IOrderBook.Side(leg.side),
+                leg.limitTick,
+                leg.maxLots,
+                leg.minTakeLots,
+                leg.maxSteps,
+                block.timestamp
+            );
         paidToken.safeApprove(book, 0);
         uint256 spent;
         unchecked {
@@ -132,19 +137,18 @@ library LiquidityLegs {
         uint256 outIndex,
         uint256 amountOut
     ) private pure {
-        BatchAccounting.add(
-            BatchAccounting.account(batch, inIndex) + BatchAccounting.LEG_IN, amountIn
-        );
-        BatchAccounting.add(
-            BatchAccounting.account(batch, outIndex) + BatchAccounting.LEG_OUT, amountOut
-        );
+        BatchAccounting.add(BatchAccounting.account(batch, inIndex) + ACCOUNT_LEG_IN, amountIn);
+        BatchAccounting.add(BatchAccounting.account(batch, outIndex) + ACCOUNT_LEG_OUT, amountOut);
     }
 
     /// @dev The factory's book of the leg's market; reverts `UnknownBook` if there is none.
-    function _book(ISettlement.BookLeg calldata leg, address factory) private view returns (address book) {
-        MarketId market = IBookFactory(factory).marketId(
-            leg.base, leg.quote, leg.tickSize, leg.lotSize, leg.minLots
-        );
+    function _book(ISettlement.BookLeg calldata leg, address factory)
+        private
+        view
+        returns (address book)
+    {
+        MarketId market = IBookFactory(factory)
+            .marketId(leg.base, leg.quote, leg.tickSize, leg.lotSize, leg.minLots);
         book = IBookFactory(factory).bookOf(market);
         if (book == address(0)) revert ISettlement.UnknownBook(MarketId.unwrap(market));
     }

@@ -1,6 +1,35 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+/*//////////////////////////////////////////////////////////////
+                          NONCE HEAD LAYOUT
+//////////////////////////////////////////////////////////////*/
+
+// The layout of `NonceLib.Nonces`, defined once for Solidity and assembly alike
+// (`SettleFastPath` reads it). File-level constants, because inline assembly can name only
+// constants with literal values outside its own contract.
+
+/// @dev Storage slot of `Nonces.floor`, relative to the struct's first slot (`head`).
+uint256 constant NONCES_FLOOR_SLOT = 1;
+/// @dev Storage slot of `Nonces.bitmap` (the mapping's seed), relative to `head`'s.
+uint256 constant NONCES_BITMAP_SLOT = 2;
+/// @dev The head's bits: one per nonce of its half-word.
+uint256 constant NONCE_BITS_MASK = (1 << 128) - 1;
+/// @dev Position of the head's half-word index `h` (64 bits).
+uint256 constant NONCE_HALF_SHIFT = 128;
+/// @dev Position of the head's copy of the floor (64 bits).
+uint256 constant NONCE_FLOOR_SHIFT = 192;
+/// @dev Largest half-word index the head can hold (2**64 - 1): it covers nonces below 2**71.
+uint256 constant NONCE_MAX_HALF = 0xffffffffffffffff;
+/// @dev The floor copy (2**64 - 1) that means "the floor does not fit: read `floor`" (the
+/// floor is at least this value).
+uint256 constant NONCE_FLOOR_IN_SLOT = 0xffffffffffffffff;
+/// @dev A fill of a nonce at most this many half-words above the head's moves the head there
+/// (writing the head's bits back first): an allocator that counts up keeps hitting the head
+/// across skipped nonces (expired or invalidated orders), while a random 64-bit nonce (about
+/// never within 8,192 nonces above the head) takes the mapping path without paying for a move.
+uint256 constant NONCE_MOVE_WINDOW = 64;
+
 /// @title NonceLib
 /// @notice An owner's replay protection: the nonce floor (every order with a lower nonce is
 /// cancelled) and the fill-or-kill nonce bitmap (one bit per nonce, spent on fill or cancel),
@@ -11,7 +40,7 @@ pragma solidity ^0.8.24;
 /// |---|---|
 /// | 0..127 | the bits of the 128 nonces of half-word `h`, nonces `[128h, 128h + 128)` |
 /// | 128..191 | `h` |
-/// | 192..255 | the floor if it is below `FLOOR_IN_SLOT`, else `FLOOR_IN_SLOT` ("read `floor`") |
+/// | 192..255 | the floor if below `NONCE_FLOOR_IN_SLOT`, else that sentinel ("read `floor`") |
 ///
 /// `floor` is the authoritative floor. `bitmap[word]` holds the bits of nonces
 /// `[256 word, 256 word + 256)`, except that the half the head covers may be stale there: the
@@ -24,8 +53,8 @@ library NonceLib {
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One per owner. The order of members is relied on by `Settlement`'s fast path:
-    /// `head` is the struct's first slot, `floor` the second, the mapping's seed the third.
+    /// @dev One per owner. `NONCES_FLOOR_SLOT` and `NONCES_BITMAP_SLOT` name the members'
+    /// slots for assembly: keep this order.
     struct Nonces {
         uint256 head;
         uint256 floor;
@@ -33,41 +62,21 @@ library NonceLib {
     }
 
     /*//////////////////////////////////////////////////////////////
-                               CONSTANTS
-    //////////////////////////////////////////////////////////////*/
-
-    /// @notice The head's bits: one per nonce of its half-word.
-    uint256 internal constant BITS_MASK = (1 << 128) - 1;
-    /// @notice Position of the head's half-word index `h` (64 bits).
-    uint256 internal constant HALF_SHIFT = 128;
-    /// @notice Position of the head's copy of the floor (64 bits).
-    uint256 internal constant FLOOR_SHIFT = 192;
-    /// @notice Largest half-word index the head can hold: it covers nonces below 2**71.
-    uint256 internal constant MAX_HALF = (1 << 64) - 1;
-    /// @notice The floor copy that means "the floor does not fit: read `floor`" (the floor is at
-    /// least this value).
-    uint256 internal constant FLOOR_IN_SLOT = (1 << 64) - 1;
-    /// @notice A fill of a nonce at most this many half-words above the head's moves the head
-    /// there (writing the head's bits back first): an allocator that counts up keeps hitting the
-    /// head across skipped nonces (expired or invalidated orders), while a random 64-bit nonce
-    /// (about never within 8,192 nonces above the head) takes the mapping path without paying
-    /// for a move.
-    uint256 internal constant MOVE_WINDOW = 64;
-
-    /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The floor: the head's copy, or the full slot when the copy is the sentinel.
     function floorOf(Nonces storage self) internal view returns (uint256 floor) {
-        floor = self.head >> FLOOR_SHIFT;
-        if (floor == FLOOR_IN_SLOT) floor = self.floor;
+        floor = self.head >> NONCE_FLOOR_SHIFT;
+        if (floor == NONCE_FLOOR_IN_SLOT) floor = self.floor;
     }
 
     /// @notice Whether `nonce`'s bit is spent.
     function isSpent(Nonces storage self, uint256 nonce) internal view returns (bool) {
         uint256 head = self.head;
-        if (nonce >> 7 == (head >> HALF_SHIFT) & MAX_HALF) return (head >> (nonce & 127)) & 1 != 0;
+        if (nonce >> 7 == (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF) {
+            return (head >> (nonce & 127)) & 1 != 0;
+        }
         return (self.bitmap[nonce >> 8] >> (nonce & 255)) & 1 != 0;
     }
 
@@ -75,21 +84,21 @@ library NonceLib {
     function bitmapWord(Nonces storage self, uint256 word) internal view returns (uint256 value) {
         value = self.bitmap[word];
         uint256 head = self.head;
-        uint256 h = (head >> HALF_SHIFT) & MAX_HALF;
+        uint256 h = (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF;
         // The mapping's half is a subset of the head's bits, so `or` is the head's half.
-        if (h >> 1 == word) value |= (head & BITS_MASK) << ((h & 1) << 7);
+        if (h >> 1 == word) value |= (head & NONCE_BITS_MASK) << ((h & 1) << 7);
     }
 
     /// @notice Spends `nonce`'s bit; false (having changed no bit) if it was already spent.
     /// @dev In the head if it covers the nonce; else the head moves there first if the nonce is
-    /// in one of the `MOVE_WINDOW` half-words above it; else in the mapping, as it always was.
+    /// in one of the `NONCE_MOVE_WINDOW` half-words above it; else in the mapping.
     function spend(Nonces storage self, uint256 nonce) internal returns (bool) {
         uint256 head = self.head;
         uint256 half = nonce >> 7;
-        uint256 h = (head >> HALF_SHIFT) & MAX_HALF;
+        uint256 h = (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF;
         if (half != h) {
             // `half - h` does not wrap: `half > h` is checked first.
-            if (half > h && half - h <= MOVE_WINDOW && half <= MAX_HALF) {
+            if (half > h && half - h <= NONCE_MOVE_WINDOW && half <= NONCE_MAX_HALF) {
                 head = _move(self, head, half);
             } else {
                 uint256 word = self.bitmap[nonce >> 8];
@@ -111,9 +120,9 @@ library NonceLib {
     function invalidate(Nonces storage self, uint256 word, uint256 mask) internal {
         self.bitmap[word] |= mask;
         uint256 head = self.head;
-        uint256 h = (head >> HALF_SHIFT) & MAX_HALF;
+        uint256 h = (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF;
         if (h >> 1 == word) {
-            uint256 bits = (mask >> ((h & 1) << 7)) & BITS_MASK;
+            uint256 bits = (mask >> ((h & 1) << 7)) & NONCE_BITS_MASK;
             if (bits & ~head != 0) self.head = head | bits;
         }
     }
@@ -125,21 +134,24 @@ library NonceLib {
         self.floor = floor;
         uint256 head = self.head;
         uint256 half = floor >> 7;
-        if (half > (head >> HALF_SHIFT) & MAX_HALF && half <= MAX_HALF) head = _move(self, head, half);
-        uint256 copy = floor < FLOOR_IN_SLOT ? floor : FLOOR_IN_SLOT;
-        self.head = (head & type(uint192).max) | (copy << FLOOR_SHIFT);
+        if (half > (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF && half <= NONCE_MAX_HALF) {
+            head = _move(self, head, half);
+        }
+        uint256 copy = floor < NONCE_FLOOR_IN_SLOT ? floor : NONCE_FLOOR_IN_SLOT;
+        self.head = (head & type(uint192).max) | (copy << NONCE_FLOOR_SHIFT);
     }
 
     /// @dev The head moved to half-word `half` (not written): its bits go back to their half of
     /// the mapping (an `or`, as that half is a subset of them), and `half`'s bits come from the
-    /// mapping. The set of spent nonces is unchanged. `half <= MAX_HALF`.
+    /// mapping. The set of spent nonces is unchanged. `half <= NONCE_MAX_HALF`.
     function _move(Nonces storage self, uint256 head, uint256 half) private returns (uint256) {
-        uint256 bits = head & BITS_MASK;
+        uint256 bits = head & NONCE_BITS_MASK;
         if (bits != 0) {
-            uint256 h = (head >> HALF_SHIFT) & MAX_HALF;
+            uint256 h = (head >> NONCE_HALF_SHIFT) & NONCE_MAX_HALF;
             self.bitmap[h >> 1] |= bits << ((h & 1) << 7);
         }
-        uint256 loaded = (self.bitmap[half >> 1] >> ((half & 1) << 7)) & BITS_MASK;
-        return ((head >> FLOOR_SHIFT) << FLOOR_SHIFT) | (half << HALF_SHIFT) | loaded;
+        uint256 loaded = (self.bitmap[half >> 1] >> ((half & 1) << 7)) & NONCE_BITS_MASK;
+        return
+            ((head >> NONCE_FLOOR_SHIFT) << NONCE_FLOOR_SHIFT) | (half << NONCE_HALF_SHIFT) | loaded;
     }
 }

@@ -39,8 +39,7 @@ library OrderLib {
     /// @notice EIP-712 struct hash of an order.
     /// @dev Reverts (empty) on dirty upper bits in a narrow field, like the ABI decoder would.
     function hash(ISettlement.Order calldata order) internal pure returns (bytes32 structHash) {
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             // The order is static: ten words, in type-string order, at `order`.
             let dirty := or(shr(160, calldataload(order)), shr(160, calldataload(add(order, 0x20))))
             dirty := or(dirty, shr(160, calldataload(add(order, 0x40))))
@@ -61,8 +60,7 @@ library OrderLib {
         pure
         returns (bool result)
     {
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             // 512-bit products [hi lo] via the mulmod trick (Remco Bloemen's mulDiv).
             let lo1 := mul(bought, sellAmount)
             let mm1 := mulmod(bought, sellAmount, not(0))

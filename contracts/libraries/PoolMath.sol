@@ -57,11 +57,16 @@ library PoolMath {
         if (amountOut >= reserveOut) revert AmountOutExceedsReserve(amountOut, reserveOut);
         uint256 numerator = reserveIn * amountOut * FEE_DENOMINATOR;
         // Reverts `DivFailed` for a 100% fee (zero denominator).
-        return FixedPointMathLib.divUp(numerator, (reserveOut - amountOut) * (FEE_DENOMINATOR - fee));
+        return
+            FixedPointMathLib.divUp(numerator, (reserveOut - amountOut) * (FEE_DENOMINATOR - fee));
     }
 
     /// @notice `amountA` of token A priced in token B at the reserves' ratio, rounded down.
-    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB) internal pure returns (uint256) {
+    function quote(uint256 amountA, uint256 reserveA, uint256 reserveB)
+        internal
+        pure
+        returns (uint256)
+    {
         if (amountA == 0) revert ZeroAmount();
         if (reserveA == 0 || reserveB == 0) revert ZeroReserves();
         return (amountA * reserveB) / reserveA;
@@ -88,7 +93,11 @@ library PoolMath {
     }
 
     /// @notice Protocol-fee shares: 1/6 of the growth of `sqrt(k)` since `kLast`, as shares.
-    function protocolFeeLiquidity(uint256 k, uint256 kLast, uint256 supply) internal pure returns (uint256) {
+    function protocolFeeLiquidity(uint256 k, uint256 kLast, uint256 supply)
+        internal
+        pure
+        returns (uint256)
+    {
         uint256 rootK = FixedPointMathLib.sqrt(k);
         uint256 rootKLast = FixedPointMathLib.sqrt(kLast);
         if (rootK <= rootKLast) return 0;

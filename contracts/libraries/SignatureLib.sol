@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ISettlement} from "../interfaces/ISettlement.sol";
-import {TradeLib} from "./TradeLib.sol";
+import {TradeLib, TRADE_R, TRADE_S} from "./TradeLib.sol";
 
 /// @title SignatureLib
 /// @notice Checks an order's signature under one of the three schemes of `docs/orders.md`,
@@ -42,15 +42,15 @@ library SignatureLib {
         mapping(address => mapping(bytes32 => bool)) storage preSignature
     ) internal view {
         if (scheme == EIP712) {
-            _verifyEcdsa(orderUid, owner, v, TradeLib.word(t, TradeLib.R), TradeLib.word(t, TradeLib.S));
+            _verifyEcdsa(orderUid, owner, v, TradeLib.word(t, TRADE_R), TradeLib.word(t, TRADE_S));
         } else if (scheme == EIP1271) {
-            uint256 index = TradeLib.word(t, TradeLib.R);
+            uint256 index = TradeLib.word(t, TRADE_R);
             if (index >= signatures.length) {
                 revert ISettlement.SignatureIndexOutOfRange(orderUid, index);
             }
             _verifyEip1271(orderUid, owner, signatures[index]);
         } else if (scheme == PRESIGN) {
-            if (v | TradeLib.word(t, TradeLib.R) | TradeLib.word(t, TradeLib.S) != 0) {
+            if (v | TradeLib.word(t, TRADE_R) | TradeLib.word(t, TRADE_S) != 0) {
                 revert ISettlement.SignatureNotEmpty(orderUid);
             }
             if (!preSignature[owner][orderUid]) revert ISettlement.NotPreSigned(orderUid, owner);
@@ -72,8 +72,7 @@ library SignatureLib {
         if (v != 27 && v != 28) revert ISettlement.InvalidSignatureV(orderUid, uint8(v));
         if (s > HALF_N) revert ISettlement.SignatureHighS(orderUid);
         address recovered;
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(0x00, orderUid)
             mstore(0x20, v)
@@ -100,8 +99,7 @@ library SignatureLib {
     {
         if (owner.code.length == 0) revert ISettlement.SignerHasNoCode(orderUid, owner);
         bool valid;
-        /// @solidity memory-safe-assembly
-        assembly {
+        assembly ("memory-safe") {
             let m := mload(0x40)
             // `bytes4(keccak256("isValidSignature(bytes32,bytes)"))`, left-aligned.
             let magic := shl(224, 0x1626ba7e)
@@ -112,8 +110,7 @@ library SignatureLib {
             mstore(d, 0x40)
             mstore(add(m, 0x44), signature.length)
             calldatacopy(add(m, 0x64), signature.offset, signature.length)
-            let ok :=
-                staticcall(EIP1271_GAS, owner, m, add(signature.length, 0x64), d, 0x20)
+            let ok := staticcall(EIP1271_GAS, owner, m, add(signature.length, 0x64), d, 0x20)
             valid := and(ok, and(gt(returndatasize(), 0x1f), eq(mload(d), magic)))
         }
         if (!valid) revert ISettlement.InvalidContractSignature(orderUid, owner);

@@ -73,7 +73,8 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     // -------------------------------- swaps -------------------------------
 
     /// @dev Always transient storage (Cancun), like the book, pool and settlement: solady's
-    /// default keeps the lock in a storage slot off mainnet (~2k gas per swap).
+    /// default keeps the lock in a storage slot off mainnet (a cold read, a write and a partly
+    /// refunded reset per swap).
     function _useTransientReentrancyGuardOnlyOnMainnet() internal pure override returns (bool) {
         return false;
     }
@@ -89,7 +90,11 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IHybridRouter
-    function swapExactOut(ExactOutParams calldata p) external nonReentrant returns (Split memory s) {
+    function swapExactOut(ExactOutParams calldata p)
+        external
+        nonReentrant
+        returns (Split memory s)
+    {
         _checkDeadline(p.deadline);
         Venues memory v = _venues(p.market, p.poolFee, p.buyBase, p.maxLevels);
         s = _planExactOut(v, p.amountOut, p.maxLevels);
@@ -101,20 +106,24 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     // ------------------------------- quotes -------------------------------
 
     /// @inheritdoc IHybridRouter
-    function quoteExactIn(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountIn, uint32 maxLevels)
-        external
-        view
-        returns (Split memory)
-    {
+    function quoteExactIn(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountIn,
+        uint32 maxLevels
+    ) external view returns (Split memory) {
         return _planExactIn(_venues(market, poolFee, buyBase, maxLevels), amountIn, maxLevels);
     }
 
     /// @inheritdoc IHybridRouter
-    function quoteExactOut(Market calldata market, uint16 poolFee, bool buyBase, uint256 amountOut, uint32 maxLevels)
-        external
-        view
-        returns (Split memory)
-    {
+    function quoteExactOut(
+        Market calldata market,
+        uint16 poolFee,
+        bool buyBase,
+        uint256 amountOut,
+        uint32 maxLevels
+    ) external view returns (Split memory) {
         return _planExactOut(_venues(market, poolFee, buyBase, maxLevels), amountOut, maxLevels);
     }
 
@@ -135,10 +144,13 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
         // Reason: the reserves' timestamp is not needed.
         // slither-disable-next-line unused-return
         (uint112 reserve0, uint112 reserve1,) = IPool(v.pool).getReserves();
-        (v.reserveIn, v.reserveOut) = v.tokenIn < v.tokenOut ? (reserve0, reserve1) : (reserve1, reserve0);
+        (v.reserveIn, v.reserveOut) =
+            v.tokenIn < v.tokenOut ? (reserve0, reserve1) : (reserve1, reserve0);
         v.poolFee = poolFee;
         if (maxLevels != 0) {
-            MarketId id = MarketId.wrap(keccak256(abi.encode(m.base, m.quote, m.tickSize, m.lotSize, m.minLots)));
+            MarketId id = MarketId.wrap(
+                keccak256(abi.encode(m.base, m.quote, m.tickSize, m.lotSize, m.minLots))
+            );
             address book = IBookFactory(bookFactory).bookOf(id);
             if (book == address(0)) revert BookNotFound(id);
             v.book = IOrderBook(book);
@@ -148,7 +160,11 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     }
 
     /// @dev The split of exactly `amountIn`: book levels while they beat the pool at the margin.
-    function _planExactIn(Venues memory v, uint256 amountIn, uint32 maxLevels) internal view returns (Split memory s) {
+    function _planExactIn(Venues memory v, uint256 amountIn, uint32 maxLevels)
+        internal
+        view
+        returns (Split memory s)
+    {
         if (amountIn == 0) revert ZeroAmount();
         uint256 raw = 0; // book input before the taker fee
         if (maxLevels != 0) {
@@ -187,7 +203,9 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
                 uint256 threshold = _poolOutputAtPrice(v, unitIn, unitOut);
                 // `s.bookOut <= amountOut` holds: lots are only added within the budget below.
                 if (threshold >= amountOut - s.bookOut) break;
-                uint256 lots = FixedPointMathLib.min(levels[i].lots, (amountOut - threshold - s.bookOut) / unitOut);
+                uint256 lots = FixedPointMathLib.min(
+                    levels[i].lots, (amountOut - threshold - s.bookOut) / unitOut
+                );
                 if (lots == 0) break;
                 raw += lots * unitIn;
                 _addLevel(s, levels[i].tick, lots, unitOut);
@@ -210,10 +228,16 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     /// @dev Pool input after which the pool's marginal output per input falls to the level's
     /// `unitOut / (unitIn * (1 + takerFee))`: `(sqrt(γxy · unitIn(PPM + f) / (unitOut · PPM)) - x) / γ`,
     /// 0 if the pool is already worse, `type(uint256).max` ("never") if the square overflows.
-    function _poolInputAtPrice(Venues memory v, uint256 unitIn, uint256 unitOut) internal pure returns (uint256) {
+    function _poolInputAtPrice(Venues memory v, uint256 unitIn, uint256 unitOut)
+        internal
+        pure
+        returns (uint256)
+    {
         uint256 g = FEE_DENOMINATOR - v.poolFee;
         (uint256 square, bool fits) = _mulDiv512(
-            v.reserveIn * v.reserveOut, g * unitIn * (PPM + v.takerFeePpm), FEE_DENOMINATOR * PPM * unitOut
+            v.reserveIn * v.reserveOut,
+            g * unitIn * (PPM + v.takerFeePpm),
+            FEE_DENOMINATOR * PPM * unitOut
         );
         if (!fits) return type(uint256).max;
         uint256 root = FixedPointMathLib.sqrt(square);
@@ -227,10 +251,16 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     /// @dev Pool output after which the pool's marginal input per output rises to the level's
     /// `unitIn * (1 + takerFee) / unitOut`: `y - sqrt(xy · unitOut · PPM / (γ · unitIn(PPM + f)))`,
     /// 0 if the pool is already worse (or the square overflows, which means the same).
-    function _poolOutputAtPrice(Venues memory v, uint256 unitIn, uint256 unitOut) internal pure returns (uint256) {
+    function _poolOutputAtPrice(Venues memory v, uint256 unitIn, uint256 unitOut)
+        internal
+        pure
+        returns (uint256)
+    {
         uint256 g = FEE_DENOMINATOR - v.poolFee;
         (uint256 square, bool fits) = _mulDiv512(
-            v.reserveIn * v.reserveOut, FEE_DENOMINATOR * PPM * unitOut, g * unitIn * (PPM + v.takerFeePpm)
+            v.reserveIn * v.reserveOut,
+            FEE_DENOMINATOR * PPM * unitOut,
+            g * unitIn * (PPM + v.takerFeePpm)
         );
         if (!fits) return 0;
         uint256 root = FixedPointMathLib.sqrt(square);
@@ -243,13 +273,21 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
 
     /// @dev The pool's share of an exact input: nothing if the rest would buy nothing (or the
     /// pool is empty), so the caller keeps that dust.
-    function _poolExactIn(Venues memory v, uint256 rest) internal pure returns (uint256 poolIn, uint256 poolOut) {
+    function _poolExactIn(Venues memory v, uint256 rest)
+        internal
+        pure
+        returns (uint256 poolIn, uint256 poolOut)
+    {
         if (rest == 0 || v.reserveIn == 0 || v.reserveOut == 0) return (0, 0);
         poolOut = PoolMath.getAmountOut(rest, v.reserveIn, v.reserveOut, v.poolFee);
         poolIn = poolOut == 0 ? 0 : rest;
     }
 
-    function _poolExactOut(Venues memory v, uint256 rest) internal pure returns (uint256 poolIn, uint256 poolOut) {
+    function _poolExactOut(Venues memory v, uint256 rest)
+        internal
+        pure
+        returns (uint256 poolIn, uint256 poolOut)
+    {
         if (rest == 0) return (0, 0);
         return (PoolMath.getAmountIn(rest, v.reserveIn, v.reserveOut, v.poolFee), rest);
     }
@@ -257,12 +295,16 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     // ------------------------------ execution -----------------------------
 
     /// @dev Runs a planned split; `s` ends up holding what actually happened.
-    function _execute(Venues memory v, Split memory s, uint256 amount, bool exactOut, address to) internal {
+    function _execute(Venues memory v, Split memory s, uint256 amount, bool exactOut, address to)
+        internal
+    {
         uint256 before = SafeTransferLib.balanceOf(v.tokenOut, to);
         if (s.bookLots != 0) {
             _takeBook(v, s);
             // Holes can stop a take short of the plan (never beyond it): re-plan the pool's share.
-            (s.poolIn, s.poolOut) = exactOut ? _poolExactOut(v, amount - s.bookOut) : _poolExactIn(v, amount - s.bookIn);
+            (s.poolIn, s.poolOut) = exactOut
+                ? _poolExactOut(v, amount - s.bookOut)
+                : _poolExactIn(v, amount - s.bookIn);
         }
         if (s.poolOut != 0) {
             _pullExact(v.tokenIn, v.pool, s.poolIn);
@@ -274,8 +316,16 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
             revert FeeOnTransferToken(v.tokenOut);
         }
         emit HybridSwap(
-            msg.sender, to, address(v.book), v.pool, v.takerSide == IOrderBook.Side.Bid, s.bookLots, s.bookIn, s.bookOut,
-            s.poolIn, s.poolOut
+            msg.sender,
+            to,
+            address(v.book),
+            v.pool,
+            v.takerSide == IOrderBook.Side.Bid,
+            s.bookLots,
+            s.bookIn,
+            s.bookOut,
+            s.poolIn,
+            s.poolOut
         );
     }
 
@@ -287,10 +337,12 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
             // The router holds nothing between calls, and the book only pulls from its caller.
             v.tokenIn.safeApproveWithRetry(book, type(uint256).max);
         }
-        (uint64 lots, uint256 paid, uint256 received) =
-            v.book.take(v.takerSide, s.limitTick, s.bookLots, 0, s.levels + HOLE_STEPS, block.timestamp);
+        (uint64 lots, uint256 paid, uint256 received) = v.book
+            .take(v.takerSide, s.limitTick, s.bookLots, 0, s.levels + HOLE_STEPS, block.timestamp);
         if (paid < s.bookIn) v.tokenIn.safeTransfer(msg.sender, s.bookIn - paid);
-        if (SafeTransferLib.balanceOf(v.tokenOut, address(this)) < received) revert FeeOnTransferToken(v.tokenOut);
+        if (SafeTransferLib.balanceOf(v.tokenOut, address(this)) < received) {
+            revert FeeOnTransferToken(v.tokenOut);
+        }
         (s.bookLots, s.bookIn, s.bookOut) = (lots, paid, received);
     }
 
@@ -298,7 +350,9 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     function _pullExact(address token, address to, uint256 amount) internal {
         uint256 before = SafeTransferLib.balanceOf(token, to);
         token.safeTransferFrom(msg.sender, to, amount);
-        if (SafeTransferLib.balanceOf(token, to) != before + amount) revert FeeOnTransferToken(token);
+        if (SafeTransferLib.balanceOf(token, to) != before + amount) {
+            revert FeeOnTransferToken(token);
+        }
     }
 
     // ------------------------------- helpers ------------------------------
@@ -313,7 +367,11 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     }
 
     /// @dev Per lot at a level of price `price`: what the taker pays (before the fee) and gets.
-    function _units(Venues memory v, uint256 price) internal pure returns (uint256 unitIn, uint256 unitOut) {
+    function _units(Venues memory v, uint256 price)
+        internal
+        pure
+        returns (uint256 unitIn, uint256 unitOut)
+    {
         return v.takerSide == IOrderBook.Side.Bid ? (price, v.lotSize) : (v.lotSize, price);
     }
 
@@ -323,7 +381,11 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     }
 
     /// @dev `floor(a * b / d)` over 512 bits; `fits` false when the result needs more than 256.
-    function _mulDiv512(uint256 a, uint256 b, uint256 d) internal pure returns (uint256 result, bool fits) {
+    function _mulDiv512(uint256 a, uint256 b, uint256 d)
+        internal
+        pure
+        returns (uint256 result, bool fits)
+    {
         uint256 high;
         assembly ("memory-safe") {
             // The high word of the 512-bit product (the Chinese-remainder trick of `fullMulDiv`).
@@ -339,7 +401,12 @@ contract HybridRouter is IHybridRouter, ReentrancyGuardTransient {
     function _poolFor(address tokenA, address tokenB, uint16 fee) internal view returns (address) {
         (address token0, address token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
         bytes32 digest = keccak256(
-            abi.encodePacked(bytes1(0xff), factory, keccak256(abi.encode(token0, token1, fee)), _POOL_INIT_CODE_HASH)
+            abi.encodePacked(
+                bytes1(0xff),
+                factory,
+                keccak256(abi.encode(token0, token1, fee)),
+                _POOL_INIT_CODE_HASH
+            )
         );
         return address(uint160(uint256(digest)));
     }

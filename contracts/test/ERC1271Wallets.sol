@@ -16,7 +16,11 @@ contract ERC1271Wallet {
         signer = signer_;
     }
 
-    function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
+    function isValidSignature(bytes32 hash, bytes calldata signature)
+        external
+        view
+        returns (bytes4)
+    {
         (address recovered,,) = ECDSA.tryRecover(hash, signature);
         return recovered == signer && recovered != address(0) ? ERC1271_MAGIC : bytes4(0xffffffff);
     }
@@ -24,7 +28,8 @@ contract ERC1271Wallet {
     /// @notice Lets the wallet approve tokens (owner only).
     function approve(address token, address spender, uint256 amount) external {
         require(msg.sender == signer, "not signer");
-        (bool ok,) = token.call(abi.encodeWithSignature("approve(address,uint256)", spender, amount));
+        (bool ok,) =
+            token.call(abi.encodeWithSignature("approve(address,uint256)", spender, amount));
         require(ok, "approve failed");
     }
 }
@@ -66,6 +71,8 @@ contract ERC1271ReturnBomb {
     uint256 public constant SIZE = 200_000;
 
     fallback() external {
+        // Not memory-safe, on purpose: it returns `SIZE` bytes of memory from offset 0, far
+        // beyond anything allocated (the call ends there, so nothing relies on that memory).
         assembly {
             mstore(0, shl(224, 0x1626ba7e))
             return(0, SIZE)

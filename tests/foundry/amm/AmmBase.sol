@@ -61,11 +61,16 @@ abstract contract AmmBase is Test {
         return _add(who, address(tokenA), address(tokenB), FEE, amountA, amountB);
     }
 
-    function _remove(address who, uint256 liquidity) internal returns (uint256 amountA, uint256 amountB) {
+    function _remove(address who, uint256 liquidity)
+        internal
+        returns (uint256 amountA, uint256 amountB)
+    {
         vm.startPrank(who);
         pool.approve(address(router), liquidity);
         (amountA, amountB) = router.removeLiquidity(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, liquidity, 0, 0, who, DEADLINE)
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, 0, 0, who, DEADLINE
+            )
         );
         vm.stopPrank();
     }
@@ -87,7 +92,9 @@ abstract contract AmmBase is Test {
     /// @dev Reserves oriented as token A, token B.
     function _reservesAB() internal view returns (uint256 ra, uint256 rb) {
         (uint112 r0, uint112 r1,) = pool.getReserves();
-        (ra, rb) = pool.token0() == address(tokenA) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
+        (ra, rb) = pool.token0() == address(tokenA)
+            ? (uint256(r0), uint256(r1))
+            : (uint256(r1), uint256(r0));
     }
 
     function _k() internal view returns (uint256) {

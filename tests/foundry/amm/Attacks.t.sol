@@ -74,17 +74,23 @@ contract AttacksTest is AmmBase {
         _swapIn(attacker, address(tokenA), address(tokenB), 50e18); // big front-run
         (ra, rb) = _reservesAB();
         uint256 wouldGet = PoolMath.getAmountOut(victimIn, ra, rb, FEE);
-        vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientOutput.selector, wouldGet, minOut));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientOutput.selector, wouldGet, minOut)
+        );
         vm.prank(bob);
         router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, victimIn, minOut, bob, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenA), address(tokenB), FEE, victimIn, minOut, bob, DEADLINE
+            )
         );
         vm.revertToState(snap);
 
         _swapIn(attacker, address(tokenA), address(tokenB), 1e18); // small front-run
         vm.prank(bob);
         uint256 got = router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, victimIn, minOut, bob, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenA), address(tokenB), FEE, victimIn, minOut, bob, DEADLINE
+            )
         );
         assertGe(got, minOut);
         assertLt(got, quoted);
@@ -100,17 +106,23 @@ contract AttacksTest is AmmBase {
         uint256 shares = _add(alice, address(usdt), address(tokenA), FEE, 1_000_000e6, 500e18);
         vm.prank(alice);
         uint256 out = router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(usdt), address(tokenA), FEE, 1000e6, 1, alice, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(usdt), address(tokenA), FEE, 1000e6, 1, alice, DEADLINE
+            )
         );
         assertGt(out, 0);
         vm.prank(alice);
         uint256 usdtBack = router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenA), address(usdt), FEE, out, 1, alice, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenA), address(usdt), FEE, out, 1, alice, DEADLINE
+            )
         );
         vm.startPrank(alice);
         p.approve(address(router), shares);
         (uint256 gotUsdt,) = router.removeLiquidity(
-            IRouter.RemoveLiquidityParams(address(usdt), address(tokenA), FEE, shares, 1, 1, alice, DEADLINE)
+            IRouter.RemoveLiquidityParams(
+                address(usdt), address(tokenA), FEE, shares, 1, 1, alice, DEADLINE
+            )
         );
         vm.stopPrank();
         assertGt(gotUsdt, 999_000e6);
@@ -129,18 +141,27 @@ contract AttacksTest is AmmBase {
 
         vm.expectRevert(); // IPool.KInvariant: the pool received 1% less than the quote assumed
         vm.prank(bob);
-        router.swapExactInSingle(IRouter.ExactInSingleParams(address(fot), address(tokenA), FEE, 10e18, 0, bob, DEADLINE));
+        router.swapExactInSingle(
+            IRouter.ExactInSingleParams(address(fot), address(tokenA), FEE, 10e18, 0, bob, DEADLINE)
+        );
 
         (uint112 r0, uint112 r1,) = p.getReserves();
-        (uint256 rIn, uint256 rOut) = p.token0() == address(fot) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
+        (uint256 rIn, uint256 rOut) =
+            p.token0() == address(fot) ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
         uint256 expected = PoolMath.getAmountOut(10e18 - 10e18 / 100, rIn, rOut, FEE);
         bytes memory path = _path(address(fot), FEE, address(tokenA));
-        vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientOutput.selector, expected, expected + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientOutput.selector, expected, expected + 1)
+        );
         vm.prank(bob);
-        router.swapExactInSupportingFeeOnTransfer(IRouter.ExactInParams(path, 10e18, expected + 1, bob, DEADLINE));
+        router.swapExactInSupportingFeeOnTransfer(
+            IRouter.ExactInParams(path, 10e18, expected + 1, bob, DEADLINE)
+        );
         uint256 before = tokenA.balanceOf(bob);
         vm.prank(bob);
-        uint256 out = router.swapExactInSupportingFeeOnTransfer(IRouter.ExactInParams(path, 10e18, expected, bob, DEADLINE));
+        uint256 out = router.swapExactInSupportingFeeOnTransfer(
+            IRouter.ExactInParams(path, 10e18, expected, bob, DEADLINE)
+        );
         assertEq(out, expected);
         assertEq(tokenA.balanceOf(bob) - before, expected);
 
@@ -148,7 +169,9 @@ contract AttacksTest is AmmBase {
         bytes memory back = _path(address(tokenA), FEE, address(fot));
         uint256 fotBefore = fot.balanceOf(bob);
         vm.prank(bob);
-        uint256 received = router.swapExactInSupportingFeeOnTransfer(IRouter.ExactInParams(back, 1e18, 1, bob, DEADLINE));
+        uint256 received = router.swapExactInSupportingFeeOnTransfer(
+            IRouter.ExactInParams(back, 1e18, 1, bob, DEADLINE)
+        );
         assertEq(fot.balanceOf(bob) - fotBefore, received);
         assertGt(received, 0);
     }

@@ -50,8 +50,11 @@ contract PoolHandler is Test {
         amountB = bound(amountB, 1e6, 1e24);
         vm.prank(who);
         try router.addLiquidity(
-            IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, amountA, amountB, 0, 0, who, type(uint32).max)
-        ) {} catch {}
+            IRouter.AddLiquidityParams(
+                address(tokenA), address(tokenB), FEE, amountA, amountB, 0, 0, who, type(uint32).max
+            )
+        ) {}
+            catch {}
     }
 
     function remove(uint256 actor, uint256 fraction) external checkValue {
@@ -60,24 +63,33 @@ contract PoolHandler is Test {
         if (shares == 0) return;
         vm.prank(who);
         try router.removeLiquidity(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, shares, 0, 0, who, type(uint32).max)
-        ) {} catch {}
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, shares, 0, 0, who, type(uint32).max
+            )
+        ) {}
+            catch {}
     }
 
     function swapRouter(uint256 actor, bool aToB, uint256 amountIn) external checkValue {
         address who = actors[actor % actors.length];
         amountIn = bound(amountIn, 1, 1e24);
-        (address tin, address tout) = aToB ? (address(tokenA), address(tokenB)) : (address(tokenB), address(tokenA));
+        (address tin, address tout) =
+            aToB ? (address(tokenA), address(tokenB)) : (address(tokenB), address(tokenA));
         uint256 kBefore = _k();
         vm.prank(who);
-        try router.swapExactInSingle(IRouter.ExactInSingleParams(tin, tout, FEE, amountIn, 0, who, type(uint32).max)) {
+        try router.swapExactInSingle(
+            IRouter.ExactInSingleParams(tin, tout, FEE, amountIn, 0, who, type(uint32).max)
+        ) {
             _afterSwap(kBefore);
         } catch {}
     }
 
     /// A direct pool swap asking for the quote plus `greed` (more than the k check allows
     /// whenever greed > 0): it must revert, or leave k no lower.
-    function swapDirect(uint256 actor, bool aToB, uint256 amountIn, uint256 greed) external checkValue {
+    function swapDirect(uint256 actor, bool aToB, uint256 amountIn, uint256 greed)
+        external
+        checkValue
+    {
         address who = actors[actor % actors.length];
         amountIn = bound(amountIn, 1, 1e24);
         greed = bound(greed, 0, 3);
@@ -85,7 +97,8 @@ contract PoolHandler is Test {
         if (r0 == 0) return;
         bool aIs0 = pool.token0() == address(tokenA);
         bool zeroForOne = aToB == aIs0;
-        (uint256 rIn, uint256 rOut) = zeroForOne ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
+        (uint256 rIn, uint256 rOut) =
+            zeroForOne ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
         uint256 out = PoolMath.getAmountOut(amountIn, rIn, rOut, FEE) + greed;
         if (out == 0 || out >= rOut) return;
         uint256 kBefore = _k();
@@ -98,7 +111,10 @@ contract PoolHandler is Test {
         }
     }
 
-    function donate(uint256 actor, uint256 amountA, uint256 amountB, bool doSync) external checkValue {
+    function donate(uint256 actor, uint256 amountA, uint256 amountB, bool doSync)
+        external
+        checkValue
+    {
         address who = actors[actor % actors.length];
         vm.startPrank(who);
         tokenA.transfer(address(pool), bound(amountA, 0, 1e22));
@@ -145,14 +161,18 @@ contract PoolHandler is Test {
     }
 
     function _mul512(uint256 a, uint256 b) internal pure returns (uint256 hi, uint256 lo) {
-        assembly {
+        assembly ("memory-safe") {
             let mm := mulmod(a, b, not(0))
             lo := mul(a, b)
             hi := sub(sub(mm, lo), lt(mm, lo))
         }
     }
 
-    function _lt512(uint256 ahi, uint256 alo, uint256 bhi, uint256 blo) internal pure returns (bool) {
+    function _lt512(uint256 ahi, uint256 alo, uint256 bhi, uint256 blo)
+        internal
+        pure
+        returns (bool)
+    {
         return ahi < bhi || (ahi == bhi && alo < blo);
     }
 }

@@ -178,7 +178,8 @@ contract PoolTest is AmmBase {
         assertEq(tokenA.balanceOf(carol), 1e30 + 3e18);
         tokenB.mint(address(pool), 2e18);
         vm.expectEmit(address(pool));
-        (uint112 ra, uint112 rb) = pool.token0() == address(tokenA) ? (10e18, 12e18) : (12e18, 10e18);
+        (uint112 ra, uint112 rb) =
+            pool.token0() == address(tokenA) ? (10e18, 12e18) : (12e18, 10e18);
         emit IPool.Sync(ra, rb);
         pool.sync();
         (uint256 a, uint256 b) = _reservesAB();
@@ -204,7 +205,9 @@ contract PoolTest is AmmBase {
         pool.sync();
         int256 delta = pool.logPriceCumulative() - before;
         (uint112 r0, uint112 r1,) = pool.getReserves();
-        int256 expected = (FixedPointMathLib.lnWad(int256(uint256(r1))) - FixedPointMathLib.lnWad(int256(uint256(r0)))) * 1000;
+        int256 expected =
+            (FixedPointMathLib.lnWad(int256(uint256(r1)))
+                    - FixedPointMathLib.lnWad(int256(uint256(r0)))) * 1000;
         assertEq(delta, expected);
         // ln(4) or ln(1/4) per second, within the approximation of lnWad.
         assertApproxEqRel(delta > 0 ? delta : -delta, 1386294361119890618 * 1000, 1e12);
@@ -275,7 +278,9 @@ contract PoolTest is AmmBase {
                 pool.DOMAIN_SEPARATOR(),
                 keccak256(
                     abi.encode(
-                        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                        keccak256(
+                            "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+                        ),
                         signer,
                         address(router),
                         liquidity,
@@ -288,7 +293,9 @@ contract PoolTest is AmmBase {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
         vm.prank(signer);
         (uint256 amountA, uint256 amountB) = router.removeLiquidityWithPermit(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, liquidity, 1, 1, signer, DEADLINE),
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, 1, 1, signer, DEADLINE
+            ),
             IRouter.PermitSignature(liquidity, DEADLINE, v, r, s)
         );
         assertGt(amountA, 0);
@@ -302,8 +309,12 @@ contract PoolTest is AmmBase {
         vm.expectRevert(abi.encodeWithSelector(IRouter.PermitFailed.selector, address(pool)));
         vm.prank(alice);
         router.removeLiquidityWithPermit(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, liquidity, 0, 0, alice, DEADLINE),
-            IRouter.PermitSignature(liquidity, DEADLINE, 27, bytes32(uint256(1)), bytes32(uint256(2)))
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, 0, 0, alice, DEADLINE
+            ),
+            IRouter.PermitSignature(
+                liquidity, DEADLINE, 27, bytes32(uint256(1)), bytes32(uint256(2))
+            )
         );
     }
 
@@ -334,11 +345,16 @@ contract PoolReentrancyTest is AmmBase {
         // Swap tokenB -> hooked: the pool's transfer of `hooked` to bob fires the hook mid-swap.
         vm.prank(bob);
         router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenB), address(hooked), FEE, 1e18, 0, bob, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenB), address(hooked), FEE, 1e18, 0, bob, DEADLINE
+            )
         );
         assertTrue(hooked.attempted());
         assertFalse(hooked.reentrySucceeded());
-        assertEq(hooked.reentryReturnData(), abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector));
+        assertEq(
+            hooked.reentryReturnData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
+        );
     }
 
     function test_reentrancy_swapDuringSwap() public {

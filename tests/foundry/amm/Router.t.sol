@@ -24,7 +24,9 @@ contract RouterTest is AmmBase {
         // The pool is 1 A : 2 B. Desired 10 A / 30 B -> 10 A / 20 B.
         vm.prank(bob);
         (uint256 amountA, uint256 amountB,) = router.addLiquidity(
-            IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, 10e18, 30e18, 10e18, 19e18, bob, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(tokenA), address(tokenB), FEE, 10e18, 30e18, 10e18, 19e18, bob, DEADLINE
+            )
         );
         assertEq(amountA, 10e18);
         assertEq(amountB, 20e18);
@@ -32,22 +34,30 @@ contract RouterTest is AmmBase {
         vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientAAmount.selector, 5e18, 6e18));
         vm.prank(bob);
         router.addLiquidity(
-            IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, 10e18, 10e18, 6e18, 0, bob, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(tokenA), address(tokenB), FEE, 10e18, 10e18, 6e18, 0, bob, DEADLINE
+            )
         );
         vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientBAmount.selector, 20e18, 21e18));
         vm.prank(bob);
         router.addLiquidity(
-            IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, 10e18, 30e18, 0, 21e18, bob, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(tokenA), address(tokenB), FEE, 10e18, 30e18, 0, 21e18, bob, DEADLINE
+            )
         );
     }
 
     function test_addLiquidity_revertsWithoutPool() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IRouter.PoolNotFound.selector, address(tokenA), address(tokenC), uint16(100))
+            abi.encodeWithSelector(
+                IRouter.PoolNotFound.selector, address(tokenA), address(tokenC), uint16(100)
+            )
         );
         vm.prank(bob);
         router.addLiquidity(
-            IRouter.AddLiquidityParams(address(tokenA), address(tokenC), 100, 1e18, 1e6, 0, 0, bob, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(tokenA), address(tokenC), 100, 1e18, 1e6, 0, 0, bob, DEADLINE
+            )
         );
     }
 
@@ -57,12 +67,18 @@ contract RouterTest is AmmBase {
         pool.approve(address(router), liquidity);
         uint256 supply = pool.totalSupply();
         uint256 expectedA = liquidity * 100e18 / supply;
-        vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientAAmount.selector, expectedA, expectedA + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientAAmount.selector, expectedA, expectedA + 1)
+        );
         router.removeLiquidity(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, liquidity, expectedA + 1, 0, alice, DEADLINE)
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, expectedA + 1, 0, alice, DEADLINE
+            )
         );
         (uint256 amountA,) = router.removeLiquidity(
-            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, liquidity, expectedA, 0, alice, DEADLINE)
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, expectedA, 0, alice, DEADLINE
+            )
         );
         vm.stopPrank();
         assertEq(amountA, expectedA);
@@ -71,19 +87,36 @@ contract RouterTest is AmmBase {
     function test_deadline_everywhere() public {
         uint256 past = block.timestamp - 1;
         vm.startPrank(bob);
-        bytes memory err = abi.encodeWithSelector(IRouter.DeadlineExpired.selector, past, block.timestamp);
+        bytes memory err =
+            abi.encodeWithSelector(IRouter.DeadlineExpired.selector, past, block.timestamp);
         vm.expectRevert(err);
-        router.swapExactInSingle(IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, 1e18, 0, bob, past));
+        router.swapExactInSingle(
+            IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, 1e18, 0, bob, past)
+        );
         vm.expectRevert(err);
-        router.swapExactOutSingle(IRouter.ExactOutSingleParams(address(tokenA), address(tokenB), FEE, 1e18, 2e18, bob, past));
+        router.swapExactOutSingle(
+            IRouter.ExactOutSingleParams(
+                address(tokenA), address(tokenB), FEE, 1e18, 2e18, bob, past
+            )
+        );
         vm.expectRevert(err);
-        router.swapExactIn(IRouter.ExactInParams(_path(address(tokenA), FEE, address(tokenB)), 1e18, 0, bob, past));
+        router.swapExactIn(
+            IRouter.ExactInParams(_path(address(tokenA), FEE, address(tokenB)), 1e18, 0, bob, past)
+        );
         vm.expectRevert(err);
-        router.swapExactOut(IRouter.ExactOutParams(_path(address(tokenA), FEE, address(tokenB)), 1e18, 2e18, bob, past));
+        router.swapExactOut(
+            IRouter.ExactOutParams(
+                _path(address(tokenA), FEE, address(tokenB)), 1e18, 2e18, bob, past
+            )
+        );
         vm.expectRevert(err);
-        router.addLiquidity(IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, 1, 1, 0, 0, bob, past));
+        router.addLiquidity(
+            IRouter.AddLiquidityParams(address(tokenA), address(tokenB), FEE, 1, 1, 0, 0, bob, past)
+        );
         vm.expectRevert(err);
-        router.removeLiquidity(IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, 1, 0, 0, bob, past));
+        router.removeLiquidity(
+            IRouter.RemoveLiquidityParams(address(tokenA), address(tokenB), FEE, 1, 0, 0, bob, past)
+        );
         vm.stopPrank();
     }
 
@@ -91,15 +124,21 @@ contract RouterTest is AmmBase {
         (uint256 ra, uint256 rb) = _reservesAB();
         uint256 expected = PoolMath.getAmountOut(3e18, ra, rb, FEE);
         assertEq(router.getAmountOut(3e18, ra, rb, FEE), expected);
-        vm.expectRevert(abi.encodeWithSelector(IRouter.InsufficientOutput.selector, expected, expected + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientOutput.selector, expected, expected + 1)
+        );
         vm.prank(bob);
         router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, 3e18, expected + 1, bob, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenA), address(tokenB), FEE, 3e18, expected + 1, bob, DEADLINE
+            )
         );
         uint256 before = tokenB.balanceOf(carol);
         vm.prank(bob);
         uint256 out = router.swapExactInSingle(
-            IRouter.ExactInSingleParams(address(tokenA), address(tokenB), FEE, 3e18, expected, carol, DEADLINE)
+            IRouter.ExactInSingleParams(
+                address(tokenA), address(tokenB), FEE, 3e18, expected, carol, DEADLINE
+            )
         );
         assertEq(out, expected);
         assertEq(tokenB.balanceOf(carol) - before, expected);
@@ -111,13 +150,17 @@ contract RouterTest is AmmBase {
         vm.expectRevert(abi.encodeWithSelector(IRouter.ExcessiveInput.selector, needed, needed - 1));
         vm.prank(bob);
         router.swapExactOutSingle(
-            IRouter.ExactOutSingleParams(address(tokenB), address(tokenA), FEE, 5e18, needed - 1, bob, DEADLINE)
+            IRouter.ExactOutSingleParams(
+                address(tokenB), address(tokenA), FEE, 5e18, needed - 1, bob, DEADLINE
+            )
         );
         uint256 aBefore = tokenA.balanceOf(bob);
         uint256 bBefore = tokenB.balanceOf(bob);
         vm.prank(bob);
         uint256 paid = router.swapExactOutSingle(
-            IRouter.ExactOutSingleParams(address(tokenB), address(tokenA), FEE, 5e18, needed, bob, DEADLINE)
+            IRouter.ExactOutSingleParams(
+                address(tokenB), address(tokenA), FEE, 5e18, needed, bob, DEADLINE
+            )
         );
         assertEq(paid, needed);
         assertEq(tokenA.balanceOf(bob) - aBefore, 5e18);
@@ -125,26 +168,30 @@ contract RouterTest is AmmBase {
     }
 
     function test_swapExactIn_multiHop() public {
-        bytes memory path = abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
+        bytes memory path =
+            abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
         uint256[] memory amounts = router.getAmountsOut(1e18, path);
         assertEq(amounts.length, 3);
         (uint256 ra, uint256 rb) = _reservesAB();
         assertEq(amounts[1], PoolMath.getAmountOut(1e18, ra, rb, FEE));
         uint256 before = tokenC.balanceOf(bob);
         vm.prank(bob);
-        uint256 out = router.swapExactIn(IRouter.ExactInParams(path, 1e18, amounts[2], bob, DEADLINE));
+        uint256 out =
+            router.swapExactIn(IRouter.ExactInParams(path, 1e18, amounts[2], bob, DEADLINE));
         assertEq(out, amounts[2]);
         assertEq(tokenC.balanceOf(bob) - before, amounts[2]);
         assertEq(tokenB.balanceOf(address(router)), 0);
     }
 
     function test_swapExactOut_multiHop() public {
-        bytes memory path = abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
+        bytes memory path =
+            abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
         uint256[] memory amounts = router.getAmountsIn(7e6, path);
         uint256 aBefore = tokenA.balanceOf(bob);
         uint256 cBefore = tokenC.balanceOf(bob);
         vm.prank(bob);
-        uint256 paid = router.swapExactOut(IRouter.ExactOutParams(path, 7e6, amounts[0], bob, DEADLINE));
+        uint256 paid =
+            router.swapExactOut(IRouter.ExactOutParams(path, 7e6, amounts[0], bob, DEADLINE));
         assertEq(paid, amounts[0]);
         assertEq(aBefore - tokenA.balanceOf(bob), amounts[0]);
         assertEq(tokenC.balanceOf(bob) - cBefore, 7e6);
@@ -167,9 +214,12 @@ contract RouterTest is AmmBase {
         assertEq(router.quote(3, 2, 5), 7);
     }
 
-    function testFuzz_getAmountOut_isTheMostTheKCheckAccepts(uint256 ra, uint256 rb, uint256 amountIn, uint16 fee)
-        public
-    {
+    function testFuzz_getAmountOut_isTheMostTheKCheckAccepts(
+        uint256 ra,
+        uint256 rb,
+        uint256 amountIn,
+        uint16 fee
+    ) public {
         ra = bound(ra, 1e6, 1e30);
         rb = bound(rb, 1e6, 1e30);
         amountIn = bound(amountIn, 1, 1e30);
@@ -189,9 +239,12 @@ contract RouterTest is AmmBase {
         assertGe(uint256(r0) * r1, kBefore);
     }
 
-    function testFuzz_getAmountIn_isTheLeastTheKCheckAccepts(uint256 ra, uint256 rb, uint256 amountOut, uint16 fee)
-        public
-    {
+    function testFuzz_getAmountIn_isTheLeastTheKCheckAccepts(
+        uint256 ra,
+        uint256 rb,
+        uint256 amountOut,
+        uint16 fee
+    ) public {
         ra = bound(ra, 1e6, 1e30);
         rb = bound(rb, 1e6, 1e30);
         amountOut = bound(amountOut, 1, rb - 1);

@@ -23,7 +23,10 @@ contract BookBalancesTest is BookBase {
         book.deposit(token, amount);
     }
 
-    function _placeB(address who, IOrderBook.Side side, uint16 tick, uint32 lots) internal returns (OrderId id) {
+    function _placeB(address who, IOrderBook.Side side, uint16 tick, uint32 lots)
+        internal
+        returns (OrderId id)
+    {
         vm.prank(who);
         (id,) = book.placeFromBalance(side, tick, lots, GTC, 0, STEPS);
     }
@@ -69,11 +72,14 @@ contract BookBalancesTest is BookBase {
 
     function test_deposit_feeOnTransferReverts() public {
         FeeOnTransferToken fot = new FeeOnTransferToken();
-        OrderBook b = OrderBook(factory.createBook(address(fot), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(fot), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
         fot.mint(alice, 1e18);
         vm.startPrank(alice);
         fot.approve(address(b), type(uint256).max);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(fot)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(fot))
+        );
         b.deposit(address(fot), 1e17);
         vm.stopPrank();
         assertEq(b.balanceOf(alice, address(fot)), 0);
@@ -116,13 +122,19 @@ contract BookBalancesTest is BookBase {
         _deposit(alice, address(weth), 1e18);
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, alice, address(weth), 1e18, 1e18 + 1)
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, alice, address(weth), 1e18, 1e18 + 1
+            )
         );
         book.withdraw(address(weth), 1e18 + 1, alice);
         vm.prank(alice);
         book.withdraw(address(weth), 1e18, alice);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, alice, address(weth), 0, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, alice, address(weth), 0, 1
+            )
+        );
         book.withdraw(address(weth), 1, alice);
     }
 
@@ -131,11 +143,19 @@ contract BookBalancesTest is BookBase {
     function test_withdraw_someoneElsesBalanceReverts() public {
         _deposit(alice, address(weth), 1e18);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, bob, address(weth), 0, 1e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, bob, address(weth), 0, 1e18
+            )
+        );
         book.withdraw(address(weth), 1e18, bob);
         _deposit(bob, address(weth), 1);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, bob, address(weth), 1, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, bob, address(weth), 1, 2
+            )
+        );
         book.withdraw(address(weth), 2, alice);
         assertEq(_bal(alice, weth), 1e18);
         assertEq(_bal(bob, weth), 1);
@@ -191,7 +211,8 @@ contract BookBalancesTest is BookBase {
     /// partial fill, claim and cancel to the balance, withdraw everything.
     function test_noReturnToken_balanceCycle() public {
         NoReturnToken usdt = new NoReturnToken();
-        OrderBook b = OrderBook(factory.createBook(address(weth), address(usdt), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(weth), address(usdt), TICK_SIZE, LOT, MIN_LOTS));
         usdt.mint(alice, 1e12);
         vm.startPrank(alice);
         usdt.approve(address(b), type(uint256).max);
@@ -264,7 +285,9 @@ contract BookBalancesTest is BookBase {
         _deposit(alice, address(usdc), escrow - 1);
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, alice, address(usdc), escrow - 1, escrow)
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, alice, address(usdc), escrow - 1, escrow
+            )
         );
         book.placeFromBalance(BID, MID, 25, GTC, 0, STEPS);
         _deposit(alice, address(usdc), 1);
@@ -277,7 +300,9 @@ contract BookBalancesTest is BookBase {
     function test_placeFromBalance_emptyBalanceRevertsWithWalletFunded() public {
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, alice, address(weth), 0, 10 * LOT)
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, alice, address(weth), 0, 10 * LOT
+            )
         );
         book.placeFromBalance(ASK, MID, 10, GTC, 0, STEPS);
     }
@@ -316,7 +341,9 @@ contract BookBalancesTest is BookBase {
         vm.startPrank(alice);
         b.deposit(address(weth), paid - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IOrderBook.InsufficientBalance.selector, alice, address(weth), paid - 1, paid)
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, alice, address(weth), paid - 1, paid
+            )
         );
         b.placeFromBalance(ASK, MID, 10, IOC, 0, STEPS);
         b.deposit(address(weth), 1);
@@ -460,7 +487,9 @@ contract BookBalancesTest is BookBase {
     function _feeBook() internal returns (OrderBook b) {
         vm.prank(admin);
         factory.setFees(1_000, -300);
-        b = OrderBook(factory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS + 1));
+        b = OrderBook(
+            factory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS + 1)
+        );
         _fund(b, alice);
         _fund(b, bob);
     }

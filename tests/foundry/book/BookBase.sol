@@ -59,7 +59,10 @@ abstract contract BookBase is Test {
         vm.stopPrank();
     }
 
-    function _place(address who, IOrderBook.Side side, uint16 tick, uint32 lots) internal returns (OrderId id) {
+    function _place(address who, IOrderBook.Side side, uint16 tick, uint32 lots)
+        internal
+        returns (OrderId id)
+    {
         vm.prank(who);
         (id,) = book.place(side, tick, lots, GTC, 0, STEPS);
     }

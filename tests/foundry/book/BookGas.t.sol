@@ -36,7 +36,9 @@ contract BookGasTest is BookBase {
             uint64 filled;
             (used[k], filled) = _takeGas(uint64(counts[k] * 10), STEPS);
             assertEq(filled, counts[k] * 10);
-            emit log_named_uint(string.concat("take gas, orders at level: ", vm.toString(counts[k])), used[k]);
+            emit log_named_uint(
+                string.concat("take gas, orders at level: ", vm.toString(counts[k])), used[k]
+            );
         }
         // Flat: the same storage work; only the size of the amounts moved differs (a few gas).
         assertApproxEqAbs(used[1], used[0], 50);

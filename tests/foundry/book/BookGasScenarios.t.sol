@@ -99,6 +99,7 @@ contract BookGasScenariosTest is BookBase {
         book.take(BID, TICK, 100, 100, STEPS, block.timestamp);
         emit log_named_uint("take 10", g - gasleft());
     }
+
     // ------------------------- maker balances -------------------------
 
     /// The maker already holds a book balance of both tokens (as in the Python scenarios).

@@ -14,7 +14,8 @@ contract BookImplicitHoleTest is BookBase {
     function _orderWord(OrderId id) internal view returns (uint256) {
         uint256 key = OrderId.unwrap(id) >> 32;
         bytes32 queue = keccak256(abi.encode(key, uint256(0)));
-        bytes32 slot = keccak256(abi.encode(uint256(uint32(OrderId.unwrap(id))), uint256(queue) + 1));
+        bytes32 slot =
+            keccak256(abi.encode(uint256(uint32(OrderId.unwrap(id))), uint256(queue) + 1));
         return uint256(vm.load(address(book), slot));
     }
 

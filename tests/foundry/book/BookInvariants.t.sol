@@ -33,6 +33,8 @@ contract BookHandler is Test {
     /// @dev Successful calls per action: place, take, cancel, claim, reap, deposit, withdraw,
     /// placeFromBalance, cancelToBalance, claimToBalance.
     uint256[10] public ok;
+    /// @dev Calls of `place` (successful or not).
+    uint256 public placeCalls;
 
     constructor(OrderBook book_, MockERC20 weth_, MockERC20 usdc_) {
         book = book_;
@@ -57,9 +59,14 @@ contract BookHandler is Test {
         return actors[i];
     }
 
-    function place(uint256 actorSeed, bool ask, uint256 tickSeed, uint256 lots, uint256 kindSeed, bool expires)
-        external
-    {
+    function place(
+        uint256 actorSeed,
+        bool ask,
+        uint256 tickSeed,
+        uint256 lots,
+        uint256 kindSeed,
+        bool expires
+    ) external {
         _placeOrder(actorSeed, ask, tickSeed, lots, kindSeed, expires, false);
     }
 
@@ -95,13 +102,15 @@ contract BookHandler is Test {
         bool fromBalance
     ) internal {
         ++calls;
+        if (!fromBalance) ++placeCalls;
         PlaceArgs memory a;
         a.who = actors[actorSeed % 3];
         a.side = ask ? IOrderBook.Side.Ask : IOrderBook.Side.Bid;
         a.tick = uint16(bound(tickSeed, MID - 4, MID + 4));
         a.lots = uint32(bound(lots, 1, 400));
         a.kind = IOrderBook.OrderKind(kindSeed % 4);
-        bool rests = a.kind == IOrderBook.OrderKind.GoodTillCancelled || a.kind == IOrderBook.OrderKind.PostOnly;
+        bool rests = a.kind == IOrderBook.OrderKind.GoodTillCancelled
+            || a.kind == IOrderBook.OrderKind.PostOnly;
         a.expiry = expires && rests ? uint40(block.timestamp + 1 + kindSeed % 1000) : 0;
         (bool success, OrderId id, uint64 taken) = _send(a, fromBalance);
         if (!success) return;
@@ -116,18 +125,24 @@ contract BookHandler is Test {
     function _send(PlaceArgs memory a, bool fromBalance) internal returns (bool, OrderId, uint64) {
         vm.prank(a.who);
         if (fromBalance) {
-            try book.placeFromBalance(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+            try book.placeFromBalance(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (
+                OrderId i, uint64 t
+            ) {
                 return (true, i, t);
             } catch {}
         } else {
-            try book.place(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (OrderId i, uint64 t) {
+            try book.place(a.side, a.tick, a.lots, a.kind, a.expiry, 8) returns (
+                OrderId i, uint64 t
+            ) {
                 return (true, i, t);
             } catch {}
         }
         return (false, OrderId.wrap(0), 0);
     }
 
-    function take(uint256 actorSeed, bool buy, uint256 limitSeed, uint256 lots, uint256 steps) external {
+    function take(uint256 actorSeed, bool buy, uint256 limitSeed, uint256 lots, uint256 steps)
+        external
+    {
         ++calls;
         uint16 limit = uint16(bound(limitSeed, MID - 5, MID + 5));
         vm.prank(actors[actorSeed % 3]);
@@ -138,7 +153,9 @@ contract BookHandler is Test {
             0,
             uint32(bound(steps, 1, 20)),
             block.timestamp
-        ) returns (uint64 filled, uint256, uint256) {
+        ) returns (
+            uint64 filled, uint256, uint256
+        ) {
             takenLots[buy ? 1 : 0] += filled;
             ++ok[1];
         } catch {}
@@ -236,6 +253,9 @@ contract BookHandler is Test {
 }
 
 contract BookInvariantsTest is Test {
+    /// @dev `place` calls after which a run must have placed something (see `afterInvariant`).
+    uint256 internal constant MIN_PLACE_CALLS = 10;
+
     BookHandler internal handler;
     OrderBook internal book;
     MockERC20 internal weth;
@@ -298,7 +318,8 @@ contract BookInvariantsTest is Test {
             IOrderBook.OrderInfo memory info = book.orderInfo(id);
             assertEq(
                 handler.placedLots(key),
-                uint256(info.openLots) + info.claimableLots + handler.claimedLots(key) + handler.cancelledLots(key),
+                uint256(info.openLots) + info.claimableLots + handler.claimedLots(key)
+                    + handler.cancelledLots(key),
                 "order lots"
             );
             filled[id.side()] += uint256(info.claimableLots) + handler.claimedLots(key);
@@ -331,7 +352,11 @@ contract BookInvariantsTest is Test {
     }
 
     /// @notice The run exercised the book: most actions succeed (the invariants are not
-    /// vacuous). Summed over the run, so checked at its end.
+    /// vacuous). Summed over the run, so checked at its end. A run calls `place` about once in
+    /// ten calls, and a single place can fail by design (a post-only order that would cross, a
+    /// fill-or-kill order without liquidity, too few lots to rest), so a short run may place
+    /// nothing; a run that called `place` `MIN_PLACE_CALLS` times and never placed means the
+    /// handler or the book is broken.
     function afterInvariant() public {
         uint256[] memory ok = new uint256[](10);
         for (uint256 i; i < 10; ++i) {
@@ -341,6 +366,7 @@ contract BookInvariantsTest is Test {
             "successful place/take/cancel/claim/reap/deposit/withdraw/placeFromBalance/cancelToBalance/claimToBalance",
             ok
         );
-        assertGt(ok[0], 0, "no place succeeded");
+        emit log_named_uint("place calls", handler.placeCalls());
+        if (handler.placeCalls() >= MIN_PLACE_CALLS) assertGt(ok[0], 0, "no place succeeded");
     }
 }

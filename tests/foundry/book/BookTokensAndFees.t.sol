@@ -18,11 +18,14 @@ contract BookTokensAndFeesTest is BookBase {
 
     function test_feeOnTransferBase_rejected() public {
         FeeOnTransferToken fot = new FeeOnTransferToken();
-        OrderBook b = OrderBook(factory.createBook(address(fot), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(fot), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
         fot.mint(alice, 1e18);
         vm.startPrank(alice);
         fot.approve(address(b), type(uint256).max);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(fot)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(fot))
+        );
         b.place(ASK, MID, 10, GTC, 0, STEPS);
         vm.stopPrank();
     }
@@ -33,7 +36,8 @@ contract BookTokensAndFeesTest is BookBase {
     /// other makers' escrow stays whole.
     function test_feeTurnedOnLater_pullsRevertEscrowStaysExact() public {
         SwitchableFeeToken tok = new SwitchableFeeToken();
-        OrderBook b = OrderBook(factory.createBook(address(tok), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(tok), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
         address[2] memory makers = [alice, bob];
         for (uint256 i; i < 2; ++i) {
             tok.mint(makers[i], 1e18);
@@ -48,7 +52,9 @@ contract BookTokensAndFeesTest is BookBase {
 
         tok.setFee(true);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok))
+        );
         b.place(ASK, MID, 10, GTC, 0, STEPS);
         vm.prank(carol);
         usdc.approve(address(b), type(uint256).max);
@@ -57,7 +63,9 @@ contract BookTokensAndFeesTest is BookBase {
         tok.mint(taker, 1e18);
         vm.startPrank(taker);
         tok.approve(address(b), type(uint256).max);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.FeeOnTransferToken.selector, address(tok))
+        );
         b.take(ASK, 1, 10, 0, STEPS, block.timestamp); // a seller pays the fee-charging token in
         vm.stopPrank();
 
@@ -70,7 +78,8 @@ contract BookTokensAndFeesTest is BookBase {
 
     function test_noReturnQuote_fullCycle() public {
         NoReturnToken usdt = new NoReturnToken();
-        OrderBook b = OrderBook(factory.createBook(address(weth), address(usdt), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(weth), address(usdt), TICK_SIZE, LOT, MIN_LOTS));
         usdt.mint(alice, 1e12);
         usdt.mint(taker, 1e12);
         weth.mint(taker, 1e18);
@@ -98,7 +107,8 @@ contract BookTokensAndFeesTest is BookBase {
 
     function test_reentrancy_tokenCallbackCannotReenter() public {
         ReentrantToken re = new ReentrantToken();
-        OrderBook b = OrderBook(factory.createBook(address(re), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        OrderBook b =
+            OrderBook(factory.createBook(address(re), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
         re.mint(alice, 1e18);
         vm.prank(alice);
         re.approve(address(b), type(uint256).max);
@@ -117,7 +127,9 @@ contract BookTokensAndFeesTest is BookBase {
         assertFalse(re.reentrySucceeded());
         assertEq(bytes4(re.reentryReturnData()), ReentrancyGuardTransient.Reentrancy.selector);
 
-        re.arm(address(b), abi.encodeCall(IOrderBook.take, (BID, MID, 10, 0, STEPS, block.timestamp)));
+        re.arm(
+            address(b), abi.encodeCall(IOrderBook.take, (BID, MID, 10, 0, STEPS, block.timestamp))
+        );
         vm.prank(alice);
         b.cancel(id, 5, 0);
         assertTrue(re.attempted());
@@ -131,7 +143,9 @@ contract BookTokensAndFeesTest is BookBase {
     function _feeBook(uint24 takerFee, int24 makerFee) internal returns (OrderBook b) {
         vm.prank(admin);
         factory.setFees(takerFee, makerFee);
-        b = OrderBook(factory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS + 1));
+        b = OrderBook(
+            factory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS + 1)
+        );
         _fund(b, alice);
         _fund(b, taker);
     }
@@ -184,7 +198,9 @@ contract BookTokensAndFeesTest is BookBase {
         assertEq(factory.bookOf(market), address(book));
         assertEq(factory.bookCount(), 1);
         assertEq(factory.bookAt(0), address(book));
-        vm.expectRevert(abi.encodeWithSelector(IBookFactory.BookExists.selector, market, address(book)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookFactory.BookExists.selector, market, address(book))
+        );
         factory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS);
     }
 
@@ -203,11 +219,17 @@ contract BookTokensAndFeesTest is BookBase {
         vm.startPrank(admin);
         vm.expectRevert(abi.encodeWithSelector(IBookFactory.TakerFeeTooHigh.selector, 3_001));
         factory.setFees(3_001, 0);
-        vm.expectRevert(abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(3_001)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(3_001))
+        );
         factory.setFees(100, 3_001);
-        vm.expectRevert(abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(-1_001)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(-1_001))
+        );
         factory.setFees(3_000, -1_001);
-        vm.expectRevert(abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(-600)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookFactory.MakerFeeOutOfRange.selector, int24(-600))
+        );
         factory.setFees(500, -600); // a rebate above the taker fee would be unfunded
         factory.setFees(600, -600);
         vm.stopPrank();

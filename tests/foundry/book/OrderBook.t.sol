@@ -45,9 +45,13 @@ contract OrderBookTest is BookBase {
         book.place(ASK, MID, 0, GTC, 0, STEPS);
         vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderTooSmall.selector, 9, MIN_LOTS));
         book.place(ASK, MID, 9, GTC, 0, STEPS);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp))
+        );
         book.place(ASK, MID, 50, GTC, uint40(block.timestamp), STEPS);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp + 1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.InvalidExpiry.selector, uint40(block.timestamp + 1))
+        );
         book.place(ASK, MID, 50, IOC, uint40(block.timestamp + 1), STEPS);
         vm.expectRevert(IOrderBook.ZeroSteps.selector);
         book.place(ASK, MID, 50, GTC, 0, 0);
@@ -318,13 +322,17 @@ contract OrderBookTest is BookBase {
     function test_postOnly_crossingAcrossBitmapWords() public {
         _place(alice, BID, MID + 300, 10); // word 79; MID is in word 78
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID, MID + 300));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID, MID + 300)
+        );
         book.place(ASK, MID, 10, POST, 0, STEPS);
         vm.prank(bob);
         book.place(ASK, MID + 301, 10, POST, 0, STEPS); // word 79, above the bid: rests
         _place(carol, ASK, MID + 600, 10);
         vm.prank(bob);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID + 900, MID + 301));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.PostOnlyWouldCross.selector, MID + 900, MID + 301)
+        );
         book.place(BID, MID + 900, 10, POST, 0, STEPS);
         vm.prank(bob);
         book.place(BID, MID + 299, 10, POST, 0, STEPS); // below the best ask, other word: rests
@@ -383,7 +391,9 @@ contract OrderBookTest is BookBase {
         vm.startPrank(taker);
         vm.expectRevert(abi.encodeWithSelector(IOrderBook.InsufficientFill.selector, 10, 20));
         book.take(BID, MID, 20, 20, STEPS, block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IOrderBook.DeadlinePassed.selector, block.timestamp - 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.DeadlinePassed.selector, block.timestamp - 1)
+        );
         book.take(BID, MID, 20, 0, STEPS, block.timestamp - 1);
         vm.stopPrank();
     }
@@ -468,7 +478,9 @@ contract OrderBookTest is BookBase {
                 book.cancel(ids[i], type(uint32).max, 0);
                 continue;
             }
-            assertEq(_cancel(i % 2 == 0 ? alice : bob, ids[i], type(uint32).max), placed[i] - filled[i]);
+            assertEq(
+                _cancel(i % 2 == 0 ? alice : bob, ids[i], type(uint32).max), placed[i] - filled[i]
+            );
             placed[i] = filled[i];
         }
         uint256 open;
@@ -489,7 +501,9 @@ contract OrderBookTest is BookBase {
     }
 
     /// @dev FIFO at one level against a simple model: fills go to orders in placement order.
-    function testFuzz_fifoMatchesModel(uint32[6] memory sizes, uint64 takeLots, uint8 cancelMask) public {
+    function testFuzz_fifoMatchesModel(uint32[6] memory sizes, uint64 takeLots, uint8 cancelMask)
+        public
+    {
         OrderId[6] memory ids;
         uint256[6] memory live;
         for (uint256 i; i < 6; ++i) {

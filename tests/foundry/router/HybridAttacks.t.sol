@@ -29,7 +29,9 @@ contract HybridAttacksTest is HybridBase {
         re.approve(address(hybrid), type(uint256).max);
         vm.prank(maker);
         router.addLiquidity(
-            IRouter.AddLiquidityParams(address(re), address(usdc), FEE, 100e18, 200_000e6, 0, 0, maker, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(re), address(usdc), FEE, 100e18, 200_000e6, 0, 0, maker, DEADLINE
+            )
         );
         IHybridRouter.ExactInParams memory p = IHybridRouter.ExactInParams(
             IHybridRouter.Market(address(re), address(usdc), TICK_SIZE, LOT, MIN_LOTS),
@@ -66,7 +68,9 @@ contract HybridAttacksTest is HybridBase {
         fot.approve(address(hybrid), type(uint256).max);
         vm.prank(maker);
         router.addLiquidity(
-            IRouter.AddLiquidityParams(address(weth), address(fot), FEE, 100e18, 200_000e18, 0, 0, maker, DEADLINE)
+            IRouter.AddLiquidityParams(
+                address(weth), address(fot), FEE, 100e18, 200_000e18, 0, 0, maker, DEADLINE
+            )
         );
         m = IHybridRouter.Market(address(weth), address(fot), TICK_SIZE, LOT, MIN_LOTS);
     }
@@ -74,29 +78,44 @@ contract HybridAttacksTest is HybridBase {
     function test_feeOnTransferInput_rejectedOnThePoolLeg() public {
         (FeeOnTransferToken fot, IHybridRouter.Market memory m) = _fotMarket();
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot)));
-        hybrid.swapExactIn(IHybridRouter.ExactInParams(m, FEE, true, 1_000e18, 0, 0, recipient, DEADLINE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot))
+        );
+        hybrid.swapExactIn(
+            IHybridRouter.ExactInParams(m, FEE, true, 1_000e18, 0, 0, recipient, DEADLINE)
+        );
     }
 
     function test_feeOnTransferInput_rejectedOnTheBookLeg() public {
         (FeeOnTransferToken fot, IHybridRouter.Market memory m) = _fotMarket();
         // An ask far below the pool: the book leg comes first.
-        IOrderBook fotBook =
-            IOrderBook(bookFactory.bookOf(bookFactory.marketId(address(weth), address(fot), TICK_SIZE, LOT, MIN_LOTS)));
+        IOrderBook fotBook = IOrderBook(
+            bookFactory.bookOf(
+                bookFactory.marketId(address(weth), address(fot), TICK_SIZE, LOT, MIN_LOTS)
+            )
+        );
         vm.startPrank(maker);
         weth.approve(address(fotBook), type(uint256).max);
         fotBook.place(ASK, 100, 10, IOrderBook.OrderKind.GoodTillCancelled, 0, STEPS);
         vm.stopPrank();
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot)));
-        hybrid.swapExactIn(IHybridRouter.ExactInParams(m, FEE, true, 1_000e18, 0, 4, recipient, DEADLINE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot))
+        );
+        hybrid.swapExactIn(
+            IHybridRouter.ExactInParams(m, FEE, true, 1_000e18, 0, 4, recipient, DEADLINE)
+        );
     }
 
     function test_feeOnTransferOutput_rejected() public {
         (FeeOnTransferToken fot, IHybridRouter.Market memory m) = _fotMarket();
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot)));
-        hybrid.swapExactIn(IHybridRouter.ExactInParams(m, FEE, false, 1e18, 0, 0, recipient, DEADLINE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(fot))
+        );
+        hybrid.swapExactIn(
+            IHybridRouter.ExactInParams(m, FEE, false, 1e18, 0, 0, recipient, DEADLINE)
+        );
     }
 
     // ------------------------------ hole spam ------------------------------
@@ -127,6 +146,8 @@ contract HybridAttacksTest is HybridBase {
         assertEq(_in(s), amountIn, "the rest went to the pool");
         assertEq(usdcBefore - usdc.balanceOf(trader), amountIn);
         assertEq(weth.balanceOf(recipient), _out(s));
-        assertEq(usdc.balanceOf(address(hybrid)) + weth.balanceOf(address(hybrid)), 0, "nothing stranded");
+        assertEq(
+            usdc.balanceOf(address(hybrid)) + weth.balanceOf(address(hybrid)), 0, "nothing stranded"
+        );
     }
 }

@@ -57,7 +57,9 @@ abstract contract HybridBase is Test {
         factory = new Factory(admin);
         router = new Router(address(factory));
         bookFactory = new BookFactory(admin, admin, TAKER_FEE_PPM, MAKER_FEE_PPM);
-        book = OrderBook(bookFactory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        book = OrderBook(
+            bookFactory.createBook(address(weth), address(usdc), TICK_SIZE, LOT, MIN_LOTS)
+        );
         pool = Pool(factory.createPool(address(weth), address(usdc), FEE));
         hybrid = new HybridRouter(address(factory), address(bookFactory));
         _fundAndApprove(maker, address(book));
@@ -104,7 +106,9 @@ abstract contract HybridBase is Test {
         view
         returns (IHybridRouter.ExactInParams memory)
     {
-        return IHybridRouter.ExactInParams(_market(), FEE, buyBase, amountIn, minOut, maxLevels, recipient, DEADLINE);
+        return IHybridRouter.ExactInParams(
+            _market(), FEE, buyBase, amountIn, minOut, maxLevels, recipient, DEADLINE
+        );
     }
 
     function _outParams(bool buyBase, uint256 amountOut, uint256 maxIn, uint32 maxLevels)
@@ -112,10 +116,15 @@ abstract contract HybridBase is Test {
         view
         returns (IHybridRouter.ExactOutParams memory)
     {
-        return IHybridRouter.ExactOutParams(_market(), FEE, buyBase, amountOut, maxIn, maxLevels, recipient, DEADLINE);
+        return IHybridRouter.ExactOutParams(
+            _market(), FEE, buyBase, amountOut, maxIn, maxLevels, recipient, DEADLINE
+        );
     }
 
-    function _swapIn(bool buyBase, uint256 amountIn, uint32 maxLevels) internal returns (IHybridRouter.Split memory) {
+    function _swapIn(bool buyBase, uint256 amountIn, uint32 maxLevels)
+        internal
+        returns (IHybridRouter.Split memory)
+    {
         vm.prank(trader);
         return hybrid.swapExactIn(_inParams(buyBase, amountIn, 0, maxLevels));
     }
@@ -135,13 +144,18 @@ abstract contract HybridBase is Test {
         uint256 snap = vm.snapshotState();
         (address tokenIn, address tokenOut) = _tokens(buyBase);
         vm.prank(solo);
-        out = router.swapExactInSingle(IRouter.ExactInSingleParams(tokenIn, tokenOut, FEE, amountIn, 0, solo, DEADLINE));
+        out = router.swapExactInSingle(
+            IRouter.ExactInSingleParams(tokenIn, tokenOut, FEE, amountIn, 0, solo, DEADLINE)
+        );
         vm.revertToState(snap);
     }
 
     /// @dev Output of spending at most `amountIn` in the book alone (whole lots, taker fee
     /// included), best level first over at most `levels` levels, state kept.
-    function _bookOnlyOut(bool buyBase, uint256 amountIn, uint256 levels) internal returns (uint256 out) {
+    function _bookOnlyOut(bool buyBase, uint256 amountIn, uint256 levels)
+        internal
+        returns (uint256 out)
+    {
         IOrderBook.LevelDepth[] memory d = book.depth(buyBase ? ASK : BID, levels);
         uint256 maxRaw = amountIn * PPM / (PPM + TAKER_FEE_PPM);
         uint256 raw;

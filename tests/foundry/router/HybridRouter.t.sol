@@ -54,7 +54,11 @@ contract HybridRouterTest is HybridBase {
         assertGt(_out(s), poolOnly, "beats pool-only");
         assertGt(_out(s), bookOnly, "beats book-only");
         assertEq(usdc.balanceOf(recipient), _out(s), "recipient paid");
-        assertEq(weth.balanceOf(address(hybrid)) + usdc.balanceOf(address(hybrid)), 0, "router keeps nothing");
+        assertEq(
+            weth.balanceOf(address(hybrid)) + usdc.balanceOf(address(hybrid)),
+            0,
+            "router keeps nothing"
+        );
     }
 
     /// @dev At the split the next level is worse than the pool's marginal price after its share,
@@ -73,11 +77,17 @@ contract HybridRouterTest is HybridBase {
         uint256 nextWithFee = book.priceOf(nextTick) * (PPM + TAKER_FEE_PPM) / PPM;
         uint256 lastWithFee = book.priceOf(s.limitTick) * (PPM + TAKER_FEE_PPM) / PPM;
         assertGt(s.levels, 2, "levels beyond the pool's starting price were taken");
-        assertLe(lastWithFee, marginalPerLot + 1, "the last level taken beat the pool at the margin");
+        assertLe(
+            lastWithFee, marginalPerLot + 1, "the last level taken beat the pool at the margin"
+        );
         // Whole lots: the pool also gets the rest below one lot's cost, which may carry it just
         // past the next level's price; one lot less in the pool and it is not past it.
         uint256 t1 = x * 10_000 + g * (s.poolIn - nextWithFee);
-        assertGe(nextWithFee + 1, t1 * t1 * LOT / (10_000 * g * x * y), "the pool did not pass the next level");
+        assertGe(
+            nextWithFee + 1,
+            t1 * t1 * LOT / (10_000 * g * x * y),
+            "the pool did not pass the next level"
+        );
     }
 
     function test_swapExactOut_buyBase_costsLessThanEitherVenue() public {
@@ -85,8 +95,8 @@ contract HybridRouterTest is HybridBase {
         uint256 amountOut = 5e18;
         uint256 poolOnlyIn = router.getAmountIn(amountOut, 200_000e6, 100e18, FEE);
         // Book only: 500 + 500 + 2000 + 2000 lots.
-        uint256 bookRaw = 500 * book.priceOf(19_950) + 500 * book.priceOf(20_000) + 2000 * book.priceOf(20_080)
-            + 2000 * book.priceOf(20_200);
+        uint256 bookRaw = 500 * book.priceOf(19_950) + 500 * book.priceOf(20_000) + 2000
+            * book.priceOf(20_080) + 2000 * book.priceOf(20_200);
         uint256 bookOnlyIn = bookRaw + (bookRaw * TAKER_FEE_PPM + PPM - 1) / PPM;
         IHybridRouter.Split memory s = _swapOut(true, amountOut, 32);
         assertEq(_out(s), amountOut, "exact output");
@@ -100,7 +110,8 @@ contract HybridRouterTest is HybridBase {
     function test_swapExactOut_sellBase_exactQuoteOut() public {
         _bids();
         uint256 amountOut = 9_000e6;
-        IHybridRouter.Split memory quoted = hybrid.quoteExactOut(_market(), FEE, false, amountOut, 32);
+        IHybridRouter.Split memory quoted =
+            hybrid.quoteExactOut(_market(), FEE, false, amountOut, 32);
         uint256 wethBefore = weth.balanceOf(trader);
         IHybridRouter.Split memory s = _swapOut(false, amountOut, 32);
         assertEq(keccak256(abi.encode(s)), keccak256(abi.encode(quoted)), "swap = quote");
@@ -120,7 +131,9 @@ contract HybridRouterTest is HybridBase {
         IHybridRouter.Split memory s = _swapIn(true, amountIn, 32);
         assertEq(s.bookOut, bookOnly, "every lot the input affords");
         // Only the rest below one lot's cost goes to the pool.
-        assertLt(s.poolIn, book.priceOf(19_000) * (PPM + TAKER_FEE_PPM) / PPM, "the pool gets the dust");
+        assertLt(
+            s.poolIn, book.priceOf(19_000) * (PPM + TAKER_FEE_PPM) / PPM, "the pool gets the dust"
+        );
         assertGe(_out(s), bookOnly);
         assertEq(usdcBefore - usdc.balanceOf(trader), amountIn);
     }
@@ -174,7 +187,9 @@ contract HybridRouterTest is HybridBase {
         IHybridRouter.Split memory q = hybrid.quoteExactIn(_market(), FEE, true, 10_000e6, 32);
         uint256 out = _out(q);
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.InsufficientOutput.selector, out, out + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.InsufficientOutput.selector, out, out + 1)
+        );
         hybrid.swapExactIn(_inParams(true, 10_000e6, out + 1, 32));
         vm.prank(trader);
         IHybridRouter.Split memory s = hybrid.swapExactIn(_inParams(true, 10_000e6, out, 32));
@@ -186,7 +201,9 @@ contract HybridRouterTest is HybridBase {
         IHybridRouter.Split memory q = hybrid.quoteExactOut(_market(), FEE, false, 9_000e6, 32);
         uint256 cost = _in(q);
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.ExcessiveInput.selector, cost, cost - 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.ExcessiveInput.selector, cost, cost - 1)
+        );
         hybrid.swapExactOut(_outParams(false, 9_000e6, cost - 1, 32));
         vm.prank(trader);
         IHybridRouter.Split memory s = hybrid.swapExactOut(_outParams(false, 9_000e6, cost, 32));
@@ -198,12 +215,20 @@ contract HybridRouterTest is HybridBase {
         IHybridRouter.ExactInParams memory p = _inParams(true, 1_000e6, 0, 32);
         p.deadline = block.timestamp - 1;
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.DeadlineExpired.selector, p.deadline, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IHybridRouter.DeadlineExpired.selector, p.deadline, block.timestamp
+            )
+        );
         hybrid.swapExactIn(p);
         IHybridRouter.ExactOutParams memory o = _outParams(true, 1e18, type(uint256).max, 32);
         o.deadline = block.timestamp - 1;
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.DeadlineExpired.selector, o.deadline, block.timestamp));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IHybridRouter.DeadlineExpired.selector, o.deadline, block.timestamp
+            )
+        );
         hybrid.swapExactOut(o);
         // At the deadline itself it still works.
         p.deadline = block.timestamp;
@@ -223,7 +248,9 @@ contract HybridRouterTest is HybridBase {
     function test_swapExactOut_revertsWhenThePoolCannotPayTheRest() public {
         _place(ASK, 19_950, 100); // 0.1 WETH in the book, 100 WETH in the pool
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(PoolMath.AmountOutExceedsReserve.selector, 100.9e18, 100e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(PoolMath.AmountOutExceedsReserve.selector, 100.9e18, 100e18)
+        );
         hybrid.swapExactOut(_outParams(true, 101e18, type(uint256).max, 32));
     }
 
@@ -231,7 +258,9 @@ contract HybridRouterTest is HybridBase {
 
     function test_swap_revertsAboveMaxLevels() public {
         vm.prank(trader);
-        vm.expectRevert(abi.encodeWithSelector(IHybridRouter.TooManyLevels.selector, uint32(33), uint32(32)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.TooManyLevels.selector, uint32(33), uint32(32))
+        );
         hybrid.swapExactIn(_inParams(true, 1_000e6, 0, 33));
     }
 
@@ -271,7 +300,9 @@ contract HybridRouterTest is HybridBase {
         p.poolFee = 100;
         vm.prank(trader);
         vm.expectRevert(
-            abi.encodeWithSelector(IHybridRouter.PoolNotFound.selector, address(weth), address(usdc), uint16(100))
+            abi.encodeWithSelector(
+                IHybridRouter.PoolNotFound.selector, address(weth), address(usdc), uint16(100)
+            )
         );
         hybrid.swapExactIn(p);
     }
@@ -281,7 +312,16 @@ contract HybridRouterTest is HybridBase {
         IHybridRouter.Split memory q = hybrid.quoteExactIn(_market(), FEE, true, 10_000e6, 32);
         vm.expectEmit(address(hybrid));
         emit IHybridRouter.HybridSwap(
-            trader, recipient, address(book), address(pool), true, q.bookLots, q.bookIn, q.bookOut, q.poolIn, q.poolOut
+            trader,
+            recipient,
+            address(book),
+            address(pool),
+            true,
+            q.bookLots,
+            q.bookIn,
+            q.bookOut,
+            q.poolIn,
+            q.poolOut
         );
         _swapIn(true, 10_000e6, 32);
     }
@@ -305,7 +345,8 @@ contract HybridRouterTest is HybridBase {
                 : uint16(bound(tickSeeds[i], 19_400, 20_300));
             _place(buyBase ? ASK : BID, tick, lots);
         }
-        uint256 amountIn = buyBase ? bound(amountSeed, 1e6, 40_000e6) : bound(amountSeed, 1e15, 20e18);
+        uint256 amountIn =
+            buyBase ? bound(amountSeed, 1e6, 40_000e6) : bound(amountSeed, 1e15, 20e18);
         IHybridRouter.Split memory q = hybrid.quoteExactIn(_market(), FEE, buyBase, amountIn, 32);
         uint256 poolOnly = _poolOnlyOut(buyBase, amountIn);
         uint256 bookOnly = _bookOnlyOut(buyBase, amountIn, 32);
@@ -319,26 +360,38 @@ contract HybridRouterTest is HybridBase {
     }
 
     /// @dev Whatever the limit, the swap pays at least it or reverts with the exact error.
-    function testFuzz_swapExactIn_neverBelowTheLimit(bool buyBase, uint256 amountSeed, uint256 minOut) public {
+    function testFuzz_swapExactIn_neverBelowTheLimit(
+        bool buyBase,
+        uint256 amountSeed,
+        uint256 minOut
+    ) public {
         _asks();
         _bids();
-        uint256 amountIn = buyBase ? bound(amountSeed, 1e6, 20_000e6) : bound(amountSeed, 1e15, 10e18);
+        uint256 amountIn =
+            buyBase ? bound(amountSeed, 1e6, 20_000e6) : bound(amountSeed, 1e15, 10e18);
         uint256 expected = _out(hybrid.quoteExactIn(_market(), FEE, buyBase, amountIn, 32));
         minOut = bound(minOut, expected > 1000 ? expected - 1000 : 0, expected + 1000);
         vm.prank(trader);
         if (minOut > expected) {
-            vm.expectRevert(abi.encodeWithSelector(IHybridRouter.InsufficientOutput.selector, expected, minOut));
+            vm.expectRevert(
+                abi.encodeWithSelector(IHybridRouter.InsufficientOutput.selector, expected, minOut)
+            );
             hybrid.swapExactIn(_inParams(buyBase, amountIn, minOut, 32));
         } else {
             address out = buyBase ? address(weth) : address(usdc);
-            IHybridRouter.Split memory s = hybrid.swapExactIn(_inParams(buyBase, amountIn, minOut, 32));
+            IHybridRouter.Split memory s =
+                hybrid.swapExactIn(_inParams(buyBase, amountIn, minOut, 32));
             assertGe(_out(s), minOut);
             assertEq(MockERC20Like(out).balanceOf(recipient), _out(s));
         }
     }
 
     /// @dev Exact output: pays exactly the amount, at most the limit, and equals its quote.
-    function testFuzz_swapExactOut_exactAndWithinTheLimit(bool buyBase, uint256 amountSeed, uint256 maxIn) public {
+    function testFuzz_swapExactOut_exactAndWithinTheLimit(
+        bool buyBase,
+        uint256 amountSeed,
+        uint256 maxIn
+    ) public {
         _asks();
         _bids();
         uint256 amountOut = buyBase ? bound(amountSeed, 1, 30e18) : bound(amountSeed, 1, 40_000e6);
@@ -347,10 +400,13 @@ contract HybridRouterTest is HybridBase {
         maxIn = bound(maxIn, cost > 1000 ? cost - 1000 : 0, cost + 1000);
         vm.prank(trader);
         if (maxIn < cost) {
-            vm.expectRevert(abi.encodeWithSelector(IHybridRouter.ExcessiveInput.selector, cost, maxIn));
+            vm.expectRevert(
+                abi.encodeWithSelector(IHybridRouter.ExcessiveInput.selector, cost, maxIn)
+            );
             hybrid.swapExactOut(_outParams(buyBase, amountOut, maxIn, 32));
         } else {
-            IHybridRouter.Split memory s = hybrid.swapExactOut(_outParams(buyBase, amountOut, maxIn, 32));
+            IHybridRouter.Split memory s =
+                hybrid.swapExactOut(_outParams(buyBase, amountOut, maxIn, 32));
             assertEq(keccak256(abi.encode(s)), keccak256(abi.encode(q)), "swap = quote");
             assertEq(_out(s), amountOut);
             address out = buyBase ? address(weth) : address(usdc);

@@ -18,7 +18,8 @@ abstract contract SettlementBase is Test {
     uint8 internal constant SCHEME_PRESIGN = 2;
 
     /// @dev secp256k1 curve order.
-    uint256 internal constant N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
+    uint256 internal constant N =
+        0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141;
 
     bytes32 internal constant ORDER_TYPE_HASH = keccak256(
         "Order(address owner,address receiver,address sellToken,address buyToken,uint256 sellAmount,uint256 buyAmount,uint256 feeAmount,uint32 validTo,uint256 nonce,uint8 flags)"
@@ -87,7 +88,11 @@ abstract contract SettlementBase is Test {
     }
 
     /// @dev The uid computed independently of the contract (domain built by hand).
-    function _uid(ISettlement.Order memory o, address verifyingContract) internal view returns (bytes32) {
+    function _uid(ISettlement.Order memory o, address verifyingContract)
+        internal
+        view
+        returns (bytes32)
+    {
         bytes32 domain = keccak256(
             abi.encode(
                 keccak256(
@@ -177,9 +182,10 @@ abstract contract SettlementBase is Test {
 
     /// @dev The packed word of `ISettlement.TradeData` (see its NatSpec for the layout).
     function _packed(TradeSpec memory t, uint8 v) internal pure returns (uint256) {
-        return uint256(uint160(t.owner)) | (uint256(t.validTo) << 160) | (uint256(t.sellTokenIndex) << 192)
-            | (uint256(t.buyTokenIndex) << 200) | (uint256(t.flags) << 208) | (uint256(t.signingScheme) << 216)
-            | (uint256(v) << 224) | (uint256(t.payee) << 232);
+        return uint256(uint160(t.owner)) | (uint256(t.validTo) << 160)
+            | (uint256(t.sellTokenIndex) << 192) | (uint256(t.buyTokenIndex) << 200)
+            | (uint256(t.flags) << 208) | (uint256(t.signingScheme) << 216) | (uint256(v) << 224)
+            | (uint256(t.payee) << 232);
     }
 
     /// @dev The calldata encoding of `specs`, as `crossbook.settlement.build_batch` builds it:
@@ -208,7 +214,8 @@ abstract contract SettlementBase is Test {
                 r = bytes32(count);
                 signatures[count++] = sig;
             } else {
-                assembly {
+                // Reads only inside `sig` (each word guarded by its length).
+                assembly ("memory-safe") {
                     let len := mload(sig)
                     if gt(len, 0) { r := mload(add(sig, 0x20)) }
                     if gt(len, 32) { s := mload(add(sig, 0x40)) }
@@ -229,7 +236,11 @@ abstract contract SettlementBase is Test {
         }
     }
 
-    function _trades(TradeSpec[] memory specs) internal pure returns (ISettlement.TradeData[] memory trades) {
+    function _trades(TradeSpec[] memory specs)
+        internal
+        pure
+        returns (ISettlement.TradeData[] memory trades)
+    {
         (trades,) = _encode(specs);
     }
 
@@ -253,7 +264,11 @@ abstract contract SettlementBase is Test {
         tokens[1] = address(tokenB);
     }
 
-    function _prices(uint256 priceA, uint256 priceB) internal pure returns (uint256[] memory prices) {
+    function _prices(uint256 priceA, uint256 priceB)
+        internal
+        pure
+        returns (uint256[] memory prices)
+    {
         prices = new uint256[](2);
         prices[0] = priceA;
         prices[1] = priceB;
@@ -282,7 +297,9 @@ abstract contract SettlementBase is Test {
     }
 
     /// @dev `settlement.settle` with `specs` encoded; the caller pranks (and expects reverts).
-    function _settleAs(address[] memory tokens, uint256[] memory prices, TradeSpec[] memory specs) internal {
+    function _settleAs(address[] memory tokens, uint256[] memory prices, TradeSpec[] memory specs)
+        internal
+    {
         (ISettlement.TradeData[] memory trades, bytes[] memory signatures) = _encode(specs);
         settlement.settle(tokens, prices, trades, signatures);
     }

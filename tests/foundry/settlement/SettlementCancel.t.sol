@@ -13,7 +13,11 @@ contract SettlementCancelTest is SettlementBase {
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
-    function _status(ISettlement.Order memory o) internal view returns (ISettlement.OrderStatus s, uint256 r) {
+    function _status(ISettlement.Order memory o)
+        internal
+        view
+        returns (ISettlement.OrderStatus s, uint256 r)
+    {
         (s, r) = settlement.orderStatus(o);
     }
 
@@ -28,7 +32,10 @@ contract SettlementCancelTest is SettlementBase {
         assertEq(settlement.nonceBitmap(alice, 0), 1 << 1);
         (ISettlement.OrderStatus s,) = _status(a);
         assertEq(uint8(s), uint8(ISettlement.OrderStatus.NonceSpent));
-        _expectSettleRevert(trades, abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
+        _expectSettleRevert(
+            trades,
+            abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1)
+        );
     }
 
     function test_cancelOrder_partialSetsFilledToMax() public {
@@ -39,19 +46,28 @@ contract SettlementCancelTest is SettlementBase {
         (ISettlement.OrderStatus s, uint256 r) = _status(a);
         assertEq(uint8(s), uint8(ISettlement.OrderStatus.Cancelled));
         assertEq(r, 0);
-        _expectSettleRevert(trades, abi.encodeWithSelector(ISettlement.CancelledOrder.selector, _uid(a)));
+        _expectSettleRevert(
+            trades, abi.encodeWithSelector(ISettlement.CancelledOrder.selector, _uid(a))
+        );
     }
 
     function test_cancelOrder_partiallyFilledThenCancelled() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 40e18, 40e18, 0, 1, 0);
-        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 40e18), _signedTrade(b, bobPk, 40e18)));
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 40e18, 40e18, 0, 1, 0);
+        _settle(
+            _tokensAB(),
+            _prices(1, 1),
+            _two(_signedTrade(a, alicePk, 40e18), _signedTrade(b, bobPk, 40e18))
+        );
         (ISettlement.OrderStatus s, uint256 r) = _status(a);
         assertEq(uint8(s), uint8(ISettlement.OrderStatus.Open));
         assertEq(r, 60e18);
         vm.prank(alice);
         settlement.cancelOrder(a);
-        ISettlement.Order memory b2 = _order(bob, address(tokenB), address(tokenA), 10e18, 10e18, 0, 2, 0);
+        ISettlement.Order memory b2 =
+            _order(bob, address(tokenB), address(tokenA), 10e18, 10e18, 0, 2, 0);
         _expectSettleRevert(
             _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b2, bobPk, 10e18)),
             abi.encodeWithSelector(ISettlement.CancelledOrder.selector, _uid(a))
@@ -59,7 +75,8 @@ contract SettlementCancelTest is SettlementBase {
     }
 
     function test_cancelOrder_notOwner() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NotOrderOwner.selector, bob, alice));
         settlement.cancelOrder(a);
@@ -68,7 +85,8 @@ contract SettlementCancelTest is SettlementBase {
     function test_cancelOrder_worksWhilePaused() public {
         vm.prank(admin);
         settlement.pause();
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(alice);
         settlement.cancelOrder(a);
         (ISettlement.OrderStatus s,) = _status(a);
@@ -78,8 +96,10 @@ contract SettlementCancelTest is SettlementBase {
     // ------------------------------ invalidateNonces ------------------------------
 
     function test_invalidateNonces_cancelsFillOrKill() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 256 + 5, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 256 + 5, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.expectEmit(address(settlement));
         emit ISettlement.NonceInvalidated(alice, 1, 1 << 5);
         vm.prank(alice);
@@ -100,7 +120,9 @@ contract SettlementCancelTest is SettlementBase {
         settlement.setNonceFloor(2);
         (ISettlement.OrderStatus s,) = _status(a);
         assertEq(uint8(s), uint8(ISettlement.OrderStatus.Cancelled));
-        _expectSettleRevert(trades, abi.encodeWithSelector(ISettlement.NonceBelowFloor.selector, _uid(a), 1, 2));
+        _expectSettleRevert(
+            trades, abi.encodeWithSelector(ISettlement.NonceBelowFloor.selector, _uid(a), 1, 2)
+        );
     }
 
     function test_setNonceFloor_orderAtFloorStillFills() public {
@@ -158,7 +180,9 @@ contract SettlementCancelTest is SettlementBase {
     function test_withdraw_insufficient() public {
         vm.prank(alice);
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 1)
+            abi.encodeWithSelector(
+                ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 1
+            )
         );
         settlement.withdraw(address(tokenA), 1, alice);
     }
@@ -216,7 +240,9 @@ contract SettlementCancelTest is SettlementBase {
         vm.prank(guardianAccount);
         settlement.pause();
         vm.prank(guardianAccount);
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardianAccount));
+        vm.expectRevert(
+            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, guardianAccount)
+        );
         settlement.unpause();
         vm.prank(admin);
         settlement.unpause();

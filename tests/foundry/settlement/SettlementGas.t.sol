@@ -51,10 +51,19 @@ contract SettlementGasTest is SettlementBase {
     {
         trades = new TradeSpec[](2 * pairs);
         for (uint256 k; k < pairs; ++k) {
-            ISettlement.Order memory a =
-                _order(makers[2 * k], address(tokenA), address(tokenB), 1e18, 0.99e18, fee, nonce, flags);
-            ISettlement.Order memory b =
-                _order(makers[2 * k + 1], address(tokenB), address(tokenA), 1e18, 0.99e18, fee, nonce, flags);
+            ISettlement.Order memory a = _order(
+                makers[2 * k], address(tokenA), address(tokenB), 1e18, 0.99e18, fee, nonce, flags
+            );
+            ISettlement.Order memory b = _order(
+                makers[2 * k + 1],
+                address(tokenB),
+                address(tokenA),
+                1e18,
+                0.99e18,
+                fee,
+                nonce,
+                flags
+            );
             trades[2 * k] = _signedTrade(a, makerKeys[2 * k], 1e18);
             trades[2 * k + 1] = _signedTrade(b, makerKeys[2 * k + 1], 1e18);
         }
@@ -74,7 +83,10 @@ contract SettlementGasTest is SettlementBase {
         return abi.encodeCall(settlement.settle, (_tokensAB(), _prices(1, 1), trades, signatures));
     }
 
-    function _measure(string memory label, TradeSpec[] memory specs) internal returns (uint256 perFill) {
+    function _measure(string memory label, TradeSpec[] memory specs)
+        internal
+        returns (uint256 perFill)
+    {
         bytes memory data = _calldata(specs);
         uint256 fills = specs.length;
         uint256 zeros;
@@ -104,7 +116,8 @@ contract SettlementGasTest is SettlementBase {
     }
 
     function test_gas_settle50PairsFromInternalBalances() public {
-        uint256 perFill = _measure("50 pairs, internal", _batch(1001, SELL_INTERNAL | BUY_INTERNAL, PAIRS));
+        uint256 perFill =
+            _measure("50 pairs, internal", _batch(1001, SELL_INTERNAL | BUY_INTERNAL, PAIRS));
         assertLt(perFill, 31_000);
     }
 
@@ -116,7 +129,8 @@ contract SettlementGasTest is SettlementBase {
     }
 
     function test_gas_settle50FeeFreePairsFromWalletsDirect() public {
-        uint256 perFill = _measure("50 fee-free pairs, wallets, direct", _direct(_batch(1, 0, PAIRS, 0)));
+        uint256 perFill =
+            _measure("50 fee-free pairs, wallets, direct", _direct(_batch(1, 0, PAIRS, 0)));
         assertLt(perFill, 36_000);
     }
 
@@ -131,7 +145,8 @@ contract SettlementGasTest is SettlementBase {
     }
 
     function test_gas_settleOnePairFromInternalBalances() public {
-        uint256 perFill = _measure("1 pair, internal", _batch(1002, SELL_INTERNAL | BUY_INTERNAL, 1));
+        uint256 perFill =
+            _measure("1 pair, internal", _batch(1002, SELL_INTERNAL | BUY_INTERNAL, 1));
         assertLt(perFill * 2, 112_000);
     }
 }

@@ -63,20 +63,32 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
     // ------------------------------ actions ------------------------------
 
     /// @notice A fresh crossing pair: maker i sells A, maker j sells B, at random prices and limits.
-    function settlePair(uint256 seed, uint256 sellA, uint256 buyA, uint256 buyB, uint256 priceA, uint256 priceB)
-        external
-    {
+    function settlePair(
+        uint256 seed,
+        uint256 sellA,
+        uint256 buyA,
+        uint256 buyB,
+        uint256 priceA,
+        uint256 priceB
+    ) external {
         priceA = bound(priceA, 1, 1e6);
         priceB = bound(priceB, 1, 1e6);
         sellA = bound(sellA, 1, 1e24);
-        ISettlement.Order memory a = _newOrder(seed, makers[seed % 3], address(tokenA), address(tokenB), sellA, 0);
+        ISettlement.Order memory a =
+            _newOrder(seed, makers[seed % 3], address(tokenA), address(tokenB), sellA, 0);
         uint256 execA = a.flags & 1 != 0 ? bound(seed >> 8, 1, sellA) : sellA;
         uint256 boughtA = execA * priceA / priceB;
         a.buyAmount = bound(buyA, 1, (sellA * priceA / priceB) * 11 / 10 + 1);
         if (boughtA == 0) return;
         // B executes exactly what A buys, so floor(execB * pB / pA) <= execA: A is conserved.
-        ISettlement.Order memory b =
-            _newOrder(seed >> 16, makers[(seed / 3 + 1 + seed % 3) % 3], address(tokenB), address(tokenA), boughtA, 0);
+        ISettlement.Order memory b = _newOrder(
+            seed >> 16,
+            makers[(seed / 3 + 1 + seed % 3) % 3],
+            address(tokenB),
+            address(tokenA),
+            boughtA,
+            0
+        );
         if (b.owner == a.owner) b.owner = makers[(seed % 3 + 1) % 3];
         b.buyAmount = bound(buyB, 1, (boughtA * priceB / priceA) * 11 / 10 + 1);
         _settle(a, execA, b, boughtA, priceA, priceB);
@@ -89,11 +101,13 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
         priceA = bound(priceA, 1, 1e6);
         priceB = bound(priceB, 1, 1e6);
         executed = bound(executed, 1, o.sellAmount);
-        (uint256 pSell, uint256 pBuy) = o.sellToken == address(tokenA) ? (priceA, priceB) : (priceB, priceA);
+        (uint256 pSell, uint256 pBuy) =
+            o.sellToken == address(tokenA) ? (priceA, priceB) : (priceB, priceA);
         uint256 bought = executed * pSell / pBuy;
         if (bought == 0) return;
         address other = o.owner == makers[0] ? makers[1] : makers[0];
-        ISettlement.Order memory c = _newOrder(index >> 8, other, o.buyToken, o.sellToken, bought, 1);
+        ISettlement.Order memory c =
+            _newOrder(index >> 8, other, o.buyToken, o.sellToken, bought, 1);
         c.flags = 0;
         c.sellAmount = bought;
         if (o.sellToken == address(tokenA)) _settle(o, executed, c, bought, priceA, priceB);
@@ -126,10 +140,14 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
 
     // ------------------------------ internals ------------------------------
 
-    function _newOrder(uint256 seed, address owner, address sellToken, address buyToken, uint256 sellAmount, uint256)
-        internal
-        returns (ISettlement.Order memory o)
-    {
+    function _newOrder(
+        uint256 seed,
+        address owner,
+        address sellToken,
+        address buyToken,
+        uint256 sellAmount,
+        uint256
+    ) internal returns (ISettlement.Order memory o) {
         o = ISettlement.Order({
             owner: owner,
             receiver: address(0),
@@ -143,7 +161,9 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
             flags: uint8(seed % 8)
         });
         // Sell from the internal balance only when it can pay, so most batches settle.
-        if (settlement.balanceOf(owner, sellToken) < sellAmount + o.feeAmount) o.flags &= ~uint8(2);
+        if (settlement.balanceOf(owner, sellToken) < sellAmount + o.feeAmount) {
+            o.flags &= ~uint8(2);
+        }
     }
 
     function _keyOf(address owner) internal view returns (uint256) {
@@ -162,8 +182,8 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_keyOf(o.owner), uid);
         bool sellsA = o.sellToken == address(tokenA);
         uint256 packed = uint256(uint160(o.owner)) | (uint256(o.validTo) << 160)
-            | (uint256(sellsA ? 0 : 1) << 192) | (uint256(sellsA ? 1 : 0) << 200) | (uint256(o.flags) << 208)
-            | (uint256(v) << 224) | (payee << 232);
+            | (uint256(sellsA ? 0 : 1) << 192) | (uint256(sellsA ? 1 : 0) << 200)
+            | (uint256(o.flags) << 208) | (uint256(v) << 224) | (payee << 232);
         return ISettlement.TradeData({
             packed: packed,
             receiver: o.receiver,
@@ -191,8 +211,10 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
         _remember(b);
         bool direct = a.nonce % 4 != 0;
         // b pays a: b sells from its wallet, a receives in its wallet, amounts match
-        bool bPaysA = direct && b.flags & 2 == 0 && a.flags & 4 == 0 && execB == execA * priceA / priceB;
-        bool aPaysB = direct && a.flags & 2 == 0 && b.flags & 4 == 0 && execA == execB * priceB / priceA;
+        bool bPaysA =
+            direct && b.flags & 2 == 0 && a.flags & 4 == 0 && execB == execA * priceA / priceB;
+        bool aPaysB =
+            direct && a.flags & 2 == 0 && b.flags & 4 == 0 && execA == execB * priceB / priceA;
         ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](2);
         trades[0] = _tradeOf(a, execA, aPaysB ? 2 : 0);
         trades[1] = _tradeOf(b, execB, bPaysA ? 1 : 0);
@@ -220,9 +242,12 @@ contract SettlementHandler is CommonBase, StdCheats, StdUtils {
 
     function _recordFills(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter != address(settlement) || logs[i].topics[0] != TRADE_TOPIC) continue;
+            if (logs[i].emitter != address(settlement) || logs[i].topics[0] != TRADE_TOPIC) {
+                continue;
+            }
             bytes32 uid = logs[i].topics[1];
-            (,, uint256 sold, uint256 bought,) = abi.decode(logs[i].data, (address, address, uint256, uint256, uint256));
+            (,, uint256 sold, uint256 bought,) =
+                abi.decode(logs[i].data, (address, address, uint256, uint256, uint256));
             ISettlement.Order memory o = orders[uid];
             ++ghostFills;
             if (bought * o.sellAmount < sold * o.buyAmount) ++ghostLimitViolations;
@@ -264,8 +289,12 @@ contract SettlementInvariantsTest is Test {
             bytes32 uid = handler.uids(i);
             uint256 filled = settlement.filledAmount(uid);
             ISettlement.Order memory o = handler.orderOf(uid);
-            assertTrue(filled <= o.sellAmount || filled == type(uint256).max, "filled beyond sellAmount");
-            if (o.flags & 1 != 0 && filled != type(uint256).max) assertEq(filled, handler.ghostFilled(uid));
+            assertTrue(
+                filled <= o.sellAmount || filled == type(uint256).max, "filled beyond sellAmount"
+            );
+            if (o.flags & 1 != 0 && filled != type(uint256).max) {
+                assertEq(filled, handler.ghostFilled(uid));
+            }
         }
     }
 
@@ -280,7 +309,11 @@ contract SettlementInvariantsTest is Test {
             for (uint256 i; i < 3; ++i) {
                 internalSum += settlement.balanceOf(handler.makers(i), address(tokens[t]));
             }
-            assertGe(tokens[t].balanceOf(address(settlement)), internalSum, "internal balances not backed");
+            assertGe(
+                tokens[t].balanceOf(address(settlement)),
+                internalSum,
+                "internal balances not backed"
+            );
         }
     }
 

@@ -38,7 +38,11 @@ contract SettlementLegsTest is SettlementBase {
 
     // ------------------------------- helpers -------------------------------
 
-    function _amountOut(uint256 amountIn, uint256 reserveIn, uint256 reserveOut) internal pure returns (uint256) {
+    function _amountOut(uint256 amountIn, uint256 reserveIn, uint256 reserveOut)
+        internal
+        pure
+        returns (uint256)
+    {
         uint256 inWithFee = amountIn * (10_000 - FEE);
         return inWithFee * reserveOut / (reserveIn * 10_000 + inWithFee);
     }
@@ -78,7 +82,9 @@ contract SettlementLegsTest is SettlementBase {
         ISettlement.BookLeg[] memory bookLegs
     ) internal {
         vm.prank(relayer);
-        settlement.settleWithLiquidity(_tokensAB(), prices, _trades(trades), _sigs(trades), poolLegs, bookLegs);
+        settlement.settleWithLiquidity(
+            _tokensAB(), prices, _trades(trades), _sigs(trades), poolLegs, bookLegs
+        );
     }
 
     /// @dev Alice sells 10 A for at least 9 B, with nobody on the other side.
@@ -94,7 +100,9 @@ contract SettlementLegsTest is SettlementBase {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
         uint256 bBefore = tokenB.balanceOf(alice);
         // uniform price: 10 A buy exactly what the pool returns
-        _settleLegs(_prices(out, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
+        _settleLegs(
+            _prices(out, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs()
+        );
         assertEq(tokenB.balanceOf(alice) - bBefore, out);
         assertGe(out, 9e18); // at least the limit price
         (uint112 r0, uint112 r1,) = pool.getReserves();
@@ -107,29 +115,49 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_payingMoreThanTheLegReturnedReverts() public {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), out, out + 1)
+            abi.encodeWithSelector(
+                ISettlement.TokenNotConserved.selector, address(tokenB), out, out + 1
+            )
         );
-        _settleLegs(_prices(out + 1, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
+        _settleLegs(
+            _prices(out + 1, 10e18),
+            _aliceResidual(),
+            _poolLeg(0, 1, FEE, 10e18, out),
+            _noBookLegs()
+        );
     }
 
     function test_settleWithLiquidity_legSlippage() public {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.LegAmountOutTooLow.selector, 0, out, out + 1));
-        _settleLegs(_prices(out, 10e18), _aliceResidual(), _poolLeg(0, 1, FEE, 10e18, out + 1), _noBookLegs());
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.LegAmountOutTooLow.selector, 0, out, out + 1)
+        );
+        _settleLegs(
+            _prices(out, 10e18),
+            _aliceResidual(),
+            _poolLeg(0, 1, FEE, 10e18, out + 1),
+            _noBookLegs()
+        );
     }
 
     function test_settleWithLiquidity_limitPriceStillChecked() public {
         // the pool would return 9.87 B, but the clearing prices give Alice 8.9 B
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
         TradeSpec[] memory trades = _aliceResidual();
-        bytes32 uid = settlement.orderUid(_order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0));
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, uid, 10e18, 89e17));
+        bytes32 uid = settlement.orderUid(
+            _order(alice, address(tokenA), address(tokenB), 10e18, 9e18, 0, 7, 0)
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, uid, 10e18, 89e17)
+        );
         _settleLegs(_prices(89e17, 10e18), trades, _poolLeg(0, 1, FEE, 10e18, out), _noBookLegs());
     }
 
     function test_settleWithLiquidity_unknownPoolTier() public {
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.UnknownPool.selector, address(tokenA), address(tokenB), uint16(100))
+            abi.encodeWithSelector(
+                ISettlement.UnknownPool.selector, address(tokenA), address(tokenB), uint16(100)
+            )
         );
         _settleLegs(_prices(1, 1), _aliceResidual(), _poolLeg(0, 1, 100, 10e18, 0), _noBookLegs());
     }
@@ -139,9 +167,13 @@ contract SettlementLegsTest is SettlementBase {
         tokenA.mint(address(settlement), 50e18); // e.g. internal balances held by the contract
         uint256 out = _amountOut(20e18, 1_000e18, 1_000e18);
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 10e18, 20e18)
+            abi.encodeWithSelector(
+                ISettlement.TokenNotConserved.selector, address(tokenA), 10e18, 20e18
+            )
         );
-        _settleLegs(_prices(out, 20e18), _aliceResidual(), _poolLeg(0, 1, FEE, 20e18, out), _noBookLegs());
+        _settleLegs(
+            _prices(out, 20e18), _aliceResidual(), _poolLeg(0, 1, FEE, 20e18, out), _noBookLegs()
+        );
     }
 
     function test_settleWithLiquidity_tooManyLegs() public {
@@ -154,7 +186,12 @@ contract SettlementLegsTest is SettlementBase {
         vm.expectRevert(abi.encodeWithSelector(ISettlement.NotRelayer.selector, alice));
         vm.prank(alice);
         settlement.settleWithLiquidity(
-            _tokensAB(), _prices(1, 1), _trades(_aliceResidual()), new bytes[](0), _noPoolLegs(), _noBookLegs()
+            _tokensAB(),
+            _prices(1, 1),
+            _trades(_aliceResidual()),
+            new bytes[](0),
+            _noPoolLegs(),
+            _noBookLegs()
         );
     }
 
@@ -167,9 +204,12 @@ contract SettlementLegsTest is SettlementBase {
         tokenA.approve(address(book), type(uint256).max);
         book.place(IOrderBook.Side.Ask, 1_000, 5, IOrderBook.OrderKind.GoodTillCancelled, 0, 16);
         vm.stopPrank();
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 5e18, 49e17, 0, 3, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 5e18, 49e17, 0, 3, 0);
         uint256 aBefore = tokenA.balanceOf(bob);
-        _settleLegs(_prices(1, 1), _one(_signedTrade(b, bobPk, 5e18)), _noPoolLegs(), _bookLeg(0, 1_000, 5));
+        _settleLegs(
+            _prices(1, 1), _one(_signedTrade(b, bobPk, 5e18)), _noPoolLegs(), _bookLeg(0, 1_000, 5)
+        );
         assertEq(tokenA.balanceOf(bob) - aBefore, 5e18);
         assertEq(tokenB.allowance(address(settlement), address(book)), 0); // approval not left behind
     }
@@ -177,7 +217,8 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_unknownBook() public {
         ISettlement.BookLeg[] memory legs = _bookLeg(0, 1_000, 5);
         legs[0].lotSize = 2e18;
-        bytes32 market = keccak256(abi.encode(address(tokenA), address(tokenB), TICK_SIZE, 2e18, uint256(1)));
+        bytes32 market =
+            keccak256(abi.encode(address(tokenA), address(tokenB), TICK_SIZE, 2e18, uint256(1)));
         vm.expectRevert(abi.encodeWithSelector(ISettlement.UnknownBook.selector, market));
         _settleLegs(_prices(1, 1), _aliceResidual(), _noPoolLegs(), legs);
     }
@@ -202,7 +243,12 @@ contract SettlementLegsTest is SettlementBase {
         vm.expectRevert(ISettlement.LiquiditySourcesNotSet.selector);
         vm.prank(relayer);
         fresh.settleWithLiquidity(
-            _tokensAB(), _prices(1, 1), new ISettlement.TradeData[](0), new bytes[](0), _poolLeg(0, 1, FEE, 1, 0), _noBookLegs()
+            _tokensAB(),
+            _prices(1, 1),
+            new ISettlement.TradeData[](0),
+            new bytes[](0),
+            _poolLeg(0, 1, FEE, 1, 0),
+            _noBookLegs()
         );
     }
 }

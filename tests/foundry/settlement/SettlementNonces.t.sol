@@ -23,15 +23,23 @@ contract SettlementNoncesTest is SettlementBase {
 
     // ------------------------------- helpers -------------------------------
 
-    function _aliceOrder(uint256 nonce, uint8 flags) internal view returns (ISettlement.Order memory) {
+    function _aliceOrder(uint256 nonce, uint8 flags)
+        internal
+        view
+        returns (ISettlement.Order memory)
+    {
         return _order(alice, address(tokenA), address(tokenB), AMOUNT, AMOUNT, 0, nonce, flags);
     }
 
     /// @dev Alice's fill-or-kill order of `nonce` against a fresh order of Bob: ECDSA (the fast
     /// path when the head covers the nonce) or pre-signed (always the general path).
-    function _pair(uint256 nonce, bool presign) internal returns (TradeSpec[] memory trades, bytes32 uid) {
+    function _pair(uint256 nonce, bool presign)
+        internal
+        returns (TradeSpec[] memory trades, bytes32 uid)
+    {
         ISettlement.Order memory a = _aliceOrder(nonce, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), AMOUNT, AMOUNT, 0, bobNonce++, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), AMOUNT, AMOUNT, 0, bobNonce++, 0);
         uid = _uid(a);
         TradeSpec memory ta;
         if (presign) {
@@ -103,7 +111,9 @@ contract SettlementNoncesTest is SettlementBase {
                 uint256 nonce = (word << 8) | [uint256(0), 127, 128, 255][j];
                 ISettlement.OrderStatus expected = nonce < modelFloor
                     ? ISettlement.OrderStatus.Cancelled
-                    : _modelSpent(nonce) ? ISettlement.OrderStatus.NonceSpent : ISettlement.OrderStatus.Open;
+                    : _modelSpent(nonce)
+                        ? ISettlement.OrderStatus.NonceSpent
+                        : ISettlement.OrderStatus.Open;
                 assertEq(uint8(_status(nonce, 0)), uint8(expected), "fill-or-kill status");
             }
         }
@@ -170,7 +180,8 @@ contract SettlementNoncesTest is SettlementBase {
     // ------------------------------- random and huge -------------------------------
 
     function test_settle_hugeNonces() public {
-        uint256[5] memory nonces = [TWO_71 - 1, TWO_71, TWO_71 + 1, uint256(1) << 255, type(uint256).max];
+        uint256[5] memory nonces =
+            [TWO_71 - 1, TWO_71, TWO_71 + 1, uint256(1) << 255, type(uint256).max];
         for (uint256 i; i < nonces.length; ++i) {
             _fill(nonces[i], i % 2 == 0);
             _fillReverts(nonces[i], false, ISettlement.NonceAlreadySpent.selector);
@@ -311,8 +322,8 @@ contract SettlementNoncesTest is SettlementBase {
         uint256 copied = _headFillGas(1_000);
         vm.revertToState(state);
         uint256 sentinel = _headFillGas(TWO_64 + 1_000);
-        // behind the sentinel the fast path reads the floor's own slot (a cold 2,100); leaving
-        // the fast path for the Solidity one would cost about 3,000 more
+        // behind the sentinel the fast path reads the floor's own slot (one cold read, 2,100);
+        // the Solidity path costs more than the upper bound allows
         assertGt(sentinel, copied + 2_000);
         assertLt(sentinel, copied + 2_600);
     }
@@ -338,17 +349,24 @@ contract SettlementNoncesTest is SettlementBase {
             settlement.setNonceFloor(floors[i]);
             ISettlement.Order memory below = _aliceOrder(floors[i] - 1, PARTIAL);
             ISettlement.Order memory at = _aliceOrder(floors[i], PARTIAL);
-            ISettlement.Order memory b =
-                _order(bob, address(tokenB), address(tokenA), AMOUNT / 2, AMOUNT / 2, 0, bobNonce++, 0);
+            ISettlement.Order memory b = _order(
+                bob, address(tokenB), address(tokenA), AMOUNT / 2, AMOUNT / 2, 0, bobNonce++, 0
+            );
             vm.prank(relayer);
             vm.expectRevert(
-                abi.encodeWithSelector(ISettlement.NonceBelowFloor.selector, _uid(below), floors[i] - 1, floors[i])
+                abi.encodeWithSelector(
+                    ISettlement.NonceBelowFloor.selector, _uid(below), floors[i] - 1, floors[i]
+                )
             );
             _settleAs(
-                _tokensAB(), _prices(1, 1), _two(_signedTrade(below, alicePk, AMOUNT / 2), _signedTrade(b, bobPk, 0))
+                _tokensAB(),
+                _prices(1, 1),
+                _two(_signedTrade(below, alicePk, AMOUNT / 2), _signedTrade(b, bobPk, 0))
             );
             _settle(
-                _tokensAB(), _prices(1, 1), _two(_signedTrade(at, alicePk, AMOUNT / 2), _signedTrade(b, bobPk, 0))
+                _tokensAB(),
+                _prices(1, 1),
+                _two(_signedTrade(at, alicePk, AMOUNT / 2), _signedTrade(b, bobPk, 0))
             );
             assertEq(settlement.filledAmount(_uid(at)), AMOUNT / 2);
         }
@@ -392,7 +410,8 @@ contract SettlementNoncesTest is SettlementBase {
             } else if (op <= 7) {
                 uint256 nonce = _pick(r, counter);
                 uint256 word = nonce >> 8;
-                uint256 mask = op == 6 ? uint256(keccak256(abi.encode(r))) : uint256(1) << (nonce & 255);
+                uint256 mask =
+                    op == 6 ? uint256(keccak256(abi.encode(r))) : uint256(1) << (nonce & 255);
                 vm.prank(alice);
                 if (op == 6) {
                     settlement.invalidateNonces(word, mask);
@@ -406,7 +425,9 @@ contract SettlementNoncesTest is SettlementBase {
                 vm.prank(alice);
                 if (floor <= modelFloor) {
                     vm.expectRevert(
-                        abi.encodeWithSelector(ISettlement.NonceFloorNotRaised.selector, modelFloor, floor)
+                        abi.encodeWithSelector(
+                            ISettlement.NonceFloorNotRaised.selector, modelFloor, floor
+                        )
                     );
                     settlement.setNonceFloor(floor);
                 } else {

@@ -21,7 +21,9 @@ contract SettlementSettleTest is SettlementBase {
             _crossingPair(0, 0);
         if (direct) _pairDirect(trades, 0, 1);
         vm.expectEmit(address(settlement));
-        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
+        emit ISettlement.Trade(
+            _uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18
+        );
         vm.expectEmit(address(settlement));
         emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
         vm.expectEmit(address(settlement));
@@ -58,10 +60,16 @@ contract SettlementSettleTest is SettlementBase {
 
     function test_settle_paysReceiver() public {
         address carol = makeAddr("carol");
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         a.receiver = carol;
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 1, 0);
-        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18)));
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        _settle(
+            _tokensAB(),
+            _prices(1, 1),
+            _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18))
+        );
         assertEq(tokenB.balanceOf(carol), 100e18);
         assertEq(tokenB.balanceOf(alice), 0);
     }
@@ -72,7 +80,11 @@ contract SettlementSettleTest is SettlementBase {
         ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 3, 9, 0, 1, 0);
         vm.expectEmit(address(settlement));
         emit ISettlement.FeesCollected(fees, address(tokenA), 1);
-        _settle(_tokensAB(), _prices(1, 3), _two(_signedTrade(a, alicePk, 10), _signedTrade(b, bobPk, 3)));
+        _settle(
+            _tokensAB(),
+            _prices(1, 3),
+            _two(_signedTrade(a, alicePk, 10), _signedTrade(b, bobPk, 3))
+        );
         assertEq(settlement.balanceOf(fees, address(tokenA)), 1);
         assertEq(tokenB.balanceOf(alice), 3);
         assertEq(tokenA.balanceOf(bob), 9);
@@ -80,12 +92,17 @@ contract SettlementSettleTest is SettlementBase {
 
     function test_settle_overpayingPricesNotConserved() public {
         // At A=3, B=2 Alice's 100 A buy 150 B, but Bob brings only 100 B.
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 90e18, 0, 1, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 90e18, 0, 1, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
         vm.prank(relayer);
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 100e18, 150e18)
+            abi.encodeWithSelector(
+                ISettlement.TokenNotConserved.selector, address(tokenB), 100e18, 150e18
+            )
         );
         _settleAs(_tokensAB(), _prices(3, 2), trades);
     }
@@ -98,8 +115,10 @@ contract SettlementSettleTest is SettlementBase {
         tokens[1] = address(usdc);
         // 1 A (1e18 units) = 2000 USDC (2000e6 units): price(A) * 1e18 = price(USDC) * 2000e6.
         uint256[] memory prices = _prices(2000e6, 1e18);
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(usdc), 1e18, 1999e6, 0, 1, 0);
-        ISettlement.Order memory b = _order(bob, address(usdc), address(tokenA), 2000e6, 1e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(usdc), 1e18, 1999e6, 0, 1, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(usdc), address(tokenA), 2000e6, 1e18, 0, 1, 0);
         TradeSpec[] memory trades = _two(
             _trade(a, 0, 1, 1e18, SCHEME_ECDSA, _sign(alicePk, a)),
             _trade(b, 1, 0, 2000e6, SCHEME_ECDSA, _sign(bobPk, b))
@@ -113,11 +132,16 @@ contract SettlementSettleTest is SettlementBase {
 
     function test_settle_limitMissedByOneWei() public {
         // Bob wants one wei more than 1:1 gives him.
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18 + 1, 0, 1, 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 100e18 + 1, 0, 1, 0);
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), 100e18, 100e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), 100e18, 100e18)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
@@ -143,9 +167,11 @@ contract SettlementSettleTest is SettlementBase {
         vm.prank(bob);
         settlement.deposit(address(tokenB), bought);
         // Bob's internal-balance order absorbs the other side at any price he accepts (1 wei).
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellAmount, buyAmount, 0, 7, PARTIAL);
-        ISettlement.Order memory b =
-            _order(bob, address(tokenB), address(tokenA), bought, 1, 0, 7, SELL_INTERNAL | BUY_INTERNAL);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), sellAmount, buyAmount, 0, 7, PARTIAL);
+        ISettlement.Order memory b = _order(
+            bob, address(tokenB), address(tokenA), bought, 1, 0, 7, SELL_INTERNAL | BUY_INTERNAL
+        );
         TradeSpec[] memory trades =
             _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, bought));
 
@@ -155,12 +181,18 @@ contract SettlementSettleTest is SettlementBase {
         assertLe(bobGets, executed);
         vm.prank(relayer);
         if (!meetsLimit) {
-            vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(a), executed, bought));
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    ISettlement.LimitPriceNotMet.selector, _uid(a), executed, bought
+                )
+            );
             _settleAs(_tokensAB(), _prices(priceA, priceB), trades);
             return;
         }
         if (bobGets == 0) {
-            vm.expectRevert(abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), bought, 0));
+            vm.expectRevert(
+                abi.encodeWithSelector(ISettlement.LimitPriceNotMet.selector, _uid(b), bought, 0)
+            );
             _settleAs(_tokensAB(), _prices(priceA, priceB), trades);
             return;
         }
@@ -171,16 +203,26 @@ contract SettlementSettleTest is SettlementBase {
     }
 
     /// @dev Partial fill fee is floor(feeAmount * executed / sellAmount): never above the pro-rata share.
-    function testFuzz_settle_partialFeeRoundsForUser(uint256 sellAmount, uint256 feeAmount, uint256 executed) public {
+    function testFuzz_settle_partialFeeRoundsForUser(
+        uint256 sellAmount,
+        uint256 feeAmount,
+        uint256 executed
+    ) public {
         sellAmount = bound(sellAmount, 1, 1e30);
         feeAmount = bound(feeAmount, 0, 1e30);
         executed = bound(executed, 1, sellAmount);
         _fund(alice, address(tokenA), sellAmount + feeAmount);
         _fund(bob, address(tokenB), executed);
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellAmount, 1, feeAmount, 9, PARTIAL);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), executed, 1, 0, 9, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), sellAmount, 1, feeAmount, 9, PARTIAL);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), executed, 1, 0, 9, 0);
         uint256 before = tokenA.balanceOf(alice);
-        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, executed)));
+        _settle(
+            _tokensAB(),
+            _prices(1, 1),
+            _two(_signedTrade(a, alicePk, executed), _signedTrade(b, bobPk, executed))
+        );
         uint256 fee = before - tokenA.balanceOf(alice) - executed;
         assertEq(fee, feeAmount * executed / sellAmount);
         assertLe(fee * sellAmount, feeAmount * executed);
@@ -189,10 +231,12 @@ contract SettlementSettleTest is SettlementBase {
     function test_settle_limitCheckFullPrecision() public {
         // Products overflow 256 bits; the check is still exact.
         uint256 big = type(uint256).max / 2;
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), big, big, 0, 1, PARTIAL);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), big, big, 0, 1, PARTIAL);
         ISettlement.Order memory b =
             _order(bob, address(tokenB), address(tokenA), 10e18, 1, 0, 1, 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b, bobPk, 10e18));
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, 10e18), _signedTrade(b, bobPk, 10e18));
         _settle(_tokensAB(), _prices(1, 1), trades);
         assertEq(settlement.filledAmount(_uid(a)), 10e18);
     }
@@ -200,10 +244,16 @@ contract SettlementSettleTest is SettlementBase {
     // ------------------------------ partial fills ------------------------------
 
     function test_settle_partialFillsAccumulate() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 10e18, 3, PARTIAL);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 10e18, 3, PARTIAL);
         for (uint256 i; i < 4; ++i) {
-            ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 25e18, 25e18, 0, 10 + i, 0);
-            _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 25e18), _signedTrade(b, bobPk, 25e18)));
+            ISettlement.Order memory b =
+                _order(bob, address(tokenB), address(tokenA), 25e18, 25e18, 0, 10 + i, 0);
+            _settle(
+                _tokensAB(),
+                _prices(1, 1),
+                _two(_signedTrade(a, alicePk, 25e18), _signedTrade(b, bobPk, 25e18))
+            );
             assertEq(settlement.filledAmount(_uid(a)), 25e18 * (i + 1));
         }
         assertEq(tokenB.balanceOf(alice), 100e18);
@@ -214,44 +264,65 @@ contract SettlementSettleTest is SettlementBase {
     }
 
     function test_settle_partialOverfillReverts() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
-        ISettlement.Order memory b1 = _order(bob, address(tokenB), address(tokenA), 60e18, 60e18, 0, 1, 0);
-        _settle(_tokensAB(), _prices(1, 1), _two(_signedTrade(a, alicePk, 60e18), _signedTrade(b1, bobPk, 60e18)));
-        ISettlement.Order memory b2 = _order(bob, address(tokenB), address(tokenA), 41e18, 41e18, 0, 2, 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, 41e18), _signedTrade(b2, bobPk, 41e18));
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
+        ISettlement.Order memory b1 =
+            _order(bob, address(tokenB), address(tokenA), 60e18, 60e18, 0, 1, 0);
+        _settle(
+            _tokensAB(),
+            _prices(1, 1),
+            _two(_signedTrade(a, alicePk, 60e18), _signedTrade(b1, bobPk, 60e18))
+        );
+        ISettlement.Order memory b2 =
+            _order(bob, address(tokenB), address(tokenA), 41e18, 41e18, 0, 2, 0);
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, 41e18), _signedTrade(b2, bobPk, 41e18));
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 41e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 41e18)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_partialOrderTwiceInOneBatchOverfills() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, PARTIAL);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, PARTIAL);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, PARTIAL);
         TradeSpec[] memory trades = new TradeSpec[](3);
         trades[0] = _signedTrade(a, alicePk, 60e18);
         trades[1] = _signedTrade(a, alicePk, 60e18);
         trades[2] = _signedTrade(b, bobPk, 120e18);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 60e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.OrderOverfilled.selector, _uid(a), 60e18, 60e18)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_fillOrKillPartialAmountReverts() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.FillOrKillAmount.selector, _uid(a), 50e18, 100e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FillOrKillAmount.selector, _uid(a), 50e18, 100e18)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 50e18)));
     }
 
     function test_settle_sameFillOrKillOrderTwiceInOneBatch() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 3, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 200e18, 200e18, 0, 1, 0);
         TradeSpec[] memory trades = new TradeSpec[](3);
         trades[0] = _signedTrade(a, alicePk, 100e18);
         trades[1] = _signedTrade(a, alicePk, 100e18);
         trades[2] = _signedTrade(b, bobPk, 200e18);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 3));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 3)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
@@ -259,28 +330,33 @@ contract SettlementSettleTest is SettlementBase {
         (TradeSpec[] memory trades, ISettlement.Order memory a,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     // ------------------------------ order checks ------------------------------
 
     function test_settle_zeroSellAmount() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 0, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 0, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 1)));
     }
 
     function test_settle_zeroBuyAmount() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 0, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 0, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroAmount.selector, _uid(a)));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_zeroExecutedAmount() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, PARTIAL);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, PARTIAL);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroExecutedAmount.selector, _uid(a)));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 0)));
@@ -304,7 +380,9 @@ contract SettlementSettleTest is SettlementBase {
         trades[1].executedSellAmount = 0;
         if (direct) _pairDirect(trades, 0, 1);
         vm.expectEmit(address(settlement));
-        emit ISettlement.Trade(_uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18);
+        emit ISettlement.Trade(
+            _uid(a), alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18
+        );
         vm.expectEmit(address(settlement));
         emit ISettlement.Trade(_uid(b), bob, address(tokenB), address(tokenA), 100e18, 100e18, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
@@ -315,7 +393,9 @@ contract SettlementSettleTest is SettlementBase {
         assertEq(settlement.balanceOf(fees, address(tokenA)), 1e18);
         // replay: the nonce bit is spent like for an explicit full amount
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.NonceAlreadySpent.selector, _uid(a), alice, 1)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
@@ -334,35 +414,53 @@ contract SettlementSettleTest is SettlementBase {
     }
 
     function test_settle_sameTokenIndex() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.SameToken.selector, _uid(a), address(tokenA)));
-        _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 0, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.SameToken.selector, _uid(a), address(tokenA))
+        );
+        _settleAs(
+            _tokensAB(),
+            _prices(1, 1),
+            _one(_trade(a, 0, 0, 100e18, SCHEME_ECDSA, _sign(alicePk, a)))
+        );
     }
 
     function test_settle_duplicateTokenInList() public {
         address[] memory tokens = new address[](2);
         tokens[0] = address(tokenA);
         tokens[1] = address(tokenA);
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenA), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.DuplicateToken.selector, address(tokenA)));
-        _settleAs(tokens, _prices(1, 1), _one(_trade(a, 0, 1, 100e18, SCHEME_ECDSA, _sign(alicePk, a))));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.DuplicateToken.selector, address(tokenA))
+        );
+        _settleAs(
+            tokens, _prices(1, 1), _one(_trade(a, 0, 1, 100e18, SCHEME_ECDSA, _sign(alicePk, a)))
+        );
     }
 
     function test_settle_invalidFlags() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 8);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 8);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidFlags.selector, _uid(a), uint8(8)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.InvalidFlags.selector, _uid(a), uint8(8))
+        );
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_expired() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         TradeSpec[] memory trades = _one(_signedTrade(a, alicePk, 100e18));
         vm.warp(uint256(a.validTo) + 1);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.OrderExpired.selector, _uid(a), a.validTo));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.OrderExpired.selector, _uid(a), a.validTo)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
@@ -375,7 +473,9 @@ contract SettlementSettleTest is SettlementBase {
     function test_settle_zeroClearingPrice() public {
         (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.ZeroClearingPrice.selector, address(tokenB)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.ZeroClearingPrice.selector, address(tokenB))
+        );
         _settleAs(_tokensAB(), _prices(1, 0), trades);
     }
 
@@ -387,7 +487,8 @@ contract SettlementSettleTest is SettlementBase {
     }
 
     function test_settle_tokenIndexOutOfRange() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
@@ -398,15 +499,22 @@ contract SettlementSettleTest is SettlementBase {
             _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, SELL_INTERNAL);
         vm.prank(relayer);
         vm.expectRevert(
-            abi.encodeWithSelector(ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 100e18)
+            abi.encodeWithSelector(
+                ISettlement.InsufficientInternalBalance.selector, alice, address(tokenA), 0, 100e18
+            )
         );
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
     function test_settle_notConservedWithoutCounterparty() public {
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenB), 0, 100e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.TokenNotConserved.selector, address(tokenB), 0, 100e18
+            )
+        );
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(a, alicePk, 100e18)));
     }
 
@@ -414,9 +522,12 @@ contract SettlementSettleTest is SettlementBase {
         // Fee recipient's surplus sits in the contract; a lone order cannot be paid from it.
         (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         _settle(_tokensAB(), _prices(1, 1), trades);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 1e18, 1e18, 0, 2, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 1e18, 1e18, 0, 2, 0);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 0, 1e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.TokenNotConserved.selector, address(tokenA), 0, 1e18)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), _one(_signedTrade(b, bobPk, 1e18)));
     }
 
@@ -491,15 +602,20 @@ contract SettlementSettleTest is SettlementBase {
 
     function _expectDirectRevert(TradeSpec[] memory trades, uint256 payer, uint256 payee) internal {
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidDirectPayment.selector, payer, payee));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.InvalidDirectPayment.selector, payer, payee)
+        );
         _settleAs(_tokensAB(), _prices(1, 1), trades);
     }
 
     function test_settle_directAmountMismatchRejected() public {
         // At 3:2, Alice's 100 A buy 150 B, but Bob sells only 100 B: he cannot pay her directly.
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
-        ISettlement.Order memory c = _order(bob, address(tokenB), address(tokenA), 50e18, 30e18, 0, 2, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 60e18, 0, 1, 0);
+        ISettlement.Order memory c =
+            _order(bob, address(tokenB), address(tokenA), 50e18, 30e18, 0, 2, 0);
         TradeSpec[] memory trades = new TradeSpec[](3);
         trades[0] = _signedTrade(a, alicePk, 100e18);
         trades[1] = _signedTrade(b, bobPk, 100e18);
@@ -553,17 +669,25 @@ contract SettlementSettleTest is SettlementBase {
 
     function test_settle_directToTheSameWalletRejected() public {
         // Bob's order pays its proceeds to Bob's counterparty, which is Bob himself.
-        ISettlement.Order memory a = _order(bob, address(tokenA), address(tokenB), 100e18, 100e18, 0, 5, 0);
+        ISettlement.Order memory a =
+            _order(bob, address(tokenA), address(tokenB), 100e18, 100e18, 0, 5, 0);
         _fund(bob, address(tokenA), 100e18);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 6, 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, bobPk, 100e18), _signedTrade(b, bobPk, 100e18));
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 100e18, 0, 6, 0);
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, bobPk, 100e18), _signedTrade(b, bobPk, 100e18));
         trades[1].payee = 1;
         _expectDirectRevert(trades, 1, 0);
     }
 
     /// @dev A pair crossing at random prices, paid directly both ways where the amounts match
     /// exactly (else through the contract): same balances, limits and conservation.
-    function testFuzz_settle_directPairConserves(uint256 priceA, uint256 priceB, uint256 sellA, uint256 fee) public {
+    function testFuzz_settle_directPairConserves(
+        uint256 priceA,
+        uint256 priceB,
+        uint256 sellA,
+        uint256 fee
+    ) public {
         priceA = bound(priceA, 1, 1e6);
         priceB = bound(priceB, 1, 1e6);
         sellA = bound(sellA, 1, 500e18);
@@ -571,10 +695,13 @@ contract SettlementSettleTest is SettlementBase {
         uint256 boughtA = sellA * priceA / priceB;
         vm.assume(boughtA > 0 && boughtA <= 1_000e18);
         uint256 boughtB = boughtA * priceB / priceA; // <= sellA: the batch keeps the dust
-        ISettlement.Order memory a = _order(alice, address(tokenA), address(tokenB), sellA, boughtA, fee, 9, 0);
-        ISettlement.Order memory b = _order(bob, address(tokenB), address(tokenA), boughtA, 1, 0, 9, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), sellA, boughtA, fee, 9, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), boughtA, 1, 0, 9, 0);
         vm.assume(boughtB > 0);
-        TradeSpec[] memory trades = _two(_signedTrade(a, alicePk, sellA), _signedTrade(b, bobPk, boughtA));
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, sellA), _signedTrade(b, bobPk, boughtA));
         trades[1].payee = 1; // Bob's B pays Alice: always exact by construction
         if (boughtB == sellA) trades[0].payee = 2;
         _settle(_tokensAB(), _prices(priceA, priceB), trades);

@@ -30,11 +30,15 @@ contract SettlementSignaturesTest is SettlementBase {
         );
     }
 
-    function _expectSettleRevert(ISettlement.Order memory a, uint8 scheme, bytes memory sig, bytes memory err)
-        internal
-    {
-        TradeSpec[] memory trades =
-            _two(_trade(a, 0, 1, a.sellAmount, scheme, sig), _signedTrade(bobOrder, bobPk, 100e18));
+    function _expectSettleRevert(
+        ISettlement.Order memory a,
+        uint8 scheme,
+        bytes memory sig,
+        bytes memory err
+    ) internal {
+        TradeSpec[] memory trades = _two(
+            _trade(a, 0, 1, a.sellAmount, scheme, sig), _signedTrade(bobOrder, bobPk, 100e18)
+        );
         vm.prank(relayer);
         vm.expectRevert(err);
         _settleAs(_tokensAB(), _prices(1, 1), trades);
@@ -114,7 +118,12 @@ contract SettlementSignaturesTest is SettlementBase {
         vm.chainId(block.chainid + 1);
         bytes32 newUid = settlement.orderUid(a);
         (address recovered,,) = _recover(newUid, sig);
-        _expectSettleRevert(a, SCHEME_ECDSA, sig, abi.encodeWithSelector(ISettlement.InvalidSigner.selector, newUid, recovered));
+        _expectSettleRevert(
+            a,
+            SCHEME_ECDSA,
+            sig,
+            abi.encodeWithSelector(ISettlement.InvalidSigner.selector, newUid, recovered)
+        );
     }
 
     function test_settle_signatureReplayOnOtherContractRejected() public {
@@ -124,7 +133,12 @@ contract SettlementSignaturesTest is SettlementBase {
         bytes32 uid = _uid(a);
         (address recovered,,) = _recover(uid, sig);
         assertTrue(recovered != alice);
-        _expectSettleRevert(a, SCHEME_ECDSA, sig, abi.encodeWithSelector(ISettlement.InvalidSigner.selector, uid, recovered));
+        _expectSettleRevert(
+            a,
+            SCHEME_ECDSA,
+            sig,
+            abi.encodeWithSelector(ISettlement.InvalidSigner.selector, uid, recovered)
+        );
     }
 
     // ------------------------------ ECDSA ------------------------------
@@ -138,8 +152,14 @@ contract SettlementSignaturesTest is SettlementBase {
     function test_settle_ecdsaHighSRejected() public {
         ISettlement.Order memory a = _aliceOrder();
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(alicePk, _uid(a));
-        bytes memory malleable = abi.encodePacked(r, bytes32(N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
-        _expectSettleRevert(a, SCHEME_ECDSA, malleable, abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a)));
+        bytes memory malleable =
+            abi.encodePacked(r, bytes32(N - uint256(s)), v == 27 ? uint8(28) : uint8(27));
+        _expectSettleRevert(
+            a,
+            SCHEME_ECDSA,
+            malleable,
+            abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a))
+        );
     }
 
     /// @dev The calldata has one ECDSA form, separate `r`, `s`, `v` words: an EIP-2098 compact
@@ -150,11 +170,17 @@ contract SettlementSignaturesTest is SettlementBase {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(alicePk, _uid(a));
         bytes32 vs = bytes32(uint256(s) | (uint256(v - 27) << 255));
         _expectSettleRevert(
-            a, SCHEME_ECDSA, abi.encodePacked(r, vs), abi.encodeWithSelector(ISettlement.InvalidSignatureV.selector, _uid(a), 0)
+            a,
+            SCHEME_ECDSA,
+            abi.encodePacked(r, vs),
+            abi.encodeWithSelector(ISettlement.InvalidSignatureV.selector, _uid(a), 0)
         );
         bytes32 highVs = bytes32(uint256(s) | (1 << 255));
         _expectSettleRevert(
-            a, SCHEME_ECDSA, abi.encodePacked(r, highVs, v), abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a))
+            a,
+            SCHEME_ECDSA,
+            abi.encodePacked(r, highVs, v),
+            abi.encodeWithSelector(ISettlement.SignatureHighS.selector, _uid(a))
         );
     }
 
@@ -173,28 +199,40 @@ contract SettlementSignaturesTest is SettlementBase {
         ISettlement.Order memory a = _aliceOrder();
         (, bytes32 r, bytes32 s) = vm.sign(alicePk, _uid(a));
         _expectSettleRevert(
-            a, SCHEME_ECDSA, abi.encodePacked(r, s, uint8(1)), abi.encodeWithSelector(ISettlement.InvalidSignatureV.selector, _uid(a), 1)
+            a,
+            SCHEME_ECDSA,
+            abi.encodePacked(r, s, uint8(1)),
+            abi.encodeWithSelector(ISettlement.InvalidSignatureV.selector, _uid(a), 1)
         );
     }
 
     function test_settle_ecdsaWrongSigner() public {
         ISettlement.Order memory a = _aliceOrder();
         _expectSettleRevert(
-            a, SCHEME_ECDSA, _sign(bobPk, a), abi.encodeWithSelector(ISettlement.InvalidSigner.selector, _uid(a), bob)
+            a,
+            SCHEME_ECDSA,
+            _sign(bobPk, a),
+            abi.encodeWithSelector(ISettlement.InvalidSigner.selector, _uid(a), bob)
         );
     }
 
     function test_settle_ecdsaUnrecoverableRejectedForZeroOwner() public {
-        ISettlement.Order memory a = _order(address(0), address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory a =
+            _order(address(0), address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
         bytes memory garbage = abi.encodePacked(bytes32(0), bytes32(uint256(1)), uint8(27));
         _expectSettleRevert(
-            a, SCHEME_ECDSA, garbage, abi.encodeWithSelector(ISettlement.InvalidSigner.selector, _uid(a), address(0))
+            a,
+            SCHEME_ECDSA,
+            garbage,
+            abi.encodeWithSelector(ISettlement.InvalidSigner.selector, _uid(a), address(0))
         );
     }
 
     function test_settle_unknownScheme() public {
         ISettlement.Order memory a = _aliceOrder();
-        _expectSettleRevert(a, 3, "", abi.encodeWithSelector(ISettlement.InvalidSigningScheme.selector, _uid(a), 3));
+        _expectSettleRevert(
+            a, 3, "", abi.encodeWithSelector(ISettlement.InvalidSigningScheme.selector, _uid(a), 3)
+        );
     }
 
     // ------------------------------ EIP-1271 ------------------------------
@@ -215,11 +253,15 @@ contract SettlementSignaturesTest is SettlementBase {
 
     function test_settle_eip1271SignatureIndexOutOfRange() public {
         ERC1271Wallet wallet = new ERC1271Wallet(alice);
-        ISettlement.Order memory a = _order(address(wallet), address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
-        TradeSpec[] memory specs = _two(_trade(a, 0, 1, 100e18, SCHEME_1271, ""), _signedTrade(bobOrder, bobPk, 100e18));
+        ISettlement.Order memory a =
+            _order(address(wallet), address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        TradeSpec[] memory specs =
+            _two(_trade(a, 0, 1, 100e18, SCHEME_1271, ""), _signedTrade(bobOrder, bobPk, 100e18));
         (ISettlement.TradeData[] memory trades,) = _encode(specs);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.SignatureIndexOutOfRange.selector, _uid(a), 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.SignatureIndexOutOfRange.selector, _uid(a), 0)
+        );
         settlement.settle(_tokensAB(), _prices(1, 1), trades, new bytes[](0));
     }
 
@@ -230,7 +272,9 @@ contract SettlementSignaturesTest is SettlementBase {
             a,
             SCHEME_1271,
             _sign(bobPk, a),
-            abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), address(wallet))
+            abi.encodeWithSelector(
+                ISettlement.InvalidContractSignature.selector, _uid(a), address(wallet)
+            )
         );
     }
 
@@ -238,7 +282,10 @@ contract SettlementSignaturesTest is SettlementBase {
         address wallet = address(new ERC1271WrongMagic());
         ISettlement.Order memory a = _walletOrder(wallet);
         _expectSettleRevert(
-            a, SCHEME_1271, hex"01", abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet)
+            a,
+            SCHEME_1271,
+            hex"01",
+            abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet)
         );
     }
 
@@ -246,19 +293,27 @@ contract SettlementSignaturesTest is SettlementBase {
         address wallet = address(new ERC1271Reverting());
         ISettlement.Order memory a = _walletOrder(wallet);
         _expectSettleRevert(
-            a, SCHEME_1271, hex"01", abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet)
+            a,
+            SCHEME_1271,
+            hex"01",
+            abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet)
         );
     }
 
     function test_settle_eip1271GasBombBounded() public {
         address wallet = address(new ERC1271GasBomb());
         ISettlement.Order memory a = _walletOrder(wallet);
-        TradeSpec[] memory trades =
-            _two(_trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18));
+        TradeSpec[] memory trades = _two(
+            _trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18)
+        );
         vm.prank(relayer);
         uint256 g = gasleft();
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet));
-        settlement.settle{gas: 5_000_000}(_tokensAB(), _prices(1, 1), _trades(trades), _sigs(trades));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.InvalidContractSignature.selector, _uid(a), wallet)
+        );
+        settlement.settle{gas: 5_000_000}(
+            _tokensAB(), _prices(1, 1), _trades(trades), _sigs(trades)
+        );
         // The bomb can burn the stipend, never the whole transaction.
         assertLt(g - gasleft(), 400_000);
     }
@@ -266,15 +321,19 @@ contract SettlementSignaturesTest is SettlementBase {
     function test_settle_eip1271CodelessOwnerRejected() public {
         ISettlement.Order memory a = _aliceOrder(); // alice is an EOA
         _expectSettleRevert(
-            a, SCHEME_1271, _sign(alicePk, a), abi.encodeWithSelector(ISettlement.SignerHasNoCode.selector, _uid(a), alice)
+            a,
+            SCHEME_1271,
+            _sign(alicePk, a),
+            abi.encodeWithSelector(ISettlement.SignerHasNoCode.selector, _uid(a), alice)
         );
     }
 
     function test_settle_eip1271ReturnDataBombNotCopied() public {
         address wallet = address(new ERC1271ReturnBomb());
         ISettlement.Order memory a = _walletOrder(wallet);
-        TradeSpec[] memory trades =
-            _two(_trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18));
+        TradeSpec[] memory trades = _two(
+            _trade(a, 0, 1, 100e18, SCHEME_1271, hex"01"), _signedTrade(bobOrder, bobPk, 100e18)
+        );
         vm.prank(relayer);
         uint256 g = gasleft();
         _settleAs(_tokensAB(), _prices(1, 1), trades);
@@ -297,7 +356,12 @@ contract SettlementSignaturesTest is SettlementBase {
 
     function test_settle_presignMissing() public {
         ISettlement.Order memory a = _aliceOrder();
-        _expectSettleRevert(a, SCHEME_PRESIGN, "", abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice));
+        _expectSettleRevert(
+            a,
+            SCHEME_PRESIGN,
+            "",
+            abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice)
+        );
     }
 
     function test_settle_presignRevoked() public {
@@ -306,14 +370,24 @@ contract SettlementSignaturesTest is SettlementBase {
         settlement.setPreSignature(_uid(a), true);
         settlement.setPreSignature(_uid(a), false);
         vm.stopPrank();
-        _expectSettleRevert(a, SCHEME_PRESIGN, "", abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice));
+        _expectSettleRevert(
+            a,
+            SCHEME_PRESIGN,
+            "",
+            abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice)
+        );
     }
 
     function test_settle_presignByOtherAccountIgnored() public {
         ISettlement.Order memory a = _aliceOrder();
         vm.prank(bob);
         settlement.setPreSignature(_uid(a), true);
-        _expectSettleRevert(a, SCHEME_PRESIGN, "", abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice));
+        _expectSettleRevert(
+            a,
+            SCHEME_PRESIGN,
+            "",
+            abi.encodeWithSelector(ISettlement.NotPreSigned.selector, _uid(a), alice)
+        );
     }
 
     function test_settle_presignWithSignatureBytesRejected() public {
@@ -321,15 +395,23 @@ contract SettlementSignaturesTest is SettlementBase {
         vm.prank(alice);
         settlement.setPreSignature(_uid(a), true);
         _expectSettleRevert(
-            a, SCHEME_PRESIGN, hex"01", abi.encodeWithSelector(ISettlement.SignatureNotEmpty.selector, _uid(a))
+            a,
+            SCHEME_PRESIGN,
+            hex"01",
+            abi.encodeWithSelector(ISettlement.SignatureNotEmpty.selector, _uid(a))
         );
     }
 
-    function _recover(bytes32 digest, bytes memory sig) internal pure returns (address, bytes32, bytes32) {
+    function _recover(bytes32 digest, bytes memory sig)
+        internal
+        pure
+        returns (address, bytes32, bytes32)
+    {
         bytes32 r;
         bytes32 s;
         uint8 v;
-        assembly {
+        // `sig` is a 65-byte `_sign` signature: the reads stay inside it.
+        assembly ("memory-safe") {
             r := mload(add(sig, 0x20))
             s := mload(add(sig, 0x40))
             v := byte(0, mload(add(sig, 0x60)))

@@ -13,7 +13,11 @@ import {SettlementBase} from "./SettlementBase.sol";
 /// @notice Weird ERC-20s: fee-on-transfer, no return value, false return, reentrant hooks.
 contract SettlementTokensTest is SettlementBase {
     /// @dev tokens = [weird, B]; Alice sells 100 weird for 100 B, Bob the reverse.
-    function _pairWith(address weird) internal view returns (address[] memory tokens, TradeSpec[] memory trades) {
+    function _pairWith(address weird)
+        internal
+        view
+        returns (address[] memory tokens, TradeSpec[] memory trades)
+    {
         tokens = new address[](2);
         tokens[0] = weird;
         tokens[1] = address(tokenB);
@@ -30,7 +34,9 @@ contract SettlementTokensTest is SettlementBase {
         _fund(alice, address(fot), 1_000e6);
         (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(fot));
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot))
+        );
         _settleAs(tokens, _prices(1, 1), trades);
     }
 
@@ -43,7 +49,9 @@ contract SettlementTokensTest is SettlementBase {
         (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(fot));
         _pairDirect(trades, 0, 1);
         vm.prank(relayer);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot))
+        );
         _settleAs(tokens, _prices(1, 1), trades);
     }
 
@@ -51,7 +59,9 @@ contract SettlementTokensTest is SettlementBase {
         FeeOnTransferToken fot = new FeeOnTransferToken();
         _fund(alice, address(fot), 1_000e6);
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot))
+        );
         settlement.deposit(address(fot), 100e6);
     }
 
@@ -106,11 +116,17 @@ contract SettlementTokensTest is SettlementBase {
         settlement.deposit(address(re), 50e6);
         (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(re));
         // Reentry as alice into withdraw; and as the relayer (the token is the caller) into settle.
-        re.arm(address(settlement), abi.encodeCall(settlement.withdraw, (address(re), 50e6, address(re))));
+        re.arm(
+            address(settlement),
+            abi.encodeCall(settlement.withdraw, (address(re), 50e6, address(re)))
+        );
         _settle(tokens, _prices(1, 1), trades);
         assertTrue(re.attempted());
         assertFalse(re.reentrySucceeded());
-        assertEq(re.reentryReturnData(), abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector));
+        assertEq(
+            re.reentryReturnData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
+        );
         assertEq(settlement.balanceOf(alice, address(re)), 50e6);
     }
 
@@ -120,11 +136,19 @@ contract SettlementTokensTest is SettlementBase {
         vm.prank(admin);
         settlement.setRelayer(address(re), true); // worst case: the token is itself a relayer
         (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(re));
-        re.arm(address(settlement), abi.encodeCall(settlement.settle, (tokens, _prices(1, 1), _trades(trades), _sigs(trades))));
+        re.arm(
+            address(settlement),
+            abi.encodeCall(
+                settlement.settle, (tokens, _prices(1, 1), _trades(trades), _sigs(trades))
+            )
+        );
         _settle(tokens, _prices(1, 1), trades);
         assertTrue(re.attempted());
         assertFalse(re.reentrySucceeded());
-        assertEq(re.reentryReturnData(), abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector));
+        assertEq(
+            re.reentryReturnData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
+        );
     }
 
     function test_deposit_reentryBlocked() public {
@@ -134,7 +158,10 @@ contract SettlementTokensTest is SettlementBase {
         vm.prank(alice);
         settlement.deposit(address(re), 10e6);
         assertFalse(re.reentrySucceeded());
-        assertEq(re.reentryReturnData(), abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector));
+        assertEq(
+            re.reentryReturnData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
+        );
         assertEq(settlement.balanceOf(alice, address(re)), 10e6);
     }
 }
