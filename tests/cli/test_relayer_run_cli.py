@@ -51,11 +51,21 @@ def test_database_defaults_to_the_data_dir_per_chain(
     CliRunner().invoke(main, ["relayer", "run", "--data-dir", str(tmp_path / "chosen")])
     default, chosen = captured
     assert default.database_url is None and chosen.database_url is None
-    assert default.database_for(31337) == f"sqlite:///{tmp_path}/xdg/crossbook/31337/relayer.db"
-    assert chosen.database_for(5) == f"sqlite:///{tmp_path}/chosen/5/relayer.db"
-    assert (tmp_path / "chosen" / "5").is_dir()
+    genesis, other_genesis, settlement = "0x" + "ab" * 32, "0x" + "cd" * 32, "0x" + "1F" * 20
+    folder = f"31337-{'ab' * 6}/0x{'1f' * 20}"
+    assert default.database_for(31337, genesis, settlement) == (
+        f"sqlite:///{tmp_path}/xdg/crossbook/{folder}/relayer.db"
+    )
+    assert chosen.database_for(31337, genesis, settlement) == (
+        f"sqlite:///{tmp_path}/chosen/{folder}/relayer.db"
+    )
+    assert (tmp_path / "chosen" / folder).is_dir()
+    # a devnet started afresh reuses chain id and addresses, but not its genesis block
+    assert chosen.database_for(31337, other_genesis, settlement) != chosen.database_for(
+        31337, genesis, settlement
+    )
     CliRunner().invoke(main, ["relayer", "run", "--database-url", "sqlite:///elsewhere.db"])
-    assert captured[2].database_for(5) == "sqlite:///elsewhere.db"
+    assert captured[2].database_for(5, genesis, settlement) == "sqlite:///elsewhere.db"
 
 
 def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
@@ -67,7 +77,7 @@ def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None
     assert result.exit_code == 2 and "is a file" in result.output
     settings = RelayerSettings(data_dir=blocker)
     with pytest.raises(RelayerConfigError, match="cannot create the relayer's data folder"):
-        settings.database_for(1)
+        settings.database_for(1, "0x" + "00" * 32, "0x" + "00" * 20)
 
 
 def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: Path) -> None:
@@ -116,6 +126,8 @@ def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: 
         proc.terminate()
         proc.wait(timeout=60)
     assert list(workdir.iterdir()) == []
-    folder = data / str(devnet_stack.chain_id)
+    genesis = bytes(devnet_stack.w3.eth.get_block(0)["hash"]).hex()[:12]
+    settlement = devnet_stack.manifest.address("Settlement").lower()
+    folder = data / f"{devnet_stack.chain_id}-{genesis}" / settlement
     assert (folder / "relayer.db").is_file()
     assert (folder / "relayer.db.submitter.lock").exists()

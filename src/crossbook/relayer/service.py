@@ -63,6 +63,11 @@ class Relayer:
     app: ASGIApp
 
 
+def genesis_hash(w3: Web3) -> str:
+    """The hash of the node's block 0: with the chain id, the chain's identity."""
+    return "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+
+
 def build(settings: RelayerSettings) -> Relayer:
     w3 = web3_for(settings.rpc_url, timeout=30)
     chain_id = settings.chain_id or int(w3.eth.chain_id)
@@ -82,7 +87,7 @@ def build(settings: RelayerSettings) -> Relayer:
         ]
     tokens = [(s, Web3.to_checksum_address(a)) for s, a in tokens]
     domain = Domain(chain_id=chain_id, verifying_contract=settlement_address)
-    engine = create_db_engine(settings.database_for(chain_id))
+    engine = create_db_engine(settings.database_for(chain_id, genesis_hash(w3), settlement_address))
     migrate(engine)
     store = Store(engine)
     markets = markets_for(tokens)
@@ -160,7 +165,11 @@ def _run_workers(settings: RelayerSettings) -> None:
     w3 = web3_for(settings.rpc_url, timeout=30)
     chain_id = settings.chain_id or int(w3.eth.chain_id)
     load_relayer_key(settings, chain_id)
-    settings = settings.model_copy(update={"database_url": settings.database_for(chain_id)})
+    settlement = settings.settlement_address or read_manifest(
+        chain_id, settings.manifest_dir
+    ).address("Settlement")
+    database = settings.database_for(chain_id, genesis_hash(w3), settlement)
+    settings = settings.model_copy(update={"database_url": database})
     engine = create_db_engine(settings.database_url or "")
     migrate(engine)
     engine.dispose()

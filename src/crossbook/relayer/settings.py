@@ -56,7 +56,7 @@ class RelayerSettings(BaseSettings):
     relayer_key: SecretStr | None = None
 
     # -- storage
-    #: unset: SQLite at <data_dir>/<chain id>/relayer.db
+    #: unset: SQLite at <data_dir>/<chain id>-<genesis hash>/<settlement>/relayer.db
     database_url: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
     lock_file: Path | None = Field(
@@ -136,12 +136,15 @@ class RelayerSettings(BaseSettings):
     def devnet(self, chain_id: int) -> bool:
         return chain_id in DEVNET_CHAIN_IDS
 
-    def database_for(self, chain_id: int) -> str:
-        """The database URL: `database_url`, else a SQLite file of this chain under
-        `data_dir` (its folder created here)."""
+    def database_for(self, chain_id: int, genesis_hash: str, settlement: str) -> str:
+        """The database URL: `database_url`, else a SQLite file under `data_dir` of this
+        deployment on this chain (its folder created here). The chain is named by its id and
+        its genesis block, so a devnet started afresh, which reuses the chain id and even the
+        contract addresses, never reads the orders of one that is gone."""
         if self.database_url:
             return self.database_url
-        folder = self.data_dir.expanduser().resolve() / str(chain_id)
+        chain = f"{chain_id}-{genesis_hash.removeprefix('0x')[:12].lower()}"
+        folder = self.data_dir.expanduser().resolve() / chain / settlement.lower()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
