@@ -297,6 +297,22 @@ class Order:
             object.__setattr__(self, "_struct_hash", cached)
         return cached
 
+    def as_abi_tuple(self) -> tuple[str | int, ...]:
+        """The order as the contracts' `Order` struct argument (e.g. `cancelOrder`,
+        `orderStatus`), fields in the EIP-712 type's order."""
+        return (
+            self.owner,
+            self.receiver,
+            self.sell_token,
+            self.buy_token,
+            self.sell_amount,
+            self.buy_amount,
+            self.fee_amount,
+            self.valid_to,
+            self.nonce,
+            self.flags,
+        )
+
     def uid(self, domain: Domain) -> bytes:
         """The order uid: the 32-byte EIP-712 digest the owner signs."""
         return keccak(_EIP191_PREFIX + domain.separator + self.struct_hash())

@@ -274,19 +274,7 @@ def test_rpc_node_down_and_back(devnet: Devnet, tmp_path: Path) -> None:
 
 def _order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
     fields = {k: v for k, v in body.items() if k not in ("signature", "signingScheme")}
-    o = Order.from_json_dict(fields)
-    return (
-        o.owner,
-        o.receiver,
-        o.sell_token,
-        o.buy_token,
-        o.sell_amount,
-        o.buy_amount,
-        o.fee_amount,
-        o.valid_to,
-        o.nonce,
-        o.flags,
-    )
+    return Order.from_json_dict(fields).as_abi_tuple()
 
 
 @pytest.mark.parametrize("fault", ["cancelled-on-chain", "allowance-revoked"])

@@ -164,19 +164,7 @@ def send(dn: Devnet, wallet: int, call: Any, what: str) -> str:
 
 
 def order_tuple(body: dict[str, Any]) -> tuple[Any, ...]:
-    o = order_of(body)
-    return (
-        o.owner,
-        o.receiver,
-        o.sell_token,
-        o.buy_token,
-        o.sell_amount,
-        o.buy_amount,
-        o.fee_amount,
-        o.valid_to,
-        o.nonce,
-        o.flags,
-    )
+    return order_of(body).as_abi_tuple()
 
 
 # ---------------------------------------------------------------- fills by another relayer

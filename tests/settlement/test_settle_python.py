@@ -28,18 +28,7 @@ def test_type_hash_and_domain_separator_match(settlement, domain):
 
 
 def _as_tuple(order):
-    return (
-        order.owner,
-        order.receiver,
-        order.sell_token,
-        order.buy_token,
-        order.sell_amount,
-        order.buy_amount,
-        order.fee_amount,
-        order.valid_to,
-        order.nonce,
-        order.flags,
-    )
+    return order.as_abi_tuple()
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))

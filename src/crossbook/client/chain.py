@@ -129,7 +129,7 @@ class ChainClient:
     def order_status(self, order: Order) -> tuple[str, int]:
         """The contract's view: (Open|Filled|Cancelled|Expired|Invalid|NonceSpent, remaining)."""
         names = ("Open", "Filled", "Cancelled", "Expired", "Invalid", "NonceSpent")
-        status, remaining = self.settlement.functions.orderStatus(_order_tuple(order)).call()
+        status, remaining = self.settlement.functions.orderStatus(order.as_abi_tuple()).call()
         return names[int(status)], int(remaining)
 
     def block_timestamp(self) -> int:
@@ -260,23 +260,8 @@ class ChainClient:
             raise SignerError(
                 f"only the owner {order.owner} can cancel this order on chain, not {signer.address}"
             )
-        fn = self.settlement.functions.cancelOrder(_order_tuple(order))
+        fn = self.settlement.functions.cancelOrder(order.as_abi_tuple())
         return self.send(signer, fn, "cancelOrder")
-
-
-def _order_tuple(order: Order) -> tuple[Any, ...]:
-    return (
-        order.owner,
-        order.receiver,
-        order.sell_token,
-        order.buy_token,
-        order.sell_amount,
-        order.buy_amount,
-        order.fee_amount,
-        order.valid_to,
-        order.nonce,
-        order.flags,
-    )
 
 
 def _domain_separator(domain: dict[str, Any]) -> bytes:
