@@ -11,6 +11,16 @@ class ToolchainError(CrossbookError, RuntimeError):
     """A tool the project installs itself (anvil, compiled artifacts) is missing or broken."""
 
 
+class CheckoutRequired(ToolchainError):
+    """A command of the checkout's tooling (devnet, deploy, benchmarks) ran outside a checkout,
+    e.g. from an installed wheel."""
+
+
+class MissingExtra(ToolchainError):
+    """A command needs an optional part of the package (`crossbook[relayer]`, ...) that is not
+    installed."""
+
+
 class DevnetError(CrossbookError, RuntimeError):
     """The local Anvil devnet could not be started, reached or stopped."""
 

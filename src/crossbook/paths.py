@@ -1,4 +1,10 @@
-"""Where the project's own tools and outputs live."""
+"""Where the project's own tools and outputs live.
+
+The checkout (the repository, after `make setup`) holds the compiled contracts, the npm
+toolchain and the deployment manifests. The SDK and the wallet commands do not need it: the
+package carries the ABIs and the known deployments (`crossbook.manifest`). The devnet, deploy
+and benchmark tooling does, and says so with `CheckoutRequired`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from crossbook.errors import ToolchainError
+from crossbook.errors import CheckoutRequired, ToolchainError
 
 
 def project_root() -> Path:
@@ -18,10 +24,21 @@ def project_root() -> Path:
         for candidate in (base, *base.parents):
             if (candidate / "ape-config.yaml").is_file():
                 return candidate
-    raise ToolchainError(
-        "cannot find the crossbook checkout (no ape-config.yaml above the current directory); "
-        "run from the repository or set CROSSBOOK_ROOT"
+    raise CheckoutRequired(
+        f"no crossbook checkout found (no ape-config.yaml above {Path.cwd()}, CROSSBOOK_ROOT "
+        "unset); the installed package carries the wallet SDK and commands, not the devnet, "
+        "deploy and benchmark tooling: run it from a clone of the repository after "
+        "`make setup`, or set CROSSBOOK_ROOT"
     )
+
+
+def in_checkout() -> bool:
+    """Whether `project_root` finds a checkout."""
+    try:
+        project_root()
+    except CheckoutRequired:
+        return False
+    return True
 
 
 def tool_path(name: str) -> Path:

@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log progress (INFO) to stderr.")
-@click.version_option(package_name="crossbook")
+@click.version_option(package_name="crossbook", prog_name="crossbook")
 def main(verbose: bool) -> None:
     """crossbook: batch-settled EIP-712 orders, AMM pools and an on-chain order book."""
     logging.basicConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from crossbook.bench.page import BenchPage, write_page_option
-from crossbook.cli.common import friendly_errors
+from crossbook.cli.common import needs
 
 
 @click.group()
@@ -15,7 +15,7 @@ def bench() -> None:
 
 @bench.command("gas-profile")
 @click.argument("scenario", type=click.Choice(["settle-wallet", "settle-internal"]))
-@friendly_errors
+@needs(checkout=True)
 def bench_gas_profile(scenario: str) -> None:
     """Split the gas of a settle scenario's measured batch by opcode class (step traces)."""
     from crossbook.bench.gas_profile import format_profile, profile_settlement
@@ -29,7 +29,7 @@ def bench_gas_profile(scenario: str) -> None:
 @click.option("--update", is_flag=True, help="Write the figures to snapshots/gas.json.")
 @click.option("--check", is_flag=True, help="Exit 1 if any figure differs from the snapshot.")
 @write_page_option
-@friendly_errors
+@needs(checkout=True)
 def bench_gas(
     scenarios: tuple[str, ...], update: bool, check: bool, write_page: BenchPage | None
 ) -> None:

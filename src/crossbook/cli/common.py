@@ -1,5 +1,5 @@
-"""What the command groups share: one `friendly_errors`, the shared options, the two kinds of
-connected command and one way to print a result.
+"""What the command groups share: one `friendly_errors`, `needs` (the checkout or an extra),
+the shared options, the two kinds of connected command and one way to print a result.
 
 A connected command works like ape's `ConnectedProviderCommand`: the command class adds the
 shared options after the command's own, and hands the callback one session object in their
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from crossbook.errors import CrossbookError
+from crossbook.errors import CheckoutRequired, CrossbookError
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -55,6 +55,35 @@ def friendly_errors(fn: F) -> F:
             raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def needs(*, extra: str | None = None, checkout: bool = False) -> Callable[[F], F]:
+    """A command that needs the checkout (`crossbook.paths.project_root`) or an optional part
+    of the package (`crossbook.extras`): without it, one ``Error: ...`` line says what to
+    install, before the command does anything. ``--help`` works either way."""
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            what = f"`{click.get_current_context().command_path}`"
+            if checkout:
+                from crossbook.paths import project_root
+
+                try:
+                    project_root()
+                except CheckoutRequired as exc:
+                    raise CheckoutRequired(
+                        f"{what} runs from a crossbook checkout: {exc}"
+                    ) from None
+            if extra is not None:
+                from crossbook.extras import require_extra
+
+                require_extra(extra, what)
+            return fn(*args, **kwargs)
+
+        return friendly_errors(wrapper)  # type: ignore[return-value]
+
+    return decorate
 
 
 # ---------------------------------------------------------------- output

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import click
 
-from crossbook.cli.common import friendly_errors
+from crossbook.cli.common import needs
 
 
 @click.command(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.argument("ape_args", nargs=-1, type=click.UNPROCESSED)
-@friendly_errors
+@needs(checkout=True, extra="deploy")
 def deploy(ape_args: tuple[str, ...]) -> None:
     """Deploy the suite: runs `ape run deploy APE_ARGS...` from the checkout.
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crossbook.cli.common import friendly_errors
+from crossbook.cli.common import needs
 from crossbook.errors import DevnetError
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def devnet() -> None:
 @click.option(
     "--detach", is_flag=True, help="Leave the devnet running; stop it with `devnet down`."
 )
-@friendly_errors
+@needs(checkout=True)
 def devnet_up(
     mining: str, block_time: float, port: int | None, chain_id: int, detach: bool
 ) -> None:
@@ -113,7 +113,7 @@ def devnet_up(
 
 
 @devnet.command("down")
-@friendly_errors
+@needs(checkout=True)
 def devnet_down() -> None:
     """Stop a devnet started with `devnet up --detach`."""
     state = state_file()
@@ -135,7 +135,7 @@ def devnet_down() -> None:
 
 
 @click.command()
-@friendly_errors
+@needs(checkout=True, extra="relayer")
 def demo() -> None:
     """The main job: devnet, suite, relayer and sample wallets trading for a while; a summary."""
     from crossbook.devnet.demo import run_demo

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crossbook.bench.page import BenchPage, write_page_option
-from crossbook.cli.common import friendly_errors
+from crossbook.cli.common import needs
 
 
 @click.group()
@@ -40,7 +40,7 @@ def relayer() -> None:
 )
 @click.option("--workers", type=int, default=None, help="Overrides CROSSBOOK_WORKERS.")
 @click.option("--log-level", default="INFO", show_default=True)
-@friendly_errors
+@needs(extra="relayer")
 def run_cmd(
     host: str | None,
     port: int | None,
@@ -105,6 +105,7 @@ def run_cmd(
     help="--e2e batch size (default: the relayer's own sizing to 95% of a block's gas).",
 )
 @write_page_option
+@needs(checkout=True, extra="relayer")
 def bench_cmd(
     orders: int,
     rate_orders: int,
