@@ -35,9 +35,10 @@ node_modules/.installed: package.json package-lock.json
 	ln -sf ../tools/solc/solcjs-cli.js $@
 	test "$$($@ --version | sed -n 's/^Version: \([0-9.]*\).*/\1/p')" = "$(SOLC_VERSION)"
 
-build: setup  ## compile contracts with ape (offline solc-js) and forge; write the SDK's shipped ABIs
+build: setup  ## compile contracts with ape (offline solc-js) and forge; write the SDK's shipped ABIs and known deployments
 	$(BIN)/ape compile
 	$(BIN)/python -c 'from crossbook.chain.abi import write_shipped_abis as w; [print("wrote", p) for p in w()]'
+	$(BIN)/python -c 'from crossbook.manifest import write_shipped_manifests as w; [print("wrote", p) for p in w()]'
 	forge build
 
 demo: build  ## the main job: devnet + deployment (+ relayer and trading wallets as they land)
