@@ -119,6 +119,7 @@ def reads_shipped(directory: Path | None = None) -> bool:
 
 
 def read_manifest(chain_id: int, directory: Path | None = None) -> Manifest:
+    """The deployment manifest of `chain_id`, from where `reads_shipped` says."""
     shipped = reads_shipped(directory)
     path: Traversable = (
         shipped_manifests().joinpath(f"{chain_id}.json")
