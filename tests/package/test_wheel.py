@@ -227,3 +227,15 @@ def test_the_checkouts_tooling_says_what_it_needs(
     assert (
         "Usage: crossbook " in installed.crossbook(testnet_stack, *command.split(), "--help").stdout
     )
+
+
+def test_deploy_from_a_checkout_names_the_deploy_extra(
+    installed: Installed, testnet_stack: Stack
+) -> None:
+    env = installed.env(testnet_stack, CROSSBOOK_ROOT=str(ROOT))
+    done = installed.run([str(installed.venv / "bin" / "crossbook"), "deploy", "--yes"], env, 1)
+    missing = ", ".join(extra_requirements("deploy"))
+    assert done.stderr == (
+        f"Error: MissingExtra: `crossbook deploy` needs the 'deploy' extra (not installed: "
+        f"{missing}): pip install 'crossbook[deploy]'\n"
+    )
