@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
@@ -36,13 +37,17 @@ def test_node_command_hands_one_session_after_its_own_options() -> None:
         node.emit({"levels": levels, "from": node.sender_ref})
 
     names = [p.name for p in cmd.params]
-    assert names == ["levels", "sender", "rpc_url", "as_json"]
+    assert names == ["levels", "sender", "rpc_url", "manifest_dir", "as_json"]
     result = CliRunner().invoke(
-        cmd, ["--levels", "3", "--from", "2", "--json"], env={"CROSSBOOK_RPC_URL": "http://x:1"}
+        cmd,
+        ["--levels", "3", "--from", "2", "--json"],
+        env={"CROSSBOOK_RPC_URL": "http://x:1", "CROSSBOOK_MANIFEST_DIR": "/m"},
     )
     assert result.exit_code == 0, result.output
     assert result.output == '{"from": "2", "levels": 3}\n'
-    assert seen == [NodeSession(rpc_url="http://x:1", sender_ref="2", as_json=True)]
+    assert seen == [
+        NodeSession(rpc_url="http://x:1", sender_ref="2", as_json=True, manifest_dir=Path("/m"))
+    ]
 
 
 def test_node_command_without_sender_or_json() -> None:
@@ -50,7 +55,7 @@ def test_node_command_without_sender_or_json() -> None:
     def cmd(node: NodeSession) -> None:
         node.emit({"rpc": node.rpc_url})
 
-    assert [p.name for p in cmd.params] == ["rpc_url"]
+    assert [p.name for p in cmd.params] == ["rpc_url", "manifest_dir"]
     result = CliRunner().invoke(cmd, ["--rpc-url", "http://x:2"])
     assert result.output == "rpc            http://x:2\n"
 

@@ -202,10 +202,13 @@ def test_another_network_takes_its_manifest_folder(
     assert refused.startswith("Error: WrongNetwork: the node at ")
     assert f"the package knows the deployments of chains: {TESTNET_CHAIN_ID}" in refused
     assert refused.count("\n") == 1
-    shown = installed.crossbook(
-        devnet_stack, "balance", "--manifest-dir", str(devnet_stack.manifest_dir), key=key
-    ).stdout
+    folder = ("--manifest-dir", str(devnet_stack.manifest_dir))
+    shown = installed.crossbook(devnet_stack, "balance", *folder, key=key).stdout
     assert "WETH" in shown and "USDC" in shown
+    quote = installed.crossbook(
+        devnet_stack, "pool", "quote", "WETH", "USDC", "1", *folder, "--json"
+    )
+    assert json.loads(quote.stdout)["amount_out"].endswith(" USDC")
 
 
 ERRORS = {

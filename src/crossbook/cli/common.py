@@ -6,7 +6,7 @@ shared options after the command's own, and hands the callback one session objec
 place (its first argument), which connects on first use.
 
 - `NodeCommand` (`pool`, `book`, `swap`): ``--from`` (an unlocked node account), ``--rpc-url``,
-  ``--json``; the callback gets ``node: NodeSession``;
+  ``--manifest-dir``, ``--json``; the callback gets ``node: NodeSession``;
 - `WalletCommand` (`order`, `balance`, `approve`, `deposit`, `withdraw`): the node, relayer,
   manifest and signing-key options; the callback gets ``conn: WalletSession``.
 
@@ -149,6 +149,17 @@ def json_param(help: str) -> click.Option:
     return click.Option(["--json", "as_json"], is_flag=True, help=help)
 
 
+def manifest_dir_param() -> click.Option:
+    return click.Option(
+        ["--manifest-dir"],
+        envvar="CROSSBOOK_MANIFEST_DIR",
+        default=None,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where <chain-id>.json lives [env CROSSBOOK_MANIFEST_DIR; default: the checkout's "
+        "deployments/, else the deployments shipped with the package].",
+    )
+
+
 def from_param() -> click.Option:
     return click.Option(
         ["--from", "sender"],
@@ -169,13 +180,7 @@ def wallet_params() -> list[click.Option]:
             show_default=True,
             help="Relayer API [env CROSSBOOK_RELAYER_URL].",
         ),
-        click.Option(
-            ["--manifest-dir"],
-            envvar="CROSSBOOK_MANIFEST_DIR",
-            default=None,
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Where deployments/<chain-id>.json live [env CROSSBOOK_MANIFEST_DIR].",
-        ),
+        manifest_dir_param(),
         click.Option(
             ["--chain-id"],
             envvar="CROSSBOOK_CHAIN_ID",
@@ -224,6 +229,7 @@ class NodeSession:
     rpc_url: str | None
     sender_ref: str = "0"
     as_json: bool = False
+    manifest_dir: Path | None = None
 
     @cached_property
     def connection(self) -> tuple[Web3, int]:
@@ -243,7 +249,7 @@ class NodeSession:
     def manifest(self) -> Manifest:
         from crossbook.manifest import read_manifest
 
-        return read_manifest(self.chain_id)
+        return read_manifest(self.chain_id, self.manifest_dir)
 
     def sender(self, ref: str | None = None) -> str:
         """`ref` (default: ``--from``), an unlocked account's index on the node or an address,
@@ -269,14 +275,15 @@ class NodeSession:
 
 class NodeCommand(click.Command):
     """A command on a node's unlocked accounts: ``--from`` (unless ``sender=False``),
-    ``--rpc-url`` and ``--json`` (unless ``json=False``) follow its own options; its callback
-    takes ``node: NodeSession`` first instead of them."""
+    ``--rpc-url``, ``--manifest-dir`` and ``--json`` (unless ``json=False``) follow its own
+    options; its callback takes ``node: NodeSession`` first instead of them."""
 
     def __init__(self, *args: Any, sender: bool = True, json: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         shared = [
             *([from_param()] if sender else []),
             rpc_url_param(),
+            manifest_dir_param(),
             *([json_param("Print one JSON object.")] if json else []),
         ]
         self.params += shared
@@ -284,8 +291,15 @@ class NodeCommand(click.Command):
         self.callback = bind_session(self.callback, [str(p.name) for p in shared], self._session)
 
     @staticmethod
-    def _session(rpc_url: str | None, sender: str = "0", as_json: bool = False) -> NodeSession:
-        return NodeSession(rpc_url=rpc_url, sender_ref=sender, as_json=as_json)
+    def _session(
+        rpc_url: str | None,
+        manifest_dir: Path | None = None,
+        sender: str = "0",
+        as_json: bool = False,
+    ) -> NodeSession:
+        return NodeSession(
+            rpc_url=rpc_url, sender_ref=sender, as_json=as_json, manifest_dir=manifest_dir
+        )
 
 
 @dataclass
