@@ -212,11 +212,13 @@ def test_deployer_section(tmp_path: Path) -> None:
         }
         shell = Shell(ROOT, env, {})
         first = shell.run(lines[0])
-        assert first.count("  deploy\n") == 4 and "wrote" in first
+        assert first.count("  deploy\n") == 5 and "wrote" in first
         second = shell.run(lines[1])
-        assert second.count("already deployed, skip") == 4
+        assert second.count("already deployed, skip") == 5
     manifest = json.loads((tmp_path / "deployments" / "11155111.json").read_text())
-    assert {"Settlement", "Factory", "Router", "BookFactory"} <= set(manifest["contracts"])
+    assert {"Settlement", "Factory", "Router", "BookFactory", "HybridRouter"} <= set(
+        manifest["contracts"]
+    )
 
 
 def test_auditor_section(tmp_path: Path) -> None:

@@ -1,0 +1,26 @@
+"""Deterministic deployment: CREATE2 through the standard deployment proxy.
+
+The proxy at `DETERMINISTIC_DEPLOYER` (present on Anvil and most public chains) deploys
+`salt ‖ initcode` with CREATE2, so a contract's address depends only on its init code (bytecode
+plus constructor arguments) and the salt. A re-run finds the code already there and skips it:
+deployment is idempotent.
+"""
+
+from __future__ import annotations
+
+from eth_utils.address import to_checksum_address
+
+from crossbook.hashing import keccak
+
+DETERMINISTIC_DEPLOYER = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
+SALT = keccak(b"crossbook/v1")
+
+
+def create2_address(initcode: bytes, salt: bytes = SALT) -> str:
+    digest = keccak(b"\xff" + bytes.fromhex(DETERMINISTIC_DEPLOYER[2:]) + salt + keccak(initcode))
+    return to_checksum_address(digest[12:])
+
+
+def deploy_calldata(initcode: bytes, salt: bytes = SALT) -> bytes:
+    """What to send to `DETERMINISTIC_DEPLOYER` to deploy `initcode` at `create2_address`."""
+    return salt + initcode
