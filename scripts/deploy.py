@@ -1,12 +1,13 @@
 """Deploy the crossbook suite to a network: `ape run deploy --network <ecosystem:network:provider>`.
 
-Runs the one suite plan (`crossbook.deploy`) the devnet harness runs too: every contract at
-its deterministic CREATE2 address, then the wiring (relayer allow-list, guardian, fee
-recipient, the settlement's liquidity sources, book fees, pools and books, the proposed
-owner). Shows each step and whether it is already on chain, asks before broadcasting (`--yes`
-skips the question), executes the steps not yet done with the same executor as the devnet,
-signing with the ape account, and writes `deployments/<chain-id>.json` after each step. A
-re-run sends nothing.
+Runs the one suite plan (`crossbook.deploy`) the devnet harness runs too: every contract (at
+its deterministic CREATE2 address, or `--placement create` at the deployer's nonce address) and
+the wiring (relayer allow-list, guardian, fee recipient, book fees, pools and books, the
+settlement's liquidity sources, the proposed owner). Shows each step and whether it is already
+on chain and the estimated cost (a dry run on a fork of the chain), asks before broadcasting
+(`--yes` skips the question), executes the steps not yet done with the same executor as the
+devnet, signing with the ape account, and writes `deployments/<chain-id>.json` after each
+step. A re-run sends nothing; a stopped run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from crossbook.deploy import (
     DETERMINISTIC_DEPLOYER,
     ExistingToken,
     MarketParams,
+    Placement,
     PoolParams,
     SuiteConfig,
     execute_plan,
     plan_status,
     suite_plan,
 )
+from crossbook.deploy.estimate import estimate_plan
 from crossbook.devnet.accounts import dev_accounts
 from crossbook.errors import CrossbookError
 from crossbook.manifest import ManifestError, new_manifest, read_manifest, write_manifest
@@ -123,8 +126,16 @@ def _existing_manifest(chain_id: int):
     help="Create this on-chain book (repeatable; default: the devnet's WETH/USDC grid when "
     "both tokens are given).",
 )
+@click.option(
+    "--placement",
+    type=click.Choice([p.value for p in Placement]),
+    default=Placement.CREATE2.value,
+    show_default=True,
+    help="Where contracts land: the CREATE2 proxy (address from the code) or plain CREATE "
+    "(address from the deployer's nonce).",
+)
 @click.option("--yes", is_flag=True, help="Broadcast without asking.")
-def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, markets, yes):
+def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, markets, placement, yes):
     """Deploy the crossbook suite and wire it."""
     chain_id = chain.chain_id
     deployer = to_checksum_address(account.address)
@@ -135,7 +146,7 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
             "use an ape keystore account (`ape accounts import`)"
         )
     w3: Web3 = chain.provider.web3
-    if not w3.eth.get_code(DETERMINISTIC_DEPLOYER):
+    if placement == Placement.CREATE2 and not w3.eth.get_code(DETERMINISTIC_DEPLOYER):
         raise click.ClickException(
             f"chain {chain_id} has no deterministic deployment proxy at {DETERMINISTIC_DEPLOYER}"
         )
@@ -149,10 +160,12 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
         tokens=token_specs,
         pools=tuple(_pool(p) for p in pools) if pools else None,
         markets=tuple(_market(m) for m in markets) if markets else None,
+        placement=Placement(placement),
     )
+    manifest = _existing_manifest(chain_id)
     try:
         plan = suite_plan(config)
-        status = plan_status(w3, plan)
+        status = plan_status(w3, plan, manifest)
     except CrossbookError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
 
@@ -165,6 +178,20 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
     later = sum(s.done is None for s in status)
     more = f" (+{later} if still needed once deployed)" if later else ""
     click.echo(f"{todo} of {len(status)} steps to send{more}")
+    if todo + later:
+        try:
+            cost = estimate_plan(chain.provider.http_uri, w3, plan, manifest)
+        except CrossbookError as exc:
+            raise click.ClickException(
+                f"{type(exc).__name__}: {exc} (in the dry run on a fork; nothing was sent)"
+            ) from None
+        click.echo(cost.line())
+        balance = int(w3.eth.get_balance(deployer))
+        if balance < cost.wei:
+            raise click.ClickException(
+                f"{deployer} holds {Web3.from_wei(balance, 'ether')} ETH, less than the "
+                "estimated cost; fund it first"
+            )
     if (
         todo + later
         and not yes
@@ -176,7 +203,6 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
         # the prompt or APE_ACCOUNTS_<alias>_PASSPHRASE
         account.set_autosign(True)
 
-    manifest = _existing_manifest(chain_id)
     try:
         execute_plan(w3, plan, ApeSigner(account), manifest, echo=click.echo, save=write_manifest)
     except CrossbookError as exc:

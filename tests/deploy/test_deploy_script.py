@@ -72,7 +72,7 @@ def test_deploy_then_rerun_changes_nothing(testnet, keystore, tmp_path):
     second = run_deploy("ape", testnet.rpc_url, data, tmp_path / "deployments", *args, **PASSPHRASE)
     assert second.returncode == 0, second.stdout + second.stderr
     assert second.stdout.count("already deployed, skip") == 5
-    assert "0 of 11 steps to send" in second.stdout
+    assert "0 of 8 steps to send" in second.stdout
     assert w3.eth.get_transaction_count(deployer) == nonce_after_first  # nothing broadcast
     assert read_manifest(TESTNET_CHAIN_ID, tmp_path / "deployments").contracts == (
         manifest.contracts
@@ -133,11 +133,12 @@ def test_a_step_that_would_revert_is_named_without_a_traceback(testnet, keystore
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "Traceback" not in output
-    assert "StepFailed: step 11 of 12 (create pool WETH/USDC/7): Factory.createPool(" in output
+    assert "StepFailed: step 5 of 9 (create pool WETH/USDC/7): Factory.createPool(" in output
     assert "would revert: FeeTierNotEnabled(7)" in output
-    # the steps before it ran and are recorded; the book after it was not created
-    manifest = read_manifest(TESTNET_CHAIN_ID, tmp_path / "deployments")
-    assert "HybridRouter" in manifest.contracts and "book:WETH/USDC" not in manifest.contracts
+    # the dry run on a fork found it before anything was sent
+    assert "(in the dry run on a fork; nothing was sent)" in output
+    assert w3.eth.get_transaction_count(deployer) == 0
+    assert not (tmp_path / "deployments").exists()
 
     sent = w3.eth.get_transaction_count(deployer)
     unplannable = deploy("--pool", "WETH/DAI/30")

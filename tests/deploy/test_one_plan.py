@@ -1,21 +1,41 @@
 """The devnet harness and `crossbook deploy` (= `ape run deploy`) deploy one plan: the same
-contracts at the same addresses, wired the same way, by the same transactions in the same
-order."""
+contracts, wired the same way, by the same steps in the same order."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from web3 import Web3
 
-from crossbook.chain import RawCall, send_transaction
-from crossbook.deploy import DETERMINISTIC_DEPLOYER, deploy_calldata, suite_plan
+from crossbook.artifacts import load_artifact
+from crossbook.deploy import ExistingToken, PlannedCall, PlannedContract, SuiteConfig, suite_plan
 from crossbook.devnet import AnvilNode, Devnet
-from crossbook.devnet.deploy import DEVNET_TOKENS, Roles, devnet_config
-from crossbook.manifest import read_manifest
+from crossbook.devnet.deploy import Roles, devnet_config
+from crossbook.manifest import Manifest, read_manifest
 from tests.deploy.helpers import deployer_transactions, run_deploy, wiring
 
 pytestmark = pytest.mark.devnet
 ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def by_name(wired: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+    """`wired` with each address of the deployment replaced by its manifest entry."""
+    names = {c.address.lower(): name for name, c in manifest.contracts.items()}
+    names.update({t.address.lower(): f"token:{s}" for s, t in manifest.tokens.items()})
+    names.update({a.lower(): f"role:{r}" for r, a in manifest.roles.items() if a})
+    return {k: names.get(v.lower(), v) if isinstance(v, str) else v for k, v in wired.items()}
+
+
+def existing_tokens(w3: Web3, deployer: str) -> list[str]:
+    """WETH and USDC deployed by someone else, as `--token` options."""
+    artifact = load_artifact("MockERC20")
+    out = []
+    for symbol, decimals in (("WETH", 18), ("USDC", 6), ("DAI", 18)):
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        tx = factory.constructor(symbol, symbol, decimals).transact({"from": deployer})
+        out.append(f"--token={symbol}={w3.eth.wait_for_transaction_receipt(tx)['contractAddress']}")
+    return out
 
 
 def test_devnet_and_crossbook_deploy_run_the_same_plan(tmp_path):
@@ -25,23 +45,20 @@ def test_devnet_and_crossbook_deploy_run_the_same_plan(tmp_path):
         devnet = dn.manifest
         devnet_wiring = wiring(dn.w3, devnet)
         devnet_txs = deployer_transactions(dn.w3, deployer)
-        # the script against the devnet it did not deploy: everything is already there
+        roles = ("--guardian", guardian, "--relayer", relayer)
+        # the script against the devnet it did not deploy, reading the devnet's manifest:
+        # with the same placement, everything is already there
         again = run_deploy(
             "crossbook",
             dn.node.rpc_url,
             tmp_path / "ape",
-            tmp_path / "again",
-            "--account",
-            "TEST::0",
-            "--guardian",
-            guardian,
-            "--relayer",
-            relayer,
+            tmp_path / "devnet",
+            *("--account", "TEST::0", "--placement", "create", *roles),
             *(f"--token={s}={t.address}" for s, t in devnet.tokens.items()),
             "--yes",
         )
         assert again.returncode == 0, again.stdout + again.stderr
-        assert "0 of 13 steps to send" in again.stdout
+        assert "0 of 10 steps to send" in again.stdout
         assert deployer_transactions(dn.w3, deployer) == devnet_txs
 
     # the expected wiring, read from the devnet's own contracts
@@ -70,48 +87,40 @@ def test_devnet_and_crossbook_deploy_run_the_same_plan(tmp_path):
 
     with AnvilNode() as node:
         w3 = Web3(Web3.HTTPProvider(node.rpc_url))
-        # the devnet's tokens, deployed as its plan deploys them, stand in for existing ones
-        plan = suite_plan(devnet_config(Roles(deployer, guardian, relayer, deployer)))
-        for token in DEVNET_TOKENS:
-            data = deploy_calldata(plan.initcodes[f"token:{token.symbol}"])
-            send_transaction(w3, RawCall(DETERMINISTIC_DEPLOYER, data), deployer)
+        tokens = existing_tokens(w3, w3.eth.accounts[1])
         result = run_deploy(
             "crossbook",
             node.rpc_url,
             tmp_path / "ape",
             tmp_path / "script",
-            "--account",
-            "TEST::0",
-            "--guardian",
-            guardian,
-            "--relayer",
-            relayer,
-            *(f"--token={s}={t.address}" for s, t in devnet.tokens.items()),
-            "--yes",
+            *("--account", "TEST::0", *roles, *tokens, "--yes"),
         )
         assert result.returncode == 0, result.stdout + result.stderr
         script = read_manifest(31337, tmp_path / "script")
-        assert wiring(w3, script) == devnet_wiring
-        script_txs = deployer_transactions(w3, deployer)
+        script_wiring = wiring(w3, script)
 
-    # the same contracts at the same addresses, the same tokens and roles
-    devnet_contracts = {
-        name: c.address for name, c in devnet.contracts.items() if not name.startswith("token:")
-    }
-    assert {name: c.address for name, c in script.contracts.items()} == devnet_contracts
-    assert set(devnet_contracts) == {
-        "Settlement",
-        "Factory",
-        "Router",
-        "BookFactory",
-        "HybridRouter",
-        "pool:WETH/USDC/30",
-        "book:WETH/USDC",
-    }
-    assert script.tokens == devnet.tokens
+    # the same contracts (at CREATE2 addresses here), wired the same way
+    assert set(script.contracts) == {n for n in devnet.contracts if not n.startswith("token:")}
+    assert by_name(script_wiring, script) == by_name(devnet_wiring, devnet)
+    assert set(script.tokens) == set(devnet.tokens)
     assert script.roles == devnet.roles
-    # the same transactions in the same order (the tokens, then the 10 steps a fresh chain
-    # needs: the constructors already set the fee recipients and book fees); the devnet then
-    # mints and seeds its pool
-    assert len(script_txs) == 13
-    assert devnet_txs[: len(script_txs)] == script_txs
+    # the same steps in the same order; the devnet's plan also deploys its tokens and funds
+    devnet_plan = suite_plan(
+        devnet_config(Roles(deployer, guardian, relayer, deployer), (deployer,))
+    )
+    existing = tuple(ExistingToken(s, t.address, t.decimals) for s, t in devnet.tokens.items())
+    script_plan = suite_plan(
+        SuiteConfig(deployer, deployer, deployer, guardian, (relayer,), existing)
+    )
+
+    def steps(plan: Any) -> list[str]:
+        return [
+            s.name if isinstance(s, PlannedContract) else f"{s.target}.{s.function}"
+            for s in plan.steps
+            if not (isinstance(s, PlannedContract) and s.name.startswith("token:"))
+            and not (isinstance(s, PlannedCall) and s.function in ("mint", "approve"))
+            and not (isinstance(s, PlannedCall) and s.function == "addLiquidity")
+        ]
+
+    assert steps(script_plan) == steps(devnet_plan)
+    assert len(script_plan.steps) == 10

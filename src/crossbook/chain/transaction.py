@@ -1,7 +1,7 @@
 """One transaction path: simulate, sign (or let the node sign), broadcast, wait, check.
 
-What is sent is a function of one of our contracts or, for a contract we hold no ABI for (the
-CREATE2 deployment proxy), raw calldata (`RawCall`).
+What is sent is a function of one of our contracts or raw calldata (`RawCall`): to a contract
+we hold no ABI for (the CREATE2 deployment proxy), or init code that creates a contract.
 
 A call that would revert raises `TransactionFailed` naming the contract's typed error, and
 nothing is broadcast. The receipt wait is bounded by one setting, `CROSSBOOK_RECEIPT_TIMEOUT`
@@ -46,19 +46,22 @@ Sender = str | TransactionSigner
 
 @dataclass(frozen=True)
 class RawCall:
-    """Calldata sent as is to a contract we hold no ABI for (the CREATE2 deployment proxy)."""
+    """Calldata sent as is to a contract we hold no ABI for (the CREATE2 deployment proxy),
+    or, with no `to`, init code that creates a contract."""
 
-    to: str
+    to: str | None
     data: bytes
     value: int = 0
 
     def params(self, sender: str) -> TxParams:
-        return {
+        params: TxParams = {
             "from": to_checksum_address(sender),
-            "to": to_checksum_address(self.to),
             "data": HexBytes(self.data),
             "value": Wei(self.value),
         }
+        if self.to is not None:
+            params["to"] = to_checksum_address(self.to)
+        return params
 
 
 @dataclass(frozen=True)
@@ -120,11 +123,17 @@ def _build(w3: Web3, fn: Call, address: ChecksumAddress, nonce: Nonce) -> dict[s
     return dict(fn.build_transaction({"from": address, "nonce": nonce}))
 
 
+def _describe(fn: Call) -> str:
+    if not isinstance(fn, RawCall):
+        return str(fn.fn_name)
+    return f"call to {fn.to}" if fn.to is not None else "contract creation"
+
+
 def send_transaction(
     w3: Web3, fn: Call, sender: Sender, what: str | None = None
 ) -> SentTransaction:
     """Simulate `fn` from `sender`, send it, wait for its receipt; a revert is typed."""
-    what = what or (f"call to {fn.to}" if isinstance(fn, RawCall) else str(fn.fn_name))
+    what = what or _describe(fn)
     address = sender_address(sender)
     try:
         result = _simulate(w3, fn, address)

@@ -1,16 +1,24 @@
-"""Deploying the suite: one plan (`plan`), one executor (`execute`), CREATE2 addresses
-(`create2`). The devnet harness, `crossbook deploy` and `ape run deploy` all run
+"""Deploying the suite: one plan (`plan`), one executor (`execute`), the addresses contracts
+land at (`addresses`). The devnet harness, `crossbook deploy` and `ape run deploy` all run
 `execute_plan(w3, suite_plan(config), sender)`."""
 
 from __future__ import annotations
 
-from crossbook.deploy.create2 import (
+from crossbook.deploy.addresses import (
     DETERMINISTIC_DEPLOYER,
     SALT,
     create2_address,
+    create_address,
     deploy_calldata,
 )
-from crossbook.deploy.execute import StepFailed, StepStatus, call_done, execute_plan, plan_status
+from crossbook.deploy.execute import (
+    StepFailed,
+    StepStatus,
+    call_done,
+    deployed_addresses,
+    execute_plan,
+    plan_status,
+)
 from crossbook.deploy.plan import (
     BOOK_MAKER_FEE_PPM,
     BOOK_TAKER_FEE_PPM,
@@ -18,9 +26,12 @@ from crossbook.deploy.plan import (
     DEFAULT_POOLS,
     NONZERO,
     Check,
+    Computed,
     ExistingToken,
+    Funding,
     MarketParams,
     MockToken,
+    Placement,
     PlanError,
     PlannedCall,
     PlannedContract,
@@ -29,6 +40,7 @@ from crossbook.deploy.plan import (
     SuiteConfig,
     SuitePlan,
     market_id,
+    resolve,
     suite_plan,
     token_key,
 )
@@ -42,9 +54,12 @@ __all__ = [
     "NONZERO",
     "SALT",
     "Check",
+    "Computed",
     "ExistingToken",
+    "Funding",
     "MarketParams",
     "MockToken",
+    "Placement",
     "PlanError",
     "PlannedCall",
     "PlannedContract",
@@ -56,10 +71,13 @@ __all__ = [
     "SuitePlan",
     "call_done",
     "create2_address",
+    "create_address",
     "deploy_calldata",
+    "deployed_addresses",
     "execute_plan",
     "market_id",
     "plan_status",
+    "resolve",
     "suite_plan",
     "token_key",
 ]

@@ -1,9 +1,11 @@
 """Deploy the suite to a devnet and record it in a manifest.
 
 The suite is the one plan every deploy path runs (`crossbook.deploy`), configured for a devnet
-(`devnet_config`): mock tokens, the default pools and books, the dev accounts' roles. After
-it, and only on a devnet, the mock tokens are minted to the dev accounts and the deployer
-seeds the WETH/USDC pool.
+(`devnet_config`): mock tokens, the default pools and books, the dev accounts' roles, and the
+devnet's funding as steps of the plan (each mock token minted to the dev accounts right after
+it is deployed, the WETH/USDC pool seeded by the deployer right after it is created). Every
+contract is created from the deployer (`Placement.CREATE`), so its address is the deployer's
+nonce address: the same on every fresh devnet, whatever the bytecode.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from typing import Final
 
 from web3 import Web3
 
-from crossbook.chain import MAX_UINT, contract_at, send_transaction
-from crossbook.deploy import DEFAULT_POOLS, MockToken, SuiteConfig, execute_plan, suite_plan
+from crossbook.deploy import (
+    DEFAULT_POOLS,
+    Funding,
+    MockToken,
+    Placement,
+    SuiteConfig,
+    execute_plan,
+    suite_plan,
+)
 from crossbook.manifest import Manifest, write_manifest
 
 log = logging.getLogger(__name__)
@@ -42,8 +51,14 @@ class Roles:
     fee_recipient: str
 
 
-def devnet_config(roles: Roles) -> SuiteConfig:
-    """The suite config of a devnet: the mock tokens, the default pools and books."""
+def devnet_config(roles: Roles, holders: tuple[str, ...] = ()) -> SuiteConfig:
+    """The suite config of a devnet: the mock tokens, the default pools and books; with
+    `holders`, the tokens minted to them and the WETH/USDC pool seeded by the deployer."""
+    decimals = {t.symbol: t.decimals for t in DEVNET_TOKENS}
+    seed_a, seed_b = (
+        units * 10 ** decimals[symbol]
+        for symbol, units in zip(AMM_SEED_POOL[:2], AMM_SEED_AMOUNTS, strict=True)
+    )
     return SuiteConfig(
         deployer=roles.owner,
         owner=roles.owner,
@@ -51,6 +66,15 @@ def devnet_config(roles: Roles) -> SuiteConfig:
         guardian=roles.guardian,
         relayers=(roles.relayer,),
         tokens=DEVNET_TOKENS,
+        placement=Placement.CREATE,
+        funding=Funding(
+            holders=holders,
+            mints=tuple((s, units * 10 ** decimals[s]) for s, units in MINT_UNITS.items()),
+            seed=_seed,
+            seed_amounts=(seed_a, seed_b),
+        )
+        if holders
+        else None,
     )
 
 
@@ -60,44 +84,9 @@ def deploy_suite(
     holders: list[str],
     manifest_dir: Path | None = None,
 ) -> Manifest:
-    """Run the devnet's suite plan, mint the mock tokens to `holders`, seed the pool."""
-    plan = suite_plan(devnet_config(roles))
+    """Run the devnet's suite plan: the suite, the mock tokens minted to `holders`, the
+    seeded pool."""
+    plan = suite_plan(devnet_config(roles, tuple(holders)))
     manifest = execute_plan(w3, plan, roles.owner, echo=log.info)
-    fund_devnet(w3, manifest, roles.owner, holders)
     write_manifest(manifest, manifest_dir)
     return manifest
-
-
-def fund_devnet(w3: Web3, manifest: Manifest, deployer: str, holders: list[str]) -> None:
-    """Mint every mock token to `holders`; the deployer adds the seed pool's liquidity."""
-    for token in DEVNET_TOKENS:
-        erc20 = contract_at(w3, "MockERC20", manifest.tokens[token.symbol].address)
-        amount = MINT_UNITS[token.symbol] * 10**token.decimals
-        for holder in holders:
-            send_transaction(w3, erc20.functions.mint(holder, amount), deployer, "mint")
-    symbol_a, symbol_b, fee = AMM_SEED_POOL
-    router = contract_at(w3, "Router", manifest.address("Router"))
-    amounts = []
-    for symbol, units in zip((symbol_a, symbol_b), AMM_SEED_AMOUNTS, strict=True):
-        info = manifest.tokens[symbol]
-        erc20 = contract_at(w3, "MockERC20", info.address)
-        approve = erc20.functions.approve(router.address, MAX_UINT)
-        send_transaction(w3, approve, deployer, f"approving {symbol} for the router")
-        amounts.append(units * 10**info.decimals)
-    params = (
-        manifest.tokens[symbol_a].address,
-        manifest.tokens[symbol_b].address,
-        fee,
-        amounts[0],
-        amounts[1],
-        amounts[0],
-        amounts[1],
-        deployer,
-        2**32 - 1,
-    )
-    send_transaction(
-        w3,
-        router.functions.addLiquidity(params),
-        deployer,
-        f"seeding the {symbol_a}/{symbol_b} pool",
-    )
