@@ -198,9 +198,9 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
         and not click.confirm("broadcast these transactions?", default=False)
     ):
         raise click.Abort()
-    if yes and hasattr(account, "set_autosign"):
-        # a keystore account signs without a prompt per transaction; its passphrase comes from
-        # the prompt or APE_ACCOUNTS_<alias>_PASSPHRASE
+    if hasattr(account, "set_autosign"):
+        # confirmed once for the whole plan: a keystore account signs without a prompt per
+        # transaction; its passphrase comes from the prompt or APE_ACCOUNTS_<alias>_PASSPHRASE
         account.set_autosign(True)
 
     try:
