@@ -62,13 +62,13 @@ def test_testnet_rehearsal(tmp_path: Path) -> None:
     assert lines[0] == "ape accounts import deployer"
     deploy_asking, deploy_yes = lines[1], lines[2]
     assert "--yes" not in deploy_asking and deploy_yes == f"{deploy_asking} --yes"
-    deployer, relayer, seller, buyer = (Account.create() for _ in range(4))
+    deployer, relayer, seller, buyer, owner = (Account.create() for _ in range(5))
     api = free_port()
     with AnvilNode(AnvilConfig(chain_id=SEPOLIA, accounts=1)) as node:
         assert node.port is not None
         w3 = Web3(Web3.HTTPProvider(node.rpc_url))
         faucet = w3.eth.accounts[0]
-        for account in (deployer, relayer, seller, buyer):
+        for account in (deployer, relayer, seller, buyer, owner):
             send_transaction(w3, RawCall(account.address, b"", 10**19), faucet, "faucet")
         weth, usdc = deploy_token(w3, faucet, "WETH", 18), deploy_token(w3, faucet, "USDC", 6)
         for trader in (seller, buyer):
@@ -77,7 +77,8 @@ def test_testnet_rehearsal(tmp_path: Path) -> None:
                 send_transaction(w3, erc20.functions.mint(trader.address, 5_000 * units), faucet)
 
         root = checkout(tmp_path / "checkout", node.port)
-        for name, account in (("relayer", relayer), ("seller", seller), ("buyer", buyer)):
+        keys = (("relayer", relayer), ("seller", seller), ("buyer", buyer), ("owner", owner))
+        for name, account in keys:
             (root / f"{name}.key").write_text("0x" + bytes(account.key).hex() + "\n")
         env = {
             **os.environ,
@@ -87,6 +88,7 @@ def test_testnet_rehearsal(tmp_path: Path) -> None:
             "CROSSBOOK_DATA_DIR": str(tmp_path / "data"),
             "CROSSBOOK_RELAYER_URL": f"http://127.0.0.1:{api}",
             "RELAYER": relayer.address,
+            "OWNER": owner.address,
             "WETH": weth,
             "USDC": usdc,
             "PATH": f"{ROOT / 'node_modules' / '.bin'}:{BIN}:{os.environ['PATH']}",
@@ -166,7 +168,18 @@ def rehearse(
     # the relayer with its own key, the wallets through the CLI: a crossing pair settles
     shell.run(lines[3])
     shell.wait_http(f"{shell.env['CROSSBOOK_RELAYER_URL']}/health")
-    outputs = [shell.run(line) for line in lines[4:]]
+    handoff = next(i for i, line in enumerate(lines) if line.startswith("crossbook admin"))
+    outputs = [shell.run(line) for line in lines[4:handoff]]
     assert "status        filled" in outputs[-1], outputs[-1]
     weth = contract_at(w3, "MockERC20", tokens[0])
     assert weth.functions.balanceOf(traders[0].address).call() == 49_995 * 10**17  # 4,999.5
+
+    # the hand-over: proposed by the deployer, accepted by the owner as its own step
+    proposed, calldata, accepted, status = (shell.run(line) for line in lines[handoff:])
+    assert proposed.count("transferOwnership(") == 3
+    assert calldata.count("Ownership()") == 3 and "0x79ba5097" in calldata
+    assert accepted.count("acceptOwnership()") == 3
+    owner = shell.env["OWNER"]
+    assert re.findall(r"^(\w+) +owner +(0x\w+)$", status, flags=re.M) == [
+        (name, owner) for name in ("Settlement", "Factory", "BookFactory")
+    ]

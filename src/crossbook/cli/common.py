@@ -7,8 +7,9 @@ place (its first argument), which connects on first use.
 
 - `NodeCommand` (`pool`, `book`, `swap`): ``--from`` (an unlocked node account), ``--rpc-url``,
   ``--json``; the callback gets ``node: NodeSession``;
-- `WalletCommand` (`order`, `balance`, `approve`, `deposit`, `withdraw`): the node, relayer,
-  manifest and signing-key options; the callback gets ``conn: WalletSession``.
+- `WalletCommand` (`order`, `balance`, `approve`, `deposit`, `withdraw`, `admin`): the node,
+  relayer (unless ``relayer=False``), manifest and signing-key options; the callback gets
+  ``conn: WalletSession``.
 
 Heavy modules (web3, the clients) are imported inside functions so that ``crossbook --help``
 stays fast.
@@ -327,12 +328,17 @@ class WalletSession:
 
 
 class WalletCommand(click.Command):
-    """A wallet command: the node, relayer, manifest and key options follow its own; its
-    callback takes ``conn: WalletSession`` first instead of them."""
+    """A wallet command: the node, relayer (unless ``relayer=False``), manifest and key options
+    follow its own; its callback takes ``conn: WalletSession`` first instead of them."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, relayer: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        shared = wallet_params()
+        shared = [p for p in wallet_params() if relayer or p.name != "relayer_url"]
         self.params += shared
         assert self.callback is not None
-        self.callback = bind_session(self.callback, [str(p.name) for p in shared], WalletSession)
+        names = [str(p.name) for p in shared]
+        self.callback = bind_session(self.callback, names, self._session)
+
+    @staticmethod
+    def _session(relayer_url: str = "", **options: Any) -> WalletSession:
+        return WalletSession(relayer_url=relayer_url, **options)
