@@ -165,11 +165,20 @@ def rehearse(
     assert "0 of 10 steps to send" in again and "estimated cost" not in again
     assert sent_by(w3, address) == 10
 
+    # the code on chain is the build's; the explorer's verification input written
+    assert lines[3].startswith("crossbook deploy verify")
+    verified = shell.run(lines[3])
+    assert all(re.search(rf"^{name} +0x\w+ +match ", verified, re.M) for name in CONTRACTS)
+    exported = sorted(p.name for p in (root / "verification").iterdir())
+    assert exported == sorted(
+        f"{n.replace(':', '-').replace('/', '-')}.json" for n in manifest.contracts
+    )
+
     # the relayer with its own key, the wallets through the CLI: a crossing pair settles
-    shell.run(lines[3])
+    shell.run(lines[4])
     shell.wait_http(f"{shell.env['CROSSBOOK_RELAYER_URL']}/health")
     handoff = next(i for i, line in enumerate(lines) if line.startswith("crossbook admin"))
-    outputs = [shell.run(line) for line in lines[4:handoff]]
+    outputs = [shell.run(line) for line in lines[5:handoff]]
     assert "status        filled" in outputs[-1], outputs[-1]
     weth = contract_at(w3, "MockERC20", tokens[0])
     assert weth.functions.balanceOf(traders[0].address).call() == 49_995 * 10**17  # 4,999.5
