@@ -12,8 +12,6 @@ step. A re-run sends nothing; a stopped run resumes where it stopped.
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from ape import chain
 from ape.cli import ConnectedProviderCommand, account_option
@@ -21,6 +19,7 @@ from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 
 from crossbook.chain import contract_at
+from crossbook.client.signers import DEVNET_CHAIN_IDS, ApeAccountSigner, well_known_addresses
 from crossbook.deploy import (
     DETERMINISTIC_DEPLOYER,
     ExistingToken,
@@ -33,30 +32,8 @@ from crossbook.deploy import (
     suite_plan,
 )
 from crossbook.deploy.estimate import estimate_plan
-from crossbook.devnet.accounts import dev_accounts
 from crossbook.errors import CrossbookError
 from crossbook.manifest import ManifestError, new_manifest, read_manifest, write_manifest
-
-DEVNET_CHAIN_IDS = {31337, 1337}
-
-
-class ApeSigner:
-    """The executor's `TransactionSigner`, backed by an ape account (keystore, hardware or
-    test account): ape signs, the executor builds and sends."""
-
-    def __init__(self, account: Any) -> None:
-        self._account = account
-
-    @property
-    def address(self) -> str:
-        return str(self._account.address)
-
-    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
-        txn = chain.provider.network.ecosystem.create_transaction(**tx)
-        signed = self._account.sign_transaction(txn)
-        if signed is None:
-            raise click.ClickException("the account declined to sign; nothing more was sent")
-        return bytes(signed.serialize_transaction())
 
 
 def _address(value: str, option: str) -> str:
@@ -139,8 +116,7 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
     """Deploy the crossbook suite and wire it."""
     chain_id = chain.chain_id
     deployer = to_checksum_address(account.address)
-    known_keys = {a.address for a in dev_accounts()}
-    if chain_id not in DEVNET_CHAIN_IDS and deployer in known_keys:
+    if chain_id not in DEVNET_CHAIN_IDS and deployer in well_known_addresses():
         raise click.ClickException(
             f"refusing to deploy on chain {chain_id} with a well-known devnet key ({deployer}); "
             "use an ape keystore account (`ape accounts import`)"
@@ -204,7 +180,9 @@ def cli(account, fee_recipient, guardian, relayers, owner, tokens, pools, market
         account.set_autosign(True)
 
     try:
-        execute_plan(w3, plan, ApeSigner(account), manifest, echo=click.echo, save=write_manifest)
+        execute_plan(
+            w3, plan, ApeAccountSigner(account), manifest, echo=click.echo, save=write_manifest
+        )
     except CrossbookError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
     if config.owner != deployer:

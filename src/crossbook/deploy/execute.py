@@ -45,6 +45,7 @@ from crossbook.deploy.plan import (
     PlannedContract,
     Step,
     SuitePlan,
+    artifact_of,
     resolve,
 )
 from crossbook.errors import DeploymentError
@@ -101,7 +102,7 @@ def deployed_addresses(w3: Web3, plan: SuitePlan, manifest: Manifest | None) -> 
 
 
 def _binding(w3: Web3, plan: SuitePlan, name: str, where: Mapping[str, str]) -> Contract:
-    return contract_at(w3, plan.artifact(name), where[name])
+    return contract_at(w3, artifact_of(name), where[name])
 
 
 def _same(answer: Any, expected: Any) -> bool:

@@ -302,14 +302,6 @@ class SuitePlan:
     def contract(self, name: str) -> PlannedContract:
         return next(c for c in self.contracts if c.name == name)
 
-    def artifact(self, name: str) -> str:
-        """The compiled contract behind manifest entry `name`."""
-        if name.startswith("pool:"):
-            return "Pool"
-        if name.startswith("book:"):
-            return "OrderBook"
-        return self.contract(name).contract
-
     def token_addresses(self, addresses: Mapping[str, str] | None = None) -> dict[str, str]:
         """Each config token's address (a mock token's from `addresses`, default the plan's)."""
         where = self.addresses if addresses is None else addresses
@@ -320,6 +312,18 @@ def _token_ref(token: MockToken | ExistingToken) -> str | Ref:
     if isinstance(token, ExistingToken):
         return to_checksum_address(token.address)
     return Ref(token_key(token.symbol))
+
+
+def artifact_of(name: str) -> str:
+    """The compiled contract behind manifest entry `name` (a plan contract, a mock token, a
+    pool or book a factory created)."""
+    if name.startswith("pool:"):
+        return "Pool"
+    if name.startswith("book:"):
+        return "OrderBook"
+    if name.startswith("token:"):
+        return "MockERC20"
+    return name
 
 
 def token_key(symbol: str) -> str:

@@ -24,6 +24,7 @@ from web3 import Web3
 
 from crossbook.artifacts import load_artifact
 from crossbook.deploy.addresses import DETERMINISTIC_DEPLOYER
+from crossbook.deploy.plan import artifact_of
 from crossbook.errors import DeploymentError
 from crossbook.manifest import Manifest
 from crossbook.paths import project_root
@@ -58,17 +59,6 @@ class CodeCheck:
             "immutables_masked": self.masked,
             "first_difference": self.first_difference,
         }
-
-
-def artifact_of(name: str) -> str:
-    """The compiled contract behind manifest entry `name`."""
-    if name.startswith("pool:"):
-        return "Pool"
-    if name.startswith("book:"):
-        return "OrderBook"
-    if name.startswith("token:"):
-        return "MockERC20"
-    return name
 
 
 def immutable_operands(code: bytes) -> list[int]:
