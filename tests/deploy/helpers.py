@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from web3 import Web3
 
 from crossbook.chain import contract_at
@@ -18,15 +16,6 @@ from crossbook.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def ape_keystore(data_folder: Path, alias: str, passphrase: str) -> str:
-    """A fresh key stored as ape keystore account `alias`; its address."""
-    account = Account.create()
-    (data_folder / "accounts").mkdir(parents=True, exist_ok=True)
-    keyfile = Account.encrypt(account.key, passphrase)
-    (data_folder / "accounts" / f"{alias}.json").write_text(json.dumps(keyfile))
-    return str(account.address)
 
 
 def run_deploy(

@@ -12,7 +12,8 @@ from crossbook.artifacts import load_artifact
 from crossbook.deploy import SuiteConfig, create2_address, suite_plan
 from crossbook.devnet import AnvilConfig, AnvilNode
 from crossbook.manifest import read_manifest
-from tests.deploy.helpers import ape_keystore, run_deploy, wiring
+from tests.deploy.helpers import run_deploy, wiring
+from tests.stacks import ape_keystore
 
 pytestmark = pytest.mark.devnet
 TESTNET_CHAIN_ID = 11155111
@@ -29,7 +30,7 @@ def testnet():
 def keystore(tmp_path, testnet):
     """An ape keystore account (not a well-known key), funded on the testnet."""
     data = tmp_path / "ape-data"
-    address = ape_keystore(data, "ci-deployer", "correct horse")
+    address = ape_keystore(data, "ci-deployer", "correct horse").address
     testnet.rpc("anvil_setBalance", [address, hex(10**20)])
     return address, data
 
