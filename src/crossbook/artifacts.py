@@ -22,6 +22,7 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     runtime_bytecode: str
+    source: str = ""  # the source file that defines it, e.g. contracts/Settlement.sol
 
 
 def _build_file() -> Path:
@@ -49,4 +50,10 @@ def load_artifact(name: str) -> Artifact:
     runtime = (ct.get("runtimeBytecode") or {}).get("bytecode") or "0x"
     if not bytecode or bytecode == "0x":
         raise ToolchainError(f"contract {name!r} has no deployment bytecode (abstract?)")
-    return Artifact(name=name, abi=ct["abi"], bytecode=bytecode, runtime_bytecode=runtime)
+    return Artifact(
+        name=name,
+        abi=ct["abi"],
+        bytecode=bytecode,
+        runtime_bytecode=runtime,
+        source=str(ct.get("sourceId") or ""),
+    )

@@ -16,7 +16,8 @@ from crossbook.errors import CrossbookError
 
 def test_every_group_is_registered() -> None:
     assert " ".join(sorted(main.commands)) == (
-        "approve balance bench book demo deploy deposit devnet order pool relayer swap withdraw"
+        "admin approve balance bench book demo deploy deposit devnet order pool relayer swap "
+        "withdraw"
     )
 
 

@@ -1,5 +1,6 @@
-"""The commands of the README's wallet, deployer, auditor and operator sections, run as
-written so they stay true.
+"""The commands of the README's wallet, auditor and operator sections, run as written so they
+stay true (the "Deploy to a testnet" section is the testnet rehearsal,
+tests/deploy/test_rehearsal.py).
 
 What the test changes, and only this: the ports 8545 and 8080 become free ones (other runs
 share the machine), state lives in a temporary checkout (`CROSSBOOK_ROOT`: its own
@@ -14,118 +15,16 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from eth_account import Account
 
-from crossbook.devnet import AnvilConfig, AnvilNode, Devnet
+from crossbook.devnet import AnvilConfig, Devnet
+from tests.docs.readme import BIN, ROOT, Shell, free_port, section_commands
 
 pytestmark = pytest.mark.devnet
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-README = ROOT / "README.md"
-
-
-def section_commands(prefix: str) -> list[str]:
-    """The lines of the ```sh blocks of the README section whose heading starts with prefix."""
-    text = README.read_text()
-    match = re.search(rf"^## {prefix}.*?(?=^## |\Z)", text, flags=re.S | re.M)
-    assert match, f"README has no '## {prefix}' section"
-    lines: list[str] = []
-    for block in re.findall(r"```sh\n(.*?)```", match.group(0), flags=re.S):
-        lines += [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
-    assert lines, f"the {prefix} section has no commands"
-    return lines
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Shell:
-    """Runs README lines: `export`, `VAR=value cmd`, a trailing `&` for background."""
-
-    def __init__(self, cwd: Path, env: dict[str, str], ports: dict[str, str]) -> None:
-        self.cwd, self.env, self.ports = cwd, env, ports
-        self.background: list[subprocess.Popen[str]] = []
-        self.outputs: list[str] = []
-
-    def argv(self, line: str) -> tuple[list[str], dict[str, str], bool]:
-        for old, new in self.ports.items():
-            line = line.replace(old, new)
-        background = line.endswith("&")
-        words = shlex.split(line.rstrip("&").strip())
-        env = dict(self.env)
-        if words[0] == "export":
-            for word in words[1:]:
-                name, _, value = word.partition("=")
-                self.env[name] = value
-            return [], env, False
-        while re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
-            name, _, value = words.pop(0).partition("=")
-            env[name] = value
-        tool = {"crossbook": str(BIN / "crossbook"), "ape": str(BIN / "ape")}.get(words[0])
-        if tool:
-            words[0] = tool
-        return words, env, background
-
-    def run(self, line: str, timeout: float = 300) -> str:
-        words, env, background = self.argv(line)
-        if not words:
-            return ""
-        if Path(words[0]).name == "curl":
-            reply = httpx.get(words[-1], timeout=10)
-            assert reply.status_code == 200, f"{line}: {reply.status_code} {reply.text}"
-            return reply.text
-        if background:
-            log = open(self.cwd / f"bg{len(self.background)}.log", "w")  # noqa: SIM115
-            proc = subprocess.Popen(
-                words, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
-            )
-            self.background.append(proc)
-            return ""
-        done = subprocess.run(
-            words, cwd=self.cwd, env=env, capture_output=True, text=True, timeout=timeout
-        )
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, f"`{line}` exited {done.returncode}:\n{output}"
-        assert "Traceback" not in output, output
-        self.outputs.append(output)
-        return output
-
-    def wait_http(self, url: str, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert all(p.poll() is None for p in self.background), self.logs()
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{url} did not come up: {self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.cwd.glob("bg*.log")))
-
-    def stop(self) -> None:
-        for proc in self.background:
-            proc.terminate()
-        for proc in self.background:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.fixture
@@ -190,33 +89,6 @@ def test_wallet_section(shell: Shell) -> None:
     assert "balance WETH   0.05" in by_start["book balance WETH/USDC --from 1"]
     exported = json.loads((shell.cwd / "order.json").read_text())
     assert exported["primaryType"] == "Order"
-
-
-def test_deployer_section(tmp_path: Path) -> None:
-    lines = section_commands("Deployer")
-    data = tmp_path / "ape"
-    (data / "accounts").mkdir(parents=True)
-    deployer = Account.create()
-    (data / "accounts" / "deployer.json").write_text(
-        json.dumps(Account.encrypt(deployer.key, "pw"))
-    )
-    with AnvilNode(AnvilConfig(chain_id=11_155_111)) as node:  # Anvil standing in for Sepolia
-        node.rpc("anvil_setBalance", [deployer.address, hex(10**20)])
-        env = {
-            **os.environ,
-            "APE_DATA_FOLDER": str(data),
-            "APE_FOUNDRY_HOST": node.rpc_url,
-            "APE_ACCOUNTS_deployer_PASSPHRASE": "pw",
-            "CROSSBOOK_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
-            "PATH": f"{ROOT / 'node_modules' / '.bin'}:{BIN}:{os.environ['PATH']}",
-        }
-        shell = Shell(ROOT, env, {})
-        first = shell.run(lines[0])
-        assert first.count("  deploy\n") == 4 and "wrote" in first
-        second = shell.run(lines[1])
-        assert second.count("already deployed, skip") == 4
-    manifest = json.loads((tmp_path / "deployments" / "11155111.json").read_text())
-    assert {"Settlement", "Factory", "Router", "BookFactory"} <= set(manifest["contracts"])
 
 
 def test_auditor_section(tmp_path: Path) -> None:

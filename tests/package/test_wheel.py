@@ -214,7 +214,7 @@ def test_another_network_takes_its_manifest_folder(
 ERRORS = {
     "relayer run": "Error: MissingExtra: `crossbook relayer run` needs the 'relayer' extra (not",
     "devnet up": "Error: CheckoutRequired: `crossbook devnet up` runs from a crossbook checkout",
-    "deploy": "Error: CheckoutRequired: `crossbook deploy` runs from a crossbook checkout",
+    "deploy --yes": "Error: CheckoutRequired: `crossbook deploy` runs from a crossbook checkout",
     "bench gas": "Error: CheckoutRequired: `crossbook bench gas` runs from a crossbook checkout",
 }
 

@@ -4,7 +4,8 @@ transaction path, one `Token`, one node connection.
 - `connect` — a web3 for an RPC URL and the node's chain id (`NodeUnreachable` otherwise);
 - `contract_at` / `contract_abi` — a binding of one of our contracts at an address;
 - `decode_revert` — the typed custom error inside a web3 exception, from every ABI we ship;
-- `send_transaction` — simulate, sign or let the node sign, broadcast, wait, check status;
+- `send_transaction` — simulate, sign or let the node sign, broadcast, wait, check status
+  (a function of one of our contracts, or `RawCall` calldata);
   a revert raises `TransactionFailed` naming the contract error, and nothing is broadcast;
 - `Token`, `Tokens` — a token by manifest symbol or address, exact human amounts.
 """
@@ -25,6 +26,7 @@ from crossbook.chain.revert import ContractError, decode_revert, revert_data
 from crossbook.chain.token import Token, Tokens, parse_units
 from crossbook.chain.transaction import (
     MAX_UINT,
+    RawCall,
     Sender,
     SentTransaction,
     TransactionSigner,
@@ -41,6 +43,7 @@ __all__ = [
     "ContractError",
     "InvalidAmount",
     "NodeUnreachable",
+    "RawCall",
     "Sender",
     "SentTransaction",
     "Token",

@@ -1,5 +1,8 @@
 """One transaction path: simulate, sign (or let the node sign), broadcast, wait, check.
 
+What is sent is a function of one of our contracts or raw calldata (`RawCall`): to a contract
+we hold no ABI for (the CREATE2 deployment proxy), or init code that creates a contract.
+
 A call that would revert raises `TransactionFailed` naming the contract's typed error, and
 nothing is broadcast. The receipt wait is bounded by one setting, `CROSSBOOK_RECEIPT_TIMEOUT`
 (seconds, default 120).
@@ -15,8 +18,10 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
+from web3._utils.transactions import fill_transaction_defaults
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.types import Nonce, TxParams, Wei
 
 from crossbook.chain.errors import TransactionFailed
 from crossbook.chain.revert import decode_revert
@@ -37,6 +42,26 @@ class TransactionSigner(Protocol):
 
 #: Who sends: an address the node signs for (an unlocked devnet account), or a local signer.
 Sender = str | TransactionSigner
+
+
+@dataclass(frozen=True)
+class RawCall:
+    """Calldata sent as is to a contract we hold no ABI for (the CREATE2 deployment proxy),
+    or, with no `to`, init code that creates a contract."""
+
+    to: str | None
+    data: bytes
+    value: int = 0
+
+    def params(self, sender: str) -> TxParams:
+        params: TxParams = {
+            "from": to_checksum_address(sender),
+            "data": HexBytes(self.data),
+            "value": Wei(self.value),
+        }
+        if self.to is not None:
+            params["to"] = to_checksum_address(self.to)
+        return params
 
 
 @dataclass(frozen=True)
@@ -75,19 +100,48 @@ def would_revert(what: str, exc: BaseException) -> TransactionFailed:
     return TransactionFailed(f"{what} would revert: {error or exc}", error=error)
 
 
+#: What a transaction calls: a function of one of our contracts, or raw calldata.
+Call = ContractFunction | RawCall
+
+
+def _simulate(w3: Web3, fn: Call, address: ChecksumAddress) -> Any:
+    if isinstance(fn, RawCall):
+        return w3.eth.call(fn.params(address))
+    return fn.call({"from": address})
+
+
+def _node_sends(w3: Web3, fn: Call, address: ChecksumAddress) -> HexBytes:
+    if isinstance(fn, RawCall):
+        return HexBytes(w3.eth.send_transaction(fn.params(address)))
+    return HexBytes(fn.transact({"from": address}))
+
+
+def _build(w3: Web3, fn: Call, address: ChecksumAddress, nonce: Nonce) -> dict[str, Any]:
+    if isinstance(fn, RawCall):
+        # the defaults (gas, fees, chain id) ContractFunction.build_transaction fills in
+        return dict(fill_transaction_defaults(w3, {**fn.params(address), "nonce": nonce}))
+    return dict(fn.build_transaction({"from": address, "nonce": nonce}))
+
+
+def _describe(fn: Call) -> str:
+    if not isinstance(fn, RawCall):
+        return str(fn.fn_name)
+    return f"call to {fn.to}" if fn.to is not None else "contract creation"
+
+
 def send_transaction(
-    w3: Web3, fn: ContractFunction, sender: Sender, what: str | None = None
+    w3: Web3, fn: Call, sender: Sender, what: str | None = None
 ) -> SentTransaction:
     """Simulate `fn` from `sender`, send it, wait for its receipt; a revert is typed."""
-    what = what or str(fn.fn_name)
+    what = what or _describe(fn)
     address = sender_address(sender)
     try:
-        result = fn.call({"from": address})
+        result = _simulate(w3, fn, address)
         if isinstance(sender, str):
-            tx_hash = HexBytes(fn.transact({"from": address}))
+            tx_hash = _node_sends(w3, fn, address)
         else:
             nonce = w3.eth.get_transaction_count(address, "pending")
-            tx: dict[str, Any] = dict(fn.build_transaction({"from": address, "nonce": nonce}))
+            tx = _build(w3, fn, address, nonce)
             if int(tx.get("maxFeePerGas", 1) or 0) > 0 and w3.eth.get_balance(address) == 0:
                 raise TransactionFailed(
                     f"{what}: {address} has no ether for gas on chain {tx.get('chainId')}; "

@@ -9,7 +9,7 @@ import logging
 
 import click
 
-from crossbook.cli import bench, book, deploy, devnet, pool, relayer, swap, wallet
+from crossbook.cli import admin, bench, book, deploy, devnet, pool, relayer, swap, wallet
 
 __all__ = ["main"]
 
@@ -39,5 +39,6 @@ for command in (
     wallet.deposit,
     wallet.withdraw,
     deploy.deploy,
+    admin.admin,
 ):
     main.add_command(command)

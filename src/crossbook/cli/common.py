@@ -7,8 +7,9 @@ place (its first argument), which connects on first use.
 
 - `NodeCommand` (`pool`, `book`, `swap`): ``--from`` (an unlocked node account), ``--rpc-url``,
   ``--manifest-dir``, ``--json``; the callback gets ``node: NodeSession``;
-- `WalletCommand` (`order`, `balance`, `approve`, `deposit`, `withdraw`): the node, relayer,
-  manifest and signing-key options; the callback gets ``conn: WalletSession``.
+- `WalletCommand` (`order`, `balance`, `approve`, `deposit`, `withdraw`, `admin`): the node,
+  relayer (unless ``relayer=False``), manifest and signing-key options; the callback gets
+  ``conn: WalletSession``.
 
 Heavy modules (web3, the clients) are imported inside functions so that ``crossbook --help``
 stays fast.
@@ -57,15 +58,18 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def needs(*, extra: str | None = None, checkout: bool = False) -> Callable[[F], F]:
+def needs(
+    *, extra: str | None = None, checkout: bool = False, what: str | None = None
+) -> Callable[[F], F]:
     """A command that needs the checkout (`crossbook.paths.project_root`) or an optional part
     of the package (`crossbook.extras`): without it, one ``Error: ...`` line says what to
-    install, before the command does anything. ``--help`` works either way."""
+    install, before the command does anything. ``--help`` works either way. ``what`` names
+    the command in that line (default: its command path)."""
 
     def decorate(fn: F) -> F:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            what = f"`{click.get_current_context().command_path}`"
+            name = what or f"`{click.get_current_context().command_path}`"
             if checkout:
                 from crossbook.paths import project_root
 
@@ -73,12 +77,12 @@ def needs(*, extra: str | None = None, checkout: bool = False) -> Callable[[F], 
                     project_root()
                 except CheckoutRequired as exc:
                     raise CheckoutRequired(
-                        f"{what} runs from a crossbook checkout: {exc}"
+                        f"{name} runs from a crossbook checkout: {exc}"
                     ) from None
             if extra is not None:
                 from crossbook.extras import require_extra
 
-                require_extra(extra, what)
+                require_extra(extra, name)
             return fn(*args, **kwargs)
 
         return friendly_errors(wrapper)  # type: ignore[return-value]
@@ -370,12 +374,17 @@ class WalletSession:
 
 
 class WalletCommand(click.Command):
-    """A wallet command: the node, relayer, manifest and key options follow its own; its
-    callback takes ``conn: WalletSession`` first instead of them."""
+    """A wallet command: the node, relayer (unless ``relayer=False``), manifest and key options
+    follow its own; its callback takes ``conn: WalletSession`` first instead of them."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, relayer: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        shared = wallet_params()
+        shared = [p for p in wallet_params() if relayer or p.name != "relayer_url"]
         self.params += shared
         assert self.callback is not None
-        self.callback = bind_session(self.callback, [str(p.name) for p in shared], WalletSession)
+        names = [str(p.name) for p in shared]
+        self.callback = bind_session(self.callback, names, self._session)
+
+    @staticmethod
+    def _session(relayer_url: str = "", **options: Any) -> WalletSession:
+        return WalletSession(relayer_url=relayer_url, **options)

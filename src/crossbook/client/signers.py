@@ -2,8 +2,8 @@
 `AccountAPI` object), or an external wallet that signs `eth_signTypedData_v4` payloads.
 
 Every signer signs EIP-712 typed data (orders, cancellations, EIP-2612 permits).
-`LocalSigner` also signs transactions (approve, deposit, withdraw, on-chain cancel); the
-others sign messages only.
+`LocalSigner` and `ApeAccountSigner` also sign transactions (approve, deposit, withdraw,
+on-chain cancel, deployment); `ExternalSigner` signs nothing here.
 """
 
 from __future__ import annotations
@@ -164,6 +164,14 @@ class ApeAccountSigner:
         if signed is None:
             raise SignerError(f"the ape account {self.address} declined to sign")
         return normalize_signature(signed.encode_rsv())
+
+    def sign_transaction(self, tx: dict[str, Any]) -> bytes:
+        """`tx` (a web3 transaction dict) signed by the ape account, serialized."""
+        txn = self._account.provider.network.ecosystem.create_transaction(**tx)
+        signed = self._account.sign_transaction(txn)
+        if signed is None:
+            raise SignerError(f"the ape account {self.address} declined to sign a transaction")
+        return bytes(signed.serialize_transaction())
 
 
 class ExternalSigner:

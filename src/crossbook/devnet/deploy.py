@@ -1,10 +1,11 @@
-"""Deploy the suite to a devnet with web3.py and record it in a manifest.
+"""Deploy the suite to a devnet and record it in a manifest.
 
-In order: Settlement (relayer allow-listed, guardian set), the mock tokens minted to the dev
-accounts, the AMM Factory and Router with a seeded WETH/USDC pool, the BookFactory and its
-books, the HybridRouter, and the settlement's liquidity sources (the two factories). Each step
-deploys one contract from the compiled artifacts (`make build`) and records its address and
-deploy block.
+The suite is the one plan every deploy path runs (`crossbook.deploy`), configured for a devnet
+(`devnet_config`): mock tokens, the default pools and books, the dev accounts' roles, and the
+devnet's funding as steps of the plan (each mock token minted to the dev accounts right after
+it is deployed, the WETH/USDC pool seeded by the deployer right after it is created). Every
+contract is created from the deployer (`Placement.CREATE`), so its address is the deployer's
+nonce address: the same on every fresh devnet, whatever the bytecode.
 """
 
 from __future__ import annotations
@@ -12,62 +13,69 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Final
 
 from web3 import Web3
-from web3.contract import Contract
 
-from crossbook.artifacts import load_artifact
-from crossbook.chain import wait_for_receipt
-from crossbook.errors import DeploymentError
-from crossbook.manifest import DeployedContract, Manifest, TokenInfo, new_manifest, write_manifest
+from crossbook.deploy import (
+    DEFAULT_POOLS,
+    Funding,
+    MockToken,
+    Placement,
+    SuiteConfig,
+    execute_plan,
+    suite_plan,
+)
+from crossbook.manifest import Manifest, write_manifest
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class MockToken:
-    symbol: str
-    name: str
-    decimals: int
-    mint_units: int  # whole tokens minted to each dev account
-
-
-DEVNET_TOKENS = (
-    MockToken("WETH", "Wrapped Ether (devnet)", 18, 1_000),
-    MockToken("USDC", "USD Coin (devnet)", 6, 5_000_000),
-    MockToken("DAI", "Dai (devnet)", 18, 5_000_000),
+DEVNET_TOKENS: Final = (
+    MockToken("WETH", "Wrapped Ether (devnet)", 18),
+    MockToken("USDC", "USD Coin (devnet)", 6),
+    MockToken("DAI", "Dai (devnet)", 18),
 )
+#: Whole tokens minted to each dev account.
+MINT_UNITS: Final = {"WETH": 1_000, "USDC": 5_000_000, "DAI": 5_000_000}
 
-
-def deploy_contract(
-    w3: Web3, name: str, args: tuple[Any, ...], sender: str
-) -> tuple[Contract, DeployedContract]:
-    artifact = load_artifact(name)
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx_hash = factory.constructor(*args).transact({"from": sender})
-    receipt = wait_for_receipt(w3, tx_hash, f"deploying {name}")
-    if not receipt.get("contractAddress"):
-        raise DeploymentError(f"deploying {name} failed (tx {tx_hash.hex()})")
-    address = str(receipt["contractAddress"])
-    log.info("deployed %s at %s (block %d)", name, address, receipt["blockNumber"])
-    record = DeployedContract(
-        address=address,
-        block=receipt["blockNumber"],
-        tx_hash="0x" + tx_hash.hex().removeprefix("0x"),
-    )
-    contract: Contract = w3.eth.contract(
-        address=Web3.to_checksum_address(address), abi=artifact.abi
-    )
-    return contract, record
+_seed = DEFAULT_POOLS[0]
+AMM_SEED_POOL: Final = (_seed.token_a, _seed.token_b, _seed.fee)  # token A, token B, fee (bps)
+AMM_SEED_AMOUNTS: Final = (100, 200_000)  # whole tokens of A and B: 2,000 USDC per WETH
 
 
 @dataclass(frozen=True)
 class Roles:
-    owner: str
+    owner: str  # deploys the suite and keeps it
     guardian: str
     relayer: str
     fee_recipient: str
+
+
+def devnet_config(roles: Roles, holders: tuple[str, ...] = ()) -> SuiteConfig:
+    """The suite config of a devnet: the mock tokens, the default pools and books; with
+    `holders`, the tokens minted to them and the WETH/USDC pool seeded by the deployer."""
+    decimals = {t.symbol: t.decimals for t in DEVNET_TOKENS}
+    seed_a, seed_b = (
+        units * 10 ** decimals[symbol]
+        for symbol, units in zip(AMM_SEED_POOL[:2], AMM_SEED_AMOUNTS, strict=True)
+    )
+    return SuiteConfig(
+        deployer=roles.owner,
+        owner=roles.owner,
+        fee_recipient=roles.fee_recipient,
+        guardian=roles.guardian,
+        relayers=(roles.relayer,),
+        tokens=DEVNET_TOKENS,
+        placement=Placement.CREATE,
+        funding=Funding(
+            holders=holders,
+            mints=tuple((s, units * 10 ** decimals[s]) for s, units in MINT_UNITS.items()),
+            seed=_seed,
+            seed_amounts=(seed_a, seed_b),
+        )
+        if holders
+        else None,
+    )
 
 
 def deploy_suite(
@@ -76,115 +84,9 @@ def deploy_suite(
     holders: list[str],
     manifest_dir: Path | None = None,
 ) -> Manifest:
-    """Deploy the mock tokens (minted to `holders`) and the exchange contracts."""
-    deployer = roles.owner
-    manifest = new_manifest(w3.eth.chain_id)
-    manifest.roles = {
-        "owner": roles.owner,
-        "guardian": roles.guardian,
-        "relayer": roles.relayer,
-        "fee_recipient": roles.fee_recipient,
-    }
-    settlement, record = deploy_contract(
-        w3, "Settlement", (roles.owner, roles.fee_recipient), deployer
-    )
-    manifest.contracts["Settlement"] = record
-    wait_for_receipt(
-        w3,
-        settlement.functions.setRelayer(roles.relayer, True).transact({"from": deployer}),
-        "allow-listing the relayer",
-    )
-    wait_for_receipt(
-        w3,
-        settlement.functions.setGuardian(roles.guardian).transact({"from": deployer}),
-        "setting the guardian",
-    )
-    for token in DEVNET_TOKENS:
-        contract, record = deploy_contract(
-            w3, "MockERC20", (token.name, token.symbol, token.decimals), deployer
-        )
-        manifest.tokens[token.symbol] = TokenInfo(
-            address=contract.address, symbol=token.symbol, decimals=token.decimals
-        )
-        manifest.contracts[f"token:{token.symbol}"] = record
-        amount = token.mint_units * 10**token.decimals
-        for holder in holders:
-            wait_for_receipt(
-                w3,
-                contract.functions.mint(holder, amount).transact({"from": deployer}),
-                f"minting {token.symbol}",
-            )
-    deploy_amm(w3, manifest, deployer)
-    from crossbook.book.deploy import deploy_books  # the on-chain order books
-
-    deploy_books(w3, manifest, deployer, roles.fee_recipient)
-    # the hybrid router: one swap split between a market's book and its AMM pool
-    _, manifest.contracts["HybridRouter"] = deploy_contract(
-        w3,
-        "HybridRouter",
-        (manifest.address("Factory"), manifest.address("BookFactory")),
-        deployer,
-    )
-    # settlement legs may route a batch's residual into these pools and books
-    wait_for_receipt(
-        w3,
-        settlement.functions.setLiquiditySources(
-            manifest.address("Factory"), manifest.address("BookFactory")
-        ).transact({"from": deployer}),
-        "setting the settlement's liquidity sources",
-    )
+    """Run the devnet's suite plan: the suite, the mock tokens minted to `holders`, the
+    seeded pool."""
+    plan = suite_plan(devnet_config(roles, tuple(holders)))
+    manifest = execute_plan(w3, plan, roles.owner, echo=log.info)
     write_manifest(manifest, manifest_dir)
     return manifest
-
-
-AMM_SEED_POOL = ("WETH", "USDC", 30)  # token A, token B, fee tier (bps)
-AMM_SEED_AMOUNTS = (100, 200_000)  # whole tokens of A and B: 2,000 USDC per WETH
-
-
-def deploy_amm(w3: Web3, manifest: Manifest, deployer: str) -> None:
-    """The AMM Factory and Router, and a WETH/USDC pool seeded by the deployer."""
-    factory, record = deploy_contract(w3, "Factory", (deployer,), deployer)
-    manifest.contracts["Factory"] = record
-    router, record = deploy_contract(w3, "Router", (factory.address,), deployer)
-    manifest.contracts["Router"] = record
-    symbol_a, symbol_b, fee = AMM_SEED_POOL
-    token_a, token_b = manifest.tokens[symbol_a], manifest.tokens[symbol_b]
-    receipt = wait_for_receipt(
-        w3,
-        factory.functions.createPool(token_a.address, token_b.address, fee).transact(
-            {"from": deployer}
-        ),
-        f"creating the {symbol_a}/{symbol_b} pool",
-    )
-    pool = factory.functions.getPool(token_a.address, token_b.address, fee).call()
-    manifest.contracts[f"pool:{symbol_a}/{symbol_b}/{fee}"] = DeployedContract(
-        address=pool,
-        block=receipt["blockNumber"],
-        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
-    )
-    abi = load_artifact("MockERC20").abi
-    amounts = []
-    for token, units in ((token_a, AMM_SEED_AMOUNTS[0]), (token_b, AMM_SEED_AMOUNTS[1])):
-        erc20 = w3.eth.contract(address=Web3.to_checksum_address(token.address), abi=abi)
-        wait_for_receipt(
-            w3,
-            erc20.functions.approve(router.address, 2**256 - 1).transact({"from": deployer}),
-            f"approving {token.symbol} for the router",
-        )
-        amounts.append(units * 10**token.decimals)
-    params = (
-        token_a.address,
-        token_b.address,
-        fee,
-        amounts[0],
-        amounts[1],
-        amounts[0],
-        amounts[1],
-        deployer,
-        2**32 - 1,
-    )
-    wait_for_receipt(
-        w3,
-        router.functions.addLiquidity(params).transact({"from": deployer}),
-        f"seeding the {symbol_a}/{symbol_b} pool",
-    )
