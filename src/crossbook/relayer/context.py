@@ -39,6 +39,7 @@ class RelayerContext:
     metrics: Metrics = field(default_factory=Metrics)
     events: EventHub = field(default_factory=EventHub)
     worker: Worker | None = None
+    decimals: dict[str, int] = field(default_factory=dict)  # token address -> decimals()
     started_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from web3 import Web3
 
-from crossbook.chain import contract_abi, web3_for
+from crossbook.chain import contract_abi, contract_at, web3_for
 from crossbook.manifest import read_manifest
 from crossbook.order import Domain
 from crossbook.relayer.api import create_app
@@ -106,6 +106,9 @@ def build(settings: RelayerSettings) -> Relayer:
         symbols={a: s for s, a in tokens},
         store=store,
         validator=validator,
+        decimals={
+            a: int(contract_at(w3, "MockERC20", a).functions.decimals().call()) for _, a in tokens
+        },
     )
     if settings.run_worker:
         settlement = w3.eth.contract(

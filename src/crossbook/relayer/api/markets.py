@@ -29,6 +29,8 @@ async def markets(request: Request) -> list[dict[str, Any]]:
             "quote": m.quote,
             "baseSymbol": ctx.symbols.get(m.base),
             "quoteSymbol": ctx.symbols.get(m.quote),
+            "baseDecimals": ctx.decimals.get(m.base),
+            "quoteDecimals": ctx.decimals.get(m.quote),
         }
         for m in ctx.markets
     ]

@@ -143,6 +143,8 @@ class MarketOut(BaseModel):
     quote: Address
     baseSymbol: str | None
     quoteSymbol: str | None
+    baseDecimals: int | None = Field(description="the token's decimals(); null: not read")
+    quoteDecimals: int | None = Field(description="the token's decimals(); null: not read")
 
 
 class DepthLevelOut(BaseModel):
@@ -229,3 +231,30 @@ class HealthOut(BaseModel):
     orders: dict[str, int] | None = Field(None, description="orders by status")
     database: str | None = Field(None, description="the error, when the database is down")
     worker: Literal["stopped"] | None = None
+
+
+class TypedDataMember(BaseModel):
+    name: str
+    type: str
+
+
+class Eip712DomainOut(BaseModel):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: Address
+
+
+class SigningOut(BaseModel):
+    """What a wallet signs with: the `domain` and `types` of `eth_signTypedData_v4` for an
+    `Order` and an `OrderCancellation`, and the chain a wallet must be on."""
+
+    domain: Eip712DomainOut
+    types: dict[str, list[TypedDataMember]] = Field(
+        description="EIP712Domain, Order and OrderCancellation, members in type-string order"
+    )
+    chainId: int
+    rpcUrl: str | None = Field(
+        description="an RPC URL a wallet may add the chain with (wallet_addEthereumChain); "
+        "null: none is offered"
+    )
