@@ -342,7 +342,7 @@ async function checkFunds(order: OrderFields): Promise<boolean> {
     chain.allowance(order.sellToken, order.owner),
   ]);
   byId("funds").textContent =
-    `balance ${formatAmount(held, decimals)} ${symbol} · allowance ${formatAmount(allowed, decimals)}`;
+    `balance ${formatAmount(held, decimals)} ${symbol} · allowance ${allowed >= 2n ** 255n ? "unlimited" : formatAmount(allowed, decimals)}`;
   if (held < need) {
     say("order-message", `Your ${symbol} balance is too low for this order.`, "error");
     return false;
