@@ -89,3 +89,15 @@ def test_the_page_and_signing_are_in_the_document(app_ctx: Any) -> None:
         paths = httpx.get(f"{url}/openapi.json").json()["paths"]
     assert set(paths["/v1/signing"]) == {"get"} and set(paths["/"]) == {"get"}
     assert "/static/{name}" not in paths
+
+
+def test_liquidity_without_a_chain_reader_is_empty(app_ctx: Any) -> None:
+    app, _ = app_ctx()
+    with serve(app) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/v1/markets/WETH-USDC/liquidity").json() == {
+            "market": "WETH-USDC",
+            "pool": None,
+            "book": None,
+        }
+        reply = client.get("/v1/markets/NOPE-X/liquidity")
+        assert reply.status_code == 404 and reply.json()["errorType"] == "UnknownMarket"

@@ -8,21 +8,21 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
-from crossbook.devnet import DevAccount, Devnet
+from crossbook.bench.browser import CHROMIUM, DevnetWallet, chromium
+from crossbook.bench.browser import open_page as open_in_browser
+from crossbook.devnet import Devnet
+from crossbook.devnet.seed import seed_devnet
 from crossbook.relayer.service import build
 from crossbook.web import STATIC_DIR
 from tests.relayer.chain_helpers import relayer_settings
 from tests.relayer.helpers import free_port
 
-CHROMIUM = os.environ.get("CROSSBOOK_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("CROSSBOOK_TEST_ARTIFACTS", "test-artifacts"))
 #: what the page needs an order to stay valid for: the shortest expiry it offers (5 min) is
 #: refused, so one test meets InsufficientValidTo
@@ -81,49 +81,13 @@ class RelayerServer:
             self._server = self._thread = None
 
 
-@dataclass
-class TestWallet:
-    """One browser context's wallet: `account` on Anvil. It starts on `chain_id` (another
-    chain: the page must ask to switch) and knows only the chains in `known` (others: 4902
-    until wallet_addEthereumChain). `reject_signatures`: the user says no (4001)."""
-
-    rpc_url: str
-    account: DevAccount
-    chain_id: int
-    known: set[int] = field(default_factory=set)
-    reject_signatures: bool = False
-    requests: list[str] = field(default_factory=list)
-
-    def handle(self, method: str, params: list[Any]) -> dict[str, Any]:
-        self.requests.append(method)
-        if method in ("eth_requestAccounts", "eth_accounts"):
-            return {"result": [self.account.address]}
-        if method == "eth_chainId":
-            return {"result": hex(self.chain_id)}
-        if method == "wallet_addEthereumChain":
-            self.known.add(int(params[0]["chainId"], 16))
-            return {"result": None}
-        if method == "wallet_switchEthereumChain":
-            wanted = int(params[0]["chainId"], 16)
-            if wanted not in self.known:
-                return {"error": {"code": 4902, "message": "unknown chain"}}
-            self.chain_id = wanted
-            return {"result": None, "emit": [["chainChanged", hex(wanted)]]}
-        if method.startswith("eth_signTypedData") and self.reject_signatures:
-            return {"error": {"code": 4001, "message": "User rejected the request."}}
-        reply = httpx.post(
-            self.rpc_url,
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
-            timeout=30,
-        ).json()
-        if "error" in reply:
-            return {"error": reply["error"]}
-        return {"result": reply["result"]}
-
-
 @pytest.fixture(scope="package")
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    """A devnet whose AMM pools hold liquidity and whose on-chain books hold a few levels
+    (from dev account 0, which no test trades with)."""
     with Devnet.launch(manifest_dir=tmp_path_factory.mktemp("manifests")) as dn:
+        deployer = dn.accounts[0]
+        seed_devnet(dn.node.rpc_url, dn.manifest, [deployer], maker=deployer, echo=lambda _: None)
         yield dn
 
 
@@ -138,46 +102,34 @@ def relayer(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def open_page(browser: Any, devnet: Devnet, relayer: RelayerServer) -> Iterator[Callable[..., Any]]:
     """open_page(account index, on_chain=..., viewport=...) -> (page, wallet): the trading page
     in a fresh context whose wallet is that dev account. Console errors fail the test."""
-    contexts: list[Any] = []
+    pages: list[Any] = []
     errors: list[str] = []
-    script = (Path(__file__).parent / "test_wallet.js").read_text()
 
     def open_(
         index: int, *, on_chain: int | None = None, viewport: tuple[int, int] = (1280, 800)
-    ) -> tuple[Any, TestWallet]:
+    ) -> tuple[Any, DevnetWallet]:
         chain_id = devnet.manifest.chain_id
-        wallet = TestWallet(
+        wallet = DevnetWallet(
             devnet.node.rpc_url,
             devnet.accounts[index],
             on_chain or chain_id,
             known={1} if on_chain else {chain_id},
         )
-        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        context.expose_function("__testWalletRpc", wallet.handle)
-        context.add_init_script(script)
-        page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(relayer.url + "/")
-        page.wait_for_selector("body[data-ready=true]")
+        page = open_in_browser(browser, relayer.url + "/", wallet, viewport, errors)
+        pages.append(page)
         return page, wallet
 
     yield open_
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.context.close()
     # a refused request (the relayer stopped on purpose) logs a network error; nothing else may
     unexpected = [
         e

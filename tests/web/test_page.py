@@ -3,15 +3,20 @@ each scenario checks what the page shows, what reached the relayer and what the 
 
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
 
 from crossbook.bench.gas import token_contract
+from crossbook.bench.page import BenchPage
+from crossbook.bench.web import run_page_bench
 from crossbook.chain import MAX_UINT, wait_for_receipt
 from crossbook.devnet import Devnet
 from crossbook.order import Domain
+from tests.docs.test_benchmarks_page import check_well_formed
 from tests.relayer.helpers import order_body
 from tests.web.conftest import RelayerServer, save_artifact
 
@@ -116,6 +121,13 @@ def test_two_wallets_place_a_crossing_pair_and_both_see_it_filled(
     assert usdc.functions.balanceOf(seller.address).call() >= usdc_s + 199 * 10**6
     assert weth.functions.balanceOf(buyer.address).call() >= weth_b + 10**17
     assert usdc.functions.balanceOf(buyer.address).call() == usdc_b - 201 * 10**6
+    # the market's AMM pool and on-chain book, read from the chain (the devnet is seeded)
+    liquidity = httpx.get(f"{relayer.url}/v1/markets/WETH-USDC/liquidity").json()
+    pool_price = Fraction(liquidity["pool"]["price"]) * 10**18 / 10**6
+    assert 1900 < pool_price < 2100
+    assert liquidity["book"]["bids"] and liquidity["book"]["asks"]
+    expect(page.locator("#pool-price")).to_contain_text("AMM pool: ")
+    expect(page.locator("#chain-asks tr")).to_have_count(len(liquidity["book"]["asks"][:5]))
     _rest_a_few_orders(devnet, relayer)
     expect(page.locator("#asks tr")).to_have_count(3, timeout=TIMEOUT)
     expect(page.locator("#bids tr")).to_have_count(3, timeout=TIMEOUT)
@@ -233,3 +245,20 @@ def test_the_page_says_when_the_relayer_is_gone_and_recovers(
     finally:
         relayer.start()
     expect(badge).to_have_text("live", timeout=TIMEOUT)
+
+
+def test_the_page_benchmark_writes_its_section(browser: Any, tmp_path: Path) -> None:
+    """`crossbook bench page` measured for real (one load, one fill) into a fresh page."""
+    lines: list[str] = []
+    page = BenchPage(tmp_path / "benchmarks.md")
+    figures = run_page_bench(lines.append, loads=1, fills=1, page=page, browser=browser)
+    assert set(figures.sizes) == {"main.js", "app.css"} and all(figures.sizes.values())
+    assert len(figures.ready_ms) == 1 and figures.ready_ms[0] > 0
+    assert len(figures.fill_ms) == 1
+    rows = check_well_formed(page.path.read_text())["web"]
+    assert [r[0] for r in rows] == [
+        "JS and CSS, gzipped",
+        "time to a usable page",
+        "batch receipt to the fill on the page",
+    ]
+    assert rows[0][-3] == "`crossbook bench page --loads 1 --fills 1`"

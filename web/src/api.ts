@@ -24,6 +24,12 @@ export type DepthLevel = {
   orders: number;
 };
 export type Book = { market: string; bids: DepthLevel[]; asks: DepthLevel[] };
+export type OnChainLevel = { price: string; lots: string; baseAmount: string };
+export type Liquidity = {
+  market: string;
+  pool: { fee: number; reserveBase: string; reserveQuote: string; price: string } | null;
+  book: { tickSize: string; lotSize: string; takerFeePpm: number; bids: OnChainLevel[]; asks: OnChainLevel[] } | null;
+};
 export type Batch = {
   id: number;
   market: string;
@@ -123,6 +129,8 @@ export const api = {
   signing: () => call<Signing>("GET", "/v1/signing"),
   markets: () => call<Market[]>("GET", "/v1/markets"),
   book: (market: string) => call<Book>("GET", `/v1/markets/${encodeURIComponent(market)}/book`),
+  liquidity: (market: string) =>
+    call<Liquidity>("GET", `/v1/markets/${encodeURIComponent(market)}/liquidity`),
   batch: (id: number) => call<Batch>("GET", `/v1/batches/${id}`),
   trades: (query: Record<string, string>) =>
     call<Trade[]>("GET", `/v1/trades?${new URLSearchParams(query)}`),

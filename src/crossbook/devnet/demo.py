@@ -127,6 +127,19 @@ def _random_order(
     )
 
 
+def approve_settlement(
+    dn: Devnet, wallets: list[DevAccount] | tuple[DevAccount, ...], tokens: tuple[str, ...]
+) -> None:
+    """Each wallet lets the settlement contract spend all of each token (devnet: the node
+    signs for its dev accounts)."""
+    settlement = dn.manifest.address("Settlement")
+    for wallet in wallets:
+        for address in tokens:
+            token = contract_at(dn.w3, "MockERC20", address)
+            tx = token.functions.approve(settlement, MAX_UINT).transact({"from": wallet.address})
+            wait_for_receipt(dn.w3, tx, "approve")
+
+
 def run_demo(echo: Echo, seconds: float | None = TRADING_SECONDS, seed: int = 7) -> dict[str, Any]:
     """Run the whole exchange for `seconds` of trading (None: until Ctrl-C); returns the
     summary figures."""
@@ -138,21 +151,12 @@ def run_demo(echo: Echo, seconds: float | None = TRADING_SECONDS, seed: int = 7)
             for name, contract in sorted(dn.manifest.contracts.items()):
                 echo(f"  {name:<22} {contract.address}")
             settlement = dn.manifest.address("Settlement")
-            tokens = dn.manifest.tokens
-            weth = contract_at(dn.w3, "MockERC20", tokens["WETH"].address)
-            usdc = contract_at(dn.w3, "MockERC20", tokens["USDC"].address)
+            weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
             wallets = dn.accounts[1 : 1 + WALLETS]
-            for wallet in wallets:
-                for token in (weth, usdc):
-                    tx = token.functions.approve(settlement, MAX_UINT).transact(
-                        {"from": wallet.address}
-                    )
-                    wait_for_receipt(dn.w3, tx, "approve")
+            approve_settlement(dn, wallets, (weth, usdc))
             domain = Domain(chain_id=dn.manifest.chain_id, verifying_contract=settlement)
             with relayer_process(dn, workdir, echo) as url:
-                summary = _trade(
-                    echo, url, domain, wallets, weth.address, usdc.address, seconds, seed
-                )
+                summary = _trade(echo, url, domain, wallets, weth, usdc, seconds, seed)
         echo("relayer and devnet stopped")
     return summary
 

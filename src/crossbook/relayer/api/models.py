@@ -161,6 +161,37 @@ class BookOut(BaseModel):
     asks: list[DepthLevelOut]
 
 
+class PoolOut(BaseModel):
+    """The market's deepest AMM pool of ours."""
+
+    fee: int = Field(description="fee tier, basis points")
+    reserveBase: DecimalAmount
+    reserveQuote: DecimalAmount
+    price: str = Field(description='reserveQuote/reserveBase, quote per base, "num/den"')
+
+
+class OnChainLevelOut(BaseModel):
+    price: str = Field(description='quote per base before the taker fee, "num/den"')
+    lots: DecimalAmount
+    baseAmount: DecimalAmount
+
+
+class OnChainBookOut(BaseModel):
+    """The market's deepest on-chain order book of ours: its top levels, best first."""
+
+    tickSize: DecimalAmount
+    lotSize: DecimalAmount
+    takerFeePpm: int
+    bids: list[OnChainLevelOut]
+    asks: list[OnChainLevelOut]
+
+
+class LiquidityOut(BaseModel):
+    market: str
+    pool: PoolOut | None = Field(description="null: the market has no pool")
+    book: OnChainBookOut | None = Field(description="null: the market has no on-chain book")
+
+
 class TradeOut(BaseModel):
     orderUid: OrderUid
     owner: Address
