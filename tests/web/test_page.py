@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from crossbook.bench.gas import token_contract
 from crossbook.bench.page import BenchPage
 from crossbook.bench.web import run_page_bench
-from crossbook.chain import MAX_UINT, wait_for_receipt
+from crossbook.chain import MAX_UINT, contract_at, wait_for_receipt
 from crossbook.devnet import Devnet
 from crossbook.order import Domain
 from tests.docs.test_benchmarks_page import check_well_formed
@@ -262,3 +262,33 @@ def test_the_page_benchmark_writes_its_section(browser: Any, tmp_path: Path) -> 
         "batch receipt to the fill on the page",
     ]
     assert rows[0][-3] == "`crossbook bench page --loads 1 --fills 1`"
+
+
+def test_deposit_trade_from_the_internal_balance_and_withdraw(
+    open_page: Any, devnet: Devnet, relayer: RelayerServer
+) -> None:
+    owner = devnet.accounts[1].address
+    weth = devnet.manifest.tokens["WETH"].address
+    settlement = contract_at(devnet.w3, "Settlement", devnet.manifest.address("Settlement"))
+
+    def internal() -> int:
+        return int(settlement.functions.balanceOf(owner, weth).call())
+
+    page, _ = open_page(1)
+    _connect(page)
+    page.select_option("#move-token", weth)
+    page.fill("#move-amount", "0.2")
+    page.click("#deposit")  # no allowance yet: the page approves, then deposits
+    expect(page.locator("#balance-message")).to_have_text("Deposited.", timeout=TIMEOUT)
+    assert internal() == 2 * 10**17
+    expect(page.locator(f"#balance-rows tr[data-token='{weth}'] td").nth(2)).to_have_text("0.2")
+    _order(page, "sell", "0.1", "9500")
+    page.check("#internal")
+    page.click("#place")
+    uid = _placed_uid(page, relayer, owner, 0)
+    assert _orders_of(relayer, owner)[0]["flags"] == 6  # sell from and buy to internal
+    page.locator(f"#my-orders tr[data-uid='{uid}'] button").click()
+    expect(_status(page, uid)).to_have_text("cancelled", timeout=TIMEOUT)
+    page.click("#withdraw")
+    expect(page.locator("#balance-message")).to_have_text("Withdrawn.", timeout=TIMEOUT)
+    assert internal() == 0
