@@ -106,17 +106,37 @@ function showBatches(): void {
   );
 }
 
+/** `load` run at once, then at most once per `ms` however often it is asked for. */
+function coalesced(load: () => Promise<void>, ms: number): () => void {
+  let running = false;
+  let again = false;
+  const run = (): void => {
+    running = true;
+    again = false;
+    void load().catch(() => undefined).finally(() => {
+      setTimeout(() => {
+        running = false;
+        if (again) run();
+      }, ms);
+    });
+  };
+  return () => (running ? (again = true) : run());
+}
+const refreshBook = coalesced(() => loadBook(), 250);
+const refreshMine = coalesced(() => loadMine(), 100);
+
 async function onEvent(event: StreamEvent): Promise<void> {
   if (event.type === "batch" && event.status === "final" && typeof event.id === "number") {
     state.batches.set(event.id, await api.batch(event.id));
     showBatches();
     void loadLiquidity(); // a batch may have traded with the pool or the book
   }
-  if (event.type === "order" || event.type === "batch") await loadBook();
+  if (event.type === "order" || event.type === "batch") refreshBook();
   const account = state.wallet?.account;
-  if (account && (event.type !== "trade" || sameAddress(String(event.owner), account))) {
-    await loadMine();
-  }
+  const mine =
+    (event.type === "trade" && sameAddress(String(event.owner), account ?? "")) ||
+    (event.type === "order" && state.orders.some((o) => o.uid === event.uid));
+  if (account && mine) refreshMine();
 }
 
 function onStreamState(up: boolean): void {
