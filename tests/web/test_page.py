@@ -3,6 +3,7 @@ each scenario checks what the page shows, what reached the relayer and what the 
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,24 @@ def test_deposit_trade_from_the_internal_balance_and_withdraw(
     page.click("#withdraw")
     expect(page.locator("#balance-message")).to_have_text("Withdrawn.", timeout=TIMEOUT)
     assert internal() == 0
+
+
+def test_orders_are_built_exactly_from_the_form(open_page: Any) -> None:
+    """bigint amounts: 18-decimal amounts and a decimal limit price give the exact base units
+    (a sell asks for at least the rounded-up quote, a buy offers at most the rounded-down)."""
+    page, _ = open_page(6)
+    _connect(page)
+    amount, price = 1_123456789012345678, Fraction("1999.99")  # WETH base units; USDC per WETH
+    quote = amount * price * 10**6 / 10**18
+    preview = page.locator("#order-preview")
+    _order(page, "sell", "1.123456789012345678", "1999.99")
+    expect(preview).to_contain_text(f"sell    1.123456789012345678 WETH ({amount})")
+    expect(preview).to_contain_text(f"({math.ceil(quote)})")
+    _order(page, "buy", "1.123456789012345678", "1999.99")
+    paid = math.floor(quote)
+    usdc = f"{paid // 10**6}.{paid % 10**6:06d}".rstrip("0").rstrip(".")
+    expect(preview).to_contain_text(f"sell    {usdc} USDC ({paid})")
+    expect(preview).to_contain_text(f"buy     1.123456789012345678 WETH ({amount})")
+    page.fill("#amount", "1.1234567890123456789")  # one decimal more than WETH has
+    page.click("#place")
+    expect(page.locator("#order-message")).to_have_text("Amount: at most 18 decimals")
