@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
+from crossbook.bench.browser import WALLET_SCRIPT, DevnetWallet
 from crossbook.bench.gas import token_contract
 from crossbook.bench.page import BenchPage
 from crossbook.bench.web import run_page_bench
@@ -314,3 +315,45 @@ def test_orders_are_built_exactly_from_the_form(open_page: Any) -> None:
     page.fill("#amount", "1.1234567890123456789")  # one decimal more than WETH has
     page.click("#place")
     expect(page.locator("#order-message")).to_have_text("Amount: at most 18 decimals")
+
+
+# A second wallet announcing itself through EIP-6963; it refuses everything.
+OTHER_WALLET = """
+window.addEventListener("eip6963:requestProvider", () => window.dispatchEvent(
+  new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({
+    info: { uuid: "0b0e9c1e-0000-4000-8000-000000000002", name: "Other wallet",
+            icon: "data:,", rdns: "org.example.other" },
+    provider: { request: async () => { throw Object.assign(new Error("no"), { code: 4001 }); },
+                on() {} },
+  }) })));
+"""
+
+
+def test_several_wallets_announce_and_the_chosen_one_connects(
+    browser: Any, devnet: Devnet, relayer: RelayerServer
+) -> None:
+    chain_id = devnet.manifest.chain_id
+    wallet = DevnetWallet(devnet.node.rpc_url, devnet.accounts[7], chain_id, {chain_id})
+    context = browser.new_context()
+    try:
+        context.add_init_script(OTHER_WALLET)
+        context.expose_function("__devnetWalletRpc", wallet.handle)
+        context.add_init_script(WALLET_SCRIPT)
+        page = context.new_page()
+        page.goto(relayer.url + "/")
+        page.wait_for_selector("body[data-ready=true]")
+        choice = page.locator("#wallet-choice")
+        expect(choice).to_be_visible()
+        names = choice.locator("option").all_text_contents()
+        assert sorted(names) == ["Other wallet", "crossbook devnet wallet"]
+        choice.select_option(label="Other wallet")
+        page.click("#connect")
+        expect(page.locator("#order-message")).to_have_text(
+            "You rejected the connection in your wallet."
+        )
+        choice.select_option(label="crossbook devnet wallet")
+        page.click("#connect")
+        expect(page.locator("#account")).to_contain_text(devnet.accounts[7].address[:6])
+        assert "eth_requestAccounts" in wallet.requests
+    finally:
+        context.close()
