@@ -357,3 +357,39 @@ def test_several_wallets_announce_and_the_chosen_one_connects(
         assert "eth_requestAccounts" in wallet.requests
     finally:
         context.close()
+
+
+def test_cancel_on_chain_an_order_in_flight(
+    open_page: Any, devnet: Devnet, relayer: RelayerServer
+) -> None:
+    """With blocks mined by hand, the relayer's settle waits in the mempool and the pair is
+    `pending`: the page offers the on-chain cancel, whose transaction (a higher tip) is mined
+    before the settle; the relayer reads the OrderCancelled event and the page shows it."""
+    seller, buyer = devnet.accounts[5], devnet.accounts[6]
+    for index in (5, 6):
+        _approve(devnet, index)
+    domain = Domain(
+        chain_id=devnet.manifest.chain_id, verifying_contract=devnet.manifest.address("Settlement")
+    )
+    weth, usdc = devnet.manifest.tokens["WETH"].address, devnet.manifest.tokens["USDC"].address
+    ask = order_body(domain, seller.private_key, seller.address, weth, usdc, 10**17, 200 * 10**6)
+    bid = order_body(domain, buyer.private_key, buyer.address, usdc, weth, 2001 * 10**5, 10**17)
+    weth_before = token_contract(devnet, "WETH").functions.balanceOf(seller.address).call()
+    page, wallet = open_page(5)
+    _connect(page)
+    devnet.w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        uid = httpx.post(f"{relayer.url}/v1/orders", json=ask).json()["uid"]
+        httpx.post(f"{relayer.url}/v1/orders", json=bid).raise_for_status()
+        expect(_status(page, uid)).to_have_text("pending", timeout=TIMEOUT)
+        wallet.tip = 1000 * 10**9  # ahead of the relayer's settle in the block
+        page.locator(f"#my-orders tr[data-uid='{uid}'] button", has_text="Cancel on chain").click()
+        while "eth_sendTransaction" not in wallet.requests:
+            page.wait_for_timeout(50)  # the page's request reaches the wallet
+        devnet.w3.provider.make_request("evm_mine", [])
+    finally:
+        devnet.w3.provider.make_request("evm_setAutomine", [True])
+    expect(page.locator("#order-message")).to_contain_text("Cancelled on chain", timeout=TIMEOUT)
+    expect(_status(page, uid)).to_have_text("cancelled", timeout=TIMEOUT)
+    assert _orders_of(relayer, seller.address)[0]["status"] == "cancelled"
+    assert token_contract(devnet, "WETH").functions.balanceOf(seller.address).call() == weth_before

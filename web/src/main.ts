@@ -133,9 +133,12 @@ async function onEvent(event: StreamEvent): Promise<void> {
   }
   if (event.type === "order" || event.type === "batch") refreshBook();
   const account = state.wallet?.account;
+  // an order event names no owner: a new uid may be ours (placed elsewhere), a known one is
+  // ours only if it is in the list
+  const known = (uid: unknown) => state.orders.some((o) => o.uid === uid);
   const mine =
     (event.type === "trade" && sameAddress(String(event.owner), account ?? "")) ||
-    (event.type === "order" && state.orders.some((o) => o.uid === event.uid));
+    (event.type === "order" && (event.status === "open" || known(event.uid)));
   if (account && mine) refreshMine();
 }
 

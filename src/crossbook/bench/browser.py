@@ -80,6 +80,8 @@ class DevnetWallet:
     chain_id: int
     known: set[int] = field(default_factory=set)
     reject_signatures: bool = False
+    #: the priority fee (wei) the wallet sets on the transactions it sends; None: the page's
+    tip: int | None = None
     requests: list[str] = field(default_factory=list)
 
     def handle(self, method: str, params: list[Any]) -> dict[str, Any]:
@@ -99,6 +101,10 @@ class DevnetWallet:
             return {"result": None, "emit": [["chainChanged", hex(wanted)]]}
         if method.startswith("eth_signTypedData") and self.reject_signatures:
             return {"error": {"code": 4001, "message": "User rejected the request."}}
+        if method == "eth_sendTransaction" and self.tip is not None:
+            tx = {k: v for k, v in params[0].items() if k != "gasPrice"}
+            tx.update(maxPriorityFeePerGas=hex(self.tip), maxFeePerGas=hex(2 * self.tip))
+            params = [tx]
         reply = httpx.post(
             self.rpc_url,
             json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
