@@ -115,11 +115,10 @@ class DevnetWallet:
         return {"result": reply["result"]}
 
 
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium (Playwright's sync API); closed on exit."""
+def require_browser() -> None:
+    """Raise `BrowserUnavailable` unless Playwright and Chromium are installed."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         raise BrowserUnavailable(
             "Playwright is not installed: pip install -e '.[dev]' (the dev extra)"
@@ -128,6 +127,14 @@ def chromium() -> Iterator[Any]:
         raise BrowserUnavailable(
             f"no Chromium at {CHROMIUM}: apt-get install chromium, or set CROSSBOOK_CHROMIUM"
         )
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Playwright's sync API); closed on exit."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:

@@ -17,7 +17,13 @@ from typing import Any
 
 import httpx
 
-from crossbook.bench.browser import DevnetWallet, chromium, open_page
+from crossbook.bench.browser import (
+    BrowserUnavailable,
+    DevnetWallet,
+    chromium,
+    open_page,
+    require_browser,
+)
 from crossbook.bench.page import WEB, BenchPage
 from crossbook.devnet import DevAccount, Devnet
 from crossbook.devnet.demo import approve_settlement, relayer_process
@@ -87,8 +93,6 @@ def bundle_sizes() -> dict[str, int]:
     """Each built file of the page, gzipped at level 9 (bytes)."""
     missing = [name for name in BUNDLE if not (STATIC_DIR / name).is_file()]
     if missing:
-        from crossbook.bench.browser import BrowserUnavailable
-
         raise BrowserUnavailable(f"the page is not built ({', '.join(missing)}): run `make web`")
     return {name: len(gzip.compress((STATIC_DIR / name).read_bytes(), 9)) for name in BUNDLE}
 
@@ -202,6 +206,8 @@ def run_page_bench(
     """Measure the page; in `browser` (a Playwright Chromium) if given, else in one it starts
     (Playwright's sync API runs one session per thread)."""
     sizes = bundle_sizes()
+    if browser is None:
+        require_browser()  # before the devnet starts
     echo("starting Anvil, deploying the suite, starting the relayer ...")
     with tempfile.TemporaryDirectory(prefix="crossbook-page-bench-") as tmp:
         workdir = Path(tmp)
