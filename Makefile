@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solc
 export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 
-.PHONY: help setup build demo test test-py test-forge test-deep lint bench bench-update clean
+.PHONY: help setup build web demo test test-py test-forge test-deep lint bench bench-update clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -35,13 +35,20 @@ node_modules/.installed: package.json package-lock.json
 	ln -sf ../tools/solc/solcjs-cli.js $@
 	test "$$($@ --version | sed -n 's/^Version: \([0-9.]*\).*/\1/p')" = "$(SOLC_VERSION)"
 
-build: setup  ## compile contracts with ape (offline solc-js) and forge; write the SDK's shipped ABIs and known deployments
+build: setup web  ## compile contracts with ape (offline solc-js) and forge; write the SDK's shipped ABIs and known deployments; bundle the page
 	$(BIN)/ape compile
 	$(BIN)/python -c 'from crossbook.chain.abi import write_shipped_abis as w; [print("wrote", p) for p in w()]'
 	$(BIN)/python -c 'from crossbook.manifest import write_shipped_manifests as w; [print("wrote", p) for p in w()]'
 	forge build
 
-demo: build  ## the main job: devnet + deployment (+ relayer and trading wallets as they land)
+# The page bundles the committed ABIs of src/crossbook/chain/abis (a test holds them to the build).
+web: node_modules/.installed  ## bundle the trading page (web/, TypeScript) into src/crossbook/web/static
+	mkdir -p src/crossbook/web/static
+	esbuild web/src/main.ts web/src/app.css --bundle --minify --target=es2022 \
+		--format=esm --outdir=src/crossbook/web/static --log-level=warning
+	cp web/index.html src/crossbook/web/static/index.html
+
+demo: build  ## the main job: devnet + deployment + relayer + trading wallets; keep it trading with `crossbook demo --serve`
 	$(BIN)/crossbook demo
 
 test: build  ## every suite: pytest through ape on Anvil, forge tests, gas snapshot check
@@ -57,17 +64,19 @@ lint: build  ## ruff, mypy, forge fmt, slither (fails on High/Medium findings)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
+	tsc --noEmit -p web
 	forge fmt --check
 	FOUNDRY_OUT=.forge/slither-out FOUNDRY_CACHE_PATH=.forge/slither-cache $(BIN)/slither . --compile-force-framework foundry --fail-medium --exclude-informational --exclude-low --filter-paths 'node_modules|tests/foundry|contracts/test'
 
 # Gas is measured on a full, fresh compile: with via-IR, the bytecode of a contract depends on
 # the whole compilation unit, so an incremental compile can differ from CI's clean one.
 # Each command records its figures in its own section of docs/benchmarks.md.
-bench: build  ## gas table against snapshots/gas.json, the relayer's ingest, matching and end-to-end figures; all into docs/benchmarks.md
+bench: build  ## gas table against snapshots/gas.json, the relayer's ingest, matching and end-to-end figures, the trading page's; all into docs/benchmarks.md
 	$(BIN)/ape compile --force
 	$(BIN)/crossbook bench gas --write-page docs/benchmarks.md
 	$(BIN)/crossbook relayer bench --orders 5000 --rate-orders 3000 --write-page docs/benchmarks.md
 	$(BIN)/crossbook relayer bench --e2e --seconds 15 --write-page docs/benchmarks.md
+	$(BIN)/crossbook bench page --write-page docs/benchmarks.md
 
 bench-update: build  ## re-measure (fresh full compile) and write snapshots/gas.json
 	$(BIN)/ape compile --force

@@ -60,6 +60,13 @@ EIP712_DOMAIN_FIELDS: Final = (
     ("verifyingContract", "address"),
 )
 
+
+def eip712_members(fields: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    """(name, type) pairs as the members of an EIP-712 struct in an `eth_signTypedData_v4`
+    payload's `types`."""
+    return [{"name": name, "type": kind} for name, kind in fields]
+
+
 _ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 # 78 digits hold any uint256; the bound also keeps int() clear of its digit-count limit.
 _DECIMAL_RE: Final = re.compile(r"[0-9]{1,78}")
@@ -325,8 +332,8 @@ class Order:
         """The full `eth_signTypedData_v4` payload; uint256 values are decimal strings."""
         return {
             "types": {
-                "EIP712Domain": [{"name": n, "type": t} for n, t in EIP712_DOMAIN_FIELDS],
-                "Order": [{"name": n, "type": t} for n, t in ORDER_EIP712_FIELDS],
+                "EIP712Domain": eip712_members(EIP712_DOMAIN_FIELDS),
+                "Order": eip712_members(ORDER_EIP712_FIELDS),
             },
             "primaryType": "Order",
             "domain": domain.typed_data(),

@@ -138,6 +138,7 @@ def make_ctx(db_url: str, domain: Domain, fake_chain: FakeChain) -> Any:
             symbols={a: s for s, a in TOKENS},
             store=Store(engine),
             validator=validator,
+            decimals={WETH: 18, USDC: 6, DAI: 18},
         )
 
     yield make

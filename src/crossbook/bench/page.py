@@ -128,7 +128,25 @@ one batch per block stays below the bound (see [relayer.md](relayer.md#submittin
     empty="No figures yet: run `crossbook relayer bench --e2e --write-page docs/benchmarks.md`.",
 )
 
-SECTIONS: tuple[Section, ...] = (GAS, RELAYER_INGEST, RELAYER_E2E)
+WEB = Section(
+    key="web",
+    title="Trading page",
+    intro="""\
+`crossbook bench page` measures the trading page ([web.md](web.md)) in Debian's Chromium
+(headless, driven by Playwright) against a devnet and `crossbook relayer run` on localhost.
+Size is the built JavaScript and CSS compressed with gzip at level 9. Time to a usable page is
+the Performance API's `crossbook:ready` mark (markets, book and batches drawn, the form wired)
+from the start of navigation, each load in a fresh browser context (cold cache). The fill delay
+runs from the moment the first event of the settled batch (the relayer sends its `trade` and
+`batch` events once it has the batch's receipt) reaches a client of `/v1/stream` beside the
+browser, to the moment the page shows the order `filled`
+in "My orders" (a MutationObserver's clock; the page and the client share the machine's
+clock); each round a crossing pair, one order of the page's wallet, is posted and settled.""",
+    columns=("scenario", "figure", "goal"),
+    empty="No figures yet: run `crossbook bench page --write-page docs/benchmarks.md`.",
+)
+
+SECTIONS: tuple[Section, ...] = (GAS, RELAYER_INGEST, RELAYER_E2E, WEB)
 
 Rows = list[tuple[str, ...]]
 

@@ -48,3 +48,28 @@ def bench_gas(
         drifted = [n for n, g in measured.items() if snapshot.get(n) != g]
         if drifted:
             raise gas.GasSnapshotError(f"gas differs from the snapshot: {', '.join(drifted)}")
+
+
+@bench.command("page")
+@click.option(
+    "--loads",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Cold loads of the page timed.",
+)
+@click.option(
+    "--fills",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Crossing pairs whose fill is timed to the page.",
+)
+@write_page_option
+@friendly_errors
+def bench_page(loads: int, fills: int, write_page: BenchPage | None) -> None:
+    """The trading page in Chromium: JS+CSS gzipped, time to a usable page, and the delay from
+    a batch's receipt to the page showing the fill (a devnet and the relayer on localhost)."""
+    from crossbook.bench.web import run_page_bench
+
+    run_page_bench(click.echo, loads=loads, fills=fills, page=write_page)

@@ -135,10 +135,16 @@ def devnet_down() -> None:
 
 
 @click.command()
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Keep the wallets trading, and the trading page served, until Ctrl-C.",
+)
 @needs(checkout=True, extra="relayer")
-def demo() -> None:
-    """The main job: devnet, suite, relayer and sample wallets trading for a while; a summary."""
-    from crossbook.devnet.demo import run_demo
+def demo(serve: bool) -> None:
+    """The main job: devnet, suite, relayer (serving the trading page) and sample wallets
+    trading for a while; a summary."""
+    from crossbook.devnet.demo import TRADING_SECONDS, run_demo
 
     with sigterm_as_exit():
-        run_demo(click.echo)
+        run_demo(click.echo, seconds=None if serve else TRADING_SECONDS)

@@ -4,7 +4,8 @@ Anvil starts, the suite is deployed, the relayer runs as its own process (as an 
 it), and sample wallets trade through its HTTP API for a short while: each signs EIP-712
 orders around a drifting WETH/USDC price and posts them. The relayer matches them per market
 at one uniform clearing price per batch and settles the batches on chain. The run ends with a
-summary (orders, fills, batches, gas per fill, clearing prices) and stops everything.
+summary (orders, fills, batches, gas per fill, clearing prices) and stops everything. With
+`serve`, the wallets keep trading until Ctrl-C while the relayer serves the trading page.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def relayer_process(dn: Devnet, workdir: Path, echo: Echo) -> Iterator[str]:
         "CROSSBOOK_PORT": str(port),
         "CROSSBOOK_BATCH_INTERVAL_S": "1.0",
         "CROSSBOOK_LOCK_FILE": str(workdir / "relayer.lock"),
+        "CROSSBOOK_PUBLIC_RPC_URL": dn.node.rpc_url,  # the page offers it to a wallet
     }
     log_path = workdir / "relayer.log"
     with open(log_path, "wb") as log:
@@ -84,6 +86,7 @@ def relayer_process(dn: Devnet, workdir: Path, echo: Echo) -> Iterator[str]:
                 raise DemoError("the relayer did not answer /health within 60 s")
             time.sleep(0.1)
         echo(f"relayer: {url} (pid {proc.pid}, log {log_path})")
+        echo(f"page:    {url}/")
         yield url
     finally:
         if proc.poll() is None:
@@ -124,8 +127,22 @@ def _random_order(
     )
 
 
-def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dict[str, Any]:
-    """Run the whole exchange for `seconds` of trading; returns the summary figures."""
+def approve_settlement(
+    dn: Devnet, wallets: list[DevAccount] | tuple[DevAccount, ...], tokens: tuple[str, ...]
+) -> None:
+    """Each wallet lets the settlement contract spend all of each token (devnet: the node
+    signs for its dev accounts)."""
+    settlement = dn.manifest.address("Settlement")
+    for wallet in wallets:
+        for address in tokens:
+            token = contract_at(dn.w3, "MockERC20", address)
+            tx = token.functions.approve(settlement, MAX_UINT).transact({"from": wallet.address})
+            wait_for_receipt(dn.w3, tx, "approve")
+
+
+def run_demo(echo: Echo, seconds: float | None = TRADING_SECONDS, seed: int = 7) -> dict[str, Any]:
+    """Run the whole exchange for `seconds` of trading (None: until Ctrl-C); returns the
+    summary figures."""
     echo("starting Anvil and deploying the suite ...")
     with tempfile.TemporaryDirectory(prefix="crossbook-demo-") as tmp:
         workdir = Path(tmp)
@@ -134,21 +151,12 @@ def run_demo(echo: Echo, seconds: float = TRADING_SECONDS, seed: int = 7) -> dic
             for name, contract in sorted(dn.manifest.contracts.items()):
                 echo(f"  {name:<22} {contract.address}")
             settlement = dn.manifest.address("Settlement")
-            tokens = dn.manifest.tokens
-            weth = contract_at(dn.w3, "MockERC20", tokens["WETH"].address)
-            usdc = contract_at(dn.w3, "MockERC20", tokens["USDC"].address)
+            weth, usdc = dn.manifest.tokens["WETH"].address, dn.manifest.tokens["USDC"].address
             wallets = dn.accounts[1 : 1 + WALLETS]
-            for wallet in wallets:
-                for token in (weth, usdc):
-                    tx = token.functions.approve(settlement, MAX_UINT).transact(
-                        {"from": wallet.address}
-                    )
-                    wait_for_receipt(dn.w3, tx, "approve")
+            approve_settlement(dn, wallets, (weth, usdc))
             domain = Domain(chain_id=dn.manifest.chain_id, verifying_contract=settlement)
             with relayer_process(dn, workdir, echo) as url:
-                summary = _trade(
-                    echo, url, domain, wallets, weth.address, usdc.address, seconds, seed
-                )
+                summary = _trade(echo, url, domain, wallets, weth, usdc, seconds, seed)
         echo("relayer and devnet stopped")
     return summary
 
@@ -160,17 +168,18 @@ def _trade(
     wallets: list[DevAccount] | tuple[DevAccount, ...],
     weth: str,
     usdc: str,
-    seconds: float,
+    seconds: float | None,
     seed: int,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     mid = Fraction(2_000)
     uids: list[str] = []
     rejected = 0
-    echo(f"{len(wallets)} wallets trade WETH/USDC for {seconds:.0f} s ...")
-    with httpx.Client(base_url=url, timeout=30) as client:
+    how_long = "until Ctrl-C" if seconds is None else f"for {seconds:.0f} s"
+    echo(f"{len(wallets)} wallets trade WETH/USDC {how_long} ...")
+    with httpx.Client(base_url=url, timeout=30) as client, _until_interrupted(echo, seconds):
         started, nonce = time.monotonic(), 0
-        while time.monotonic() - started < seconds:
+        while seconds is None or time.monotonic() - started < seconds:
             mid *= Fraction(1000 + rng.randint(-3, 3), 1000)  # the market drifts
             for wallet in wallets:
                 nonce += 1
@@ -185,6 +194,7 @@ def _trade(
                     rejected += 1
                     echo(f"  rejected: {reply.json().get('code')} {reply.json().get('message')}")
             time.sleep(0.5)
+    with httpx.Client(base_url=url, timeout=30) as client:
         echo("trading stopped; waiting for the last batches to settle ...")
         statuses = _wait_settled(client, uids)
         trades = _get_json(client, "/v1/trades", limit=1000)
@@ -227,6 +237,17 @@ def _trade(
             f"{price:,.2f} USDC/WETH, gas {b['gasUsed'] or 0:,}, tx {b['minedTx']}"
         )
     return summary
+
+
+@contextlib.contextmanager
+def _until_interrupted(echo: Echo, seconds: float | None) -> Iterator[None]:
+    """With no time limit, Ctrl-C ends the trading (and the run goes on to its summary)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if seconds is not None:
+            raise
+        echo("Ctrl-C: trading stops")
 
 
 def _get_json(client: httpx.Client, path: str, **params: Any) -> Any:

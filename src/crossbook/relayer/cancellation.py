@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Final
 
 from crossbook.hashing import keccak
-from crossbook.order import Domain
+from crossbook.order import EIP712_DOMAIN_FIELDS, Domain, eip712_members
 from crossbook.signing import sign_digest
 
 CANCELLATION_TYPE_STRING: Final = "OrderCancellation(bytes32 orderUid)"
 CANCELLATION_TYPE_HASH: Final = keccak(CANCELLATION_TYPE_STRING.encode())
+#: (EIP-712 member name, Solidity type) of `CANCELLATION_TYPE_STRING`
+CANCELLATION_EIP712_FIELDS: Final = (("orderUid", "bytes32"),)
 
 
 def cancellation_digest(domain: Domain, order_uid: bytes) -> bytes:
@@ -28,13 +30,8 @@ def cancellation_typed_data(domain: Domain, order_uid: bytes) -> dict[str, objec
     """The `eth_signTypedData_v4` payload a wallet signs to cancel."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "OrderCancellation": [{"name": "orderUid", "type": "bytes32"}],
+            "EIP712Domain": eip712_members(EIP712_DOMAIN_FIELDS),
+            "OrderCancellation": eip712_members(CANCELLATION_EIP712_FIELDS),
         },
         "primaryType": "OrderCancellation",
         "domain": domain.typed_data(),

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from crossbook.order import Domain
 from crossbook.relayer.events import EventHub
+from crossbook.relayer.liquidity import LiquidityReader
 from crossbook.relayer.matching import Market
 from crossbook.relayer.metrics import Metrics
 from crossbook.relayer.order_writer import OrderWriter
@@ -39,6 +40,8 @@ class RelayerContext:
     metrics: Metrics = field(default_factory=Metrics)
     events: EventHub = field(default_factory=EventHub)
     worker: Worker | None = None
+    decimals: dict[str, int] = field(default_factory=dict)  # token address -> decimals()
+    liquidity: LiquidityReader | None = None  # None: no chain to read pools and books from
     started_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:

@@ -15,15 +15,18 @@ import uvicorn
 from starlette.types import ASGIApp
 from web3 import Web3
 
-from crossbook.chain import contract_abi, web3_for
+from crossbook.chain import contract_abi, contract_at, web3_for
 from crossbook.manifest import read_manifest
 from crossbook.order import Domain
 from crossbook.relayer.api import create_app
+from crossbook.relayer.book_quotes import BookQuotes
 from crossbook.relayer.chain import Web3Chain
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db import create_db_engine, migrate
+from crossbook.relayer.liquidity import LiquidityReader
 from crossbook.relayer.lock import SubmitterLock
 from crossbook.relayer.matching import markets_for
+from crossbook.relayer.pool_quotes import PoolQuotes
 from crossbook.relayer.reconcile import EventFollower
 from crossbook.relayer.settings import RelayerSettings, load_relayer_key
 from crossbook.relayer.store import Store
@@ -99,6 +102,9 @@ def build(settings: RelayerSettings) -> Relayer:
         min_valid_for_s=settings.min_valid_for_s,
         check_balances=settings.check_balances,
     )
+    settlement = w3.eth.contract(
+        address=Web3.to_checksum_address(settlement_address), abi=contract_abi("Settlement")
+    )
     ctx = RelayerContext(
         settings=settings,
         domain=domain,
@@ -106,12 +112,12 @@ def build(settings: RelayerSettings) -> Relayer:
         symbols={a: s for s, a in tokens},
         store=store,
         validator=validator,
+        liquidity=LiquidityReader(PoolQuotes(w3, settlement), BookQuotes(w3, settlement)),
+        decimals={
+            a: int(contract_at(w3, "MockERC20", a).functions.decimals().call()) for _, a in tokens
+        },
     )
     if settings.run_worker:
-        settlement = w3.eth.contract(
-            address=Web3.to_checksum_address(settlement_address),
-            abi=contract_abi("Settlement"),
-        )
         follower = (
             EventFollower(ctx, w3, settlement_address, deployment_block)
             if settings.reconcile_events

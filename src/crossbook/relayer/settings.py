@@ -66,6 +66,9 @@ class RelayerSettings(BaseSettings):
     # -- API
     host: str = "127.0.0.1"
     port: int = 8080
+    #: the RPC URL the web page offers a wallet (wallet_addEthereumChain) for this chain; unset:
+    #: the page only asks the wallet to switch to a chain it already knows
+    public_rpc_url: str | None = None
     #: API processes on one port (uvicorn workers). Each runs the API and stands by for the
     #: submitter lock; see docs/relayer.md for what stays per process.
     workers: int = Field(default=1, ge=1, le=64)

@@ -17,7 +17,16 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 from starlette.types import ASGIApp
 
-from crossbook.relayer.api import accounts, batches, markets, orders, stream, system, trades
+from crossbook.relayer.api import (
+    accounts,
+    batches,
+    markets,
+    orders,
+    stream,
+    system,
+    trades,
+    web,
+)
 from crossbook.relayer.api.body_limit import DeclaredBodyLimit
 from crossbook.relayer.api.common import PARAMETER_ERRORS
 from crossbook.relayer.api.ingest import IngestLane
@@ -127,7 +136,7 @@ def create_api(ctx: RelayerContext) -> FastAPI:
             status_code=500,
         )
 
-    for module in (orders, accounts, markets, trades, batches, stream, system):
+    for module in (orders, accounts, markets, trades, batches, stream, system, web):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -143,6 +143,8 @@ class MarketOut(BaseModel):
     quote: Address
     baseSymbol: str | None
     quoteSymbol: str | None
+    baseDecimals: int | None = Field(description="the token's decimals(); null: not read")
+    quoteDecimals: int | None = Field(description="the token's decimals(); null: not read")
 
 
 class DepthLevelOut(BaseModel):
@@ -157,6 +159,37 @@ class BookOut(BaseModel):
     market: str
     bids: list[DepthLevelOut]
     asks: list[DepthLevelOut]
+
+
+class PoolOut(BaseModel):
+    """The market's deepest AMM pool of ours."""
+
+    fee: int = Field(description="fee tier, basis points")
+    reserveBase: DecimalAmount
+    reserveQuote: DecimalAmount
+    price: str = Field(description='reserveQuote/reserveBase, quote per base, "num/den"')
+
+
+class OnChainLevelOut(BaseModel):
+    price: str = Field(description='quote per base before the taker fee, "num/den"')
+    lots: DecimalAmount
+    baseAmount: DecimalAmount
+
+
+class OnChainBookOut(BaseModel):
+    """The market's deepest on-chain order book of ours: its top levels, best first."""
+
+    tickSize: DecimalAmount
+    lotSize: DecimalAmount
+    takerFeePpm: int
+    bids: list[OnChainLevelOut]
+    asks: list[OnChainLevelOut]
+
+
+class LiquidityOut(BaseModel):
+    market: str
+    pool: PoolOut | None = Field(description="null: the market has no pool")
+    book: OnChainBookOut | None = Field(description="null: the market has no on-chain book")
 
 
 class TradeOut(BaseModel):
@@ -229,3 +262,30 @@ class HealthOut(BaseModel):
     orders: dict[str, int] | None = Field(None, description="orders by status")
     database: str | None = Field(None, description="the error, when the database is down")
     worker: Literal["stopped"] | None = None
+
+
+class TypedDataMember(BaseModel):
+    name: str
+    type: str
+
+
+class Eip712DomainOut(BaseModel):
+    name: str
+    version: str
+    chainId: int
+    verifyingContract: Address
+
+
+class SigningOut(BaseModel):
+    """What a wallet signs with: the `domain` and `types` of `eth_signTypedData_v4` for an
+    `Order` and an `OrderCancellation`, and the chain a wallet must be on."""
+
+    domain: Eip712DomainOut
+    types: dict[str, list[TypedDataMember]] = Field(
+        description="EIP712Domain, Order and OrderCancellation, members in type-string order"
+    )
+    chainId: int
+    rpcUrl: str | None = Field(
+        description="an RPC URL a wallet may add the chain with (wallet_addEthereumChain); "
+        "null: none is offered"
+    )
