@@ -136,6 +136,10 @@ interface IOrderBook {
     /// @notice `token` delivered a different amount than transferred (fee-on-transfer, rebasing).
     /// @param token The token.
     error FeeOnTransferToken(address token);
+    /// @notice The book factory's owner refuses `token` for maker balances (rebasing, or a fee
+    /// charged to the sender): it cannot be deposited.
+    /// @param token The token.
+    error TokenRefusedForInternalBalance(address token);
     /// @notice `token` is neither the book's base nor its quote token.
     /// @param token The token given.
     error NotBookToken(address token);
