@@ -18,7 +18,9 @@ import {PoolMath} from "./PoolMath.sol";
 /// books. Only typed legs, never an arbitrary call: a pool is looked up in the AMM factory by
 /// token pair and fee tier, a book in the book factory by market parameters, so a leg can only
 /// reach contracts our factories created. Every amount that comes back is measured as a
-/// balance change, so a token that delivers less than it says is rejected.
+/// balance change, so a token that delivers less than it says is rejected. Every leg is priced
+/// against the batch's own clearing prices (`_record`), so the relayer, which chooses a pool
+/// leg's `minAmountOut` and a book leg's `limitTick`, cannot sell the batch's surplus below them.
 library LiquidityLegs {
     using SafeTransferLib for address;
 
