@@ -83,6 +83,17 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     address public bookFactory;
     /// @dev Internal balances: owner => token => amount.
     mapping(address owner => mapping(address token => uint256)) internal _balances;
+    /// @inheritdoc ISettlement
+    uint256 public legPriceToleranceBps;
+    /// @inheritdoc ISettlement
+    mapping(address token => bool) public internalBalanceRefused;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc ISettlement
+    uint256 public constant MAX_LEG_PRICE_TOLERANCE_BPS = 100;
 
     /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
@@ -122,13 +133,14 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         // can re-enter between the legs and the payouts (tested with reentrant tokens).
         // slither-disable-next-line reentrancy-no-eth
         _executeLegs(tokens, batch, poolLegs, bookLegs);
-        _payAll(tokens, trades, batch);
+        _payAll(tokens, _tradesOf(batch), batch);
     }
 
     // ------------------------- internal balances --------------------------
 
     /// @inheritdoc ISettlement
     function deposit(address token, uint256 amount) external nonReentrant {
+        if (internalBalanceRefused[token]) revert TokenRefusedForInternalBalance(token);
         uint256 before = SafeTransferLib.balanceOf(token, address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
         _checkArrived(token, address(this), before, amount);
@@ -140,8 +152,22 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
     function withdraw(address token, uint256 amount, address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress();
         _debit(msg.sender, token, amount);
+        uint256 before = SafeTransferLib.balanceOf(token, address(this));
         token.safeTransfer(to, amount);
         emit Withdrawn(msg.sender, token, to, amount);
+        uint256 lost = before - SafeTransferLib.balanceOf(token, address(this));
+        if (lost > amount) {
+            // A fee charged to the sender: the withdrawer pays it, never another balance.
+            unchecked {
+                // `lost > amount` (checked just above).
+                lost -= amount;
+            }
+            // Reason: every entry point that reads or writes balances holds the transient
+            // `nonReentrant` lock, so nothing can run between the transfer and this debit.
+            // slither-disable-next-line reentrancy-no-eth,reentrancy-events
+            _debit(msg.sender, token, lost);
+            emit WithdrawalFeeCharged(msg.sender, token, lost);
+        }
     }
 
     /// @inheritdoc ISettlement
@@ -274,6 +300,21 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         emit LiquiditySourcesSet(ammFactory_, bookFactory_);
     }
 
+    /// @inheritdoc ISettlement
+    function setLegPriceToleranceBps(uint256 bps) external onlyOwner {
+        if (bps > MAX_LEG_PRICE_TOLERANCE_BPS) {
+            revert LegPriceToleranceTooHigh(bps, MAX_LEG_PRICE_TOLERANCE_BPS);
+        }
+        legPriceToleranceBps = bps;
+        emit LegPriceToleranceSet(bps);
+    }
+
+    /// @inheritdoc ISettlement
+    function setInternalBalanceRefused(address token, bool refused) external onlyOwner {
+        internalBalanceRefused[token] = refused;
+        emit InternalBalanceRefusedSet(token, refused);
+    }
+
     // ------------------------------ internal ------------------------------
 
     /// @dev Pass 1: checks every order, records its fill and takes its sold amount and fee;
@@ -344,8 +385,24 @@ contract Settlement is ISettlement, EIP712, Ownable2Step, ReentrancyGuardTransie
         address amm = ammFactory;
         address books = bookFactory;
         if (amm == address(0)) revert LiquiditySourcesNotSet();
-        LiquidityLegs.executePoolLegs(poolLegs, tokens, batch, amm);
-        LiquidityLegs.executeBookLegs(bookLegs, tokens, batch, books);
+        LiquidityLegs.executePoolLegs(poolLegs, tokens, batch, _venue(amm));
+        LiquidityLegs.executeBookLegs(bookLegs, tokens, batch, _venue(books));
+    }
+
+    /// @dev The batch's `trades`, read back from its header: `settleWithLiquidity` then need
+    /// not keep them on the stack through the legs.
+    function _tradesOf(uint256 batch) internal pure returns (TradeData[] calldata trades) {
+        uint256 offset = BatchAccounting.load(batch + BATCH_TRADES);
+        uint256 count = BatchAccounting.load(batch + BATCH_TRADE_COUNT);
+        assembly ("memory-safe") {
+            trades.offset := offset
+            trades.length := count
+        }
+    }
+
+    /// @dev A leg venue (`LiquidityLegs`): the factory, and the price tolerance above it.
+    function _venue(address factory) internal view returns (uint256) {
+        return uint256(uint160(factory)) | (legPriceToleranceBps << 160);
     }
 
     /// @dev Validates the batch header and allocates its zeroed state.

@@ -28,6 +28,8 @@ contract BookFactory is IBookFactory, Ownable2Step {
     /// @inheritdoc IBookFactory
     address public feeRecipient;
     address[] internal _books;
+    /// @inheritdoc IBookFactory
+    mapping(address token => bool) public internalBalanceRefused;
 
     /// @dev The data contract holding `type(OrderBook).creationCode`.
     address internal immutable _BOOK_CODE;
@@ -98,6 +100,12 @@ contract BookFactory is IBookFactory, Ownable2Step {
     /// @inheritdoc IBookFactory
     function setFeeRecipient(address feeRecipient_) external onlyOwner {
         _setFeeRecipient(feeRecipient_);
+    }
+
+    /// @inheritdoc IBookFactory
+    function setInternalBalanceRefused(address token, bool refused) external onlyOwner {
+        internalBalanceRefused[token] = refused;
+        emit InternalBalanceRefusedSet(token, refused);
     }
 
     /// @inheritdoc IBookFactory

@@ -311,6 +311,9 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
     function deposit(address token, uint256 amount) external nonReentrant {
         bool isQuote = _isQuote(token);
         if (amount == 0) revert ZeroAmount();
+        if (IBookFactory(factory).internalBalanceRefused(token)) {
+            revert TokenRefusedForInternalBalance(token);
+        }
         _pull(token, amount);
         // After the pull (its amount is measured first); the lock keeps a token callback out.
         mapping(address => uint256) storage balances = _balances(isQuote);
@@ -332,8 +335,26 @@ contract OrderBook is IOrderBook, ReentrancyGuardTransient {
             balance -= amount;
         }
         balances[msg.sender] = balance;
-        emit Withdrawn(msg.sender, token, to, amount, balance);
+        uint256 before = SafeTransferLib.balanceOf(token, address(this));
         token.safeTransfer(to, amount);
+        uint256 lost = before - SafeTransferLib.balanceOf(token, address(this));
+        if (lost > amount) {
+            // A fee charged to the sender: the withdrawer's balance pays it, never another's.
+            unchecked {
+                // `lost > amount` (checked just above).
+                lost -= amount;
+            }
+            if (balance < lost) revert InsufficientBalance(msg.sender, token, balance, lost);
+            unchecked {
+                // `lost <= balance`: checked just above.
+                balance -= lost;
+            }
+            // Reason: every entry point holds the transient `nonReentrant` lock, so nothing
+            // reads this balance between the transfer and this write.
+            // slither-disable-next-line reentrancy-no-eth
+            balances[msg.sender] = balance;
+        }
+        emit Withdrawn(msg.sender, token, to, amount, balance);
     }
 
     // -------------------------------- views --------------------------------

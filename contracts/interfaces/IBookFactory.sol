@@ -49,6 +49,9 @@ interface IBookFactory {
     event FeesSet(uint24 takerFeePpm, int24 makerFeePpm);
     /// @notice Every book's fees go to `feeRecipient` from now on.
     event FeeRecipientSet(address indexed feeRecipient);
+    /// @notice Every book now refuses (`refused`) or accepts again deposits of `token` into
+    /// maker balances.
+    event InternalBalanceRefusedSet(address indexed token, bool refused);
 
     /*//////////////////////////////////////////////////////////////
                                FUNCTIONS
@@ -68,6 +71,16 @@ interface IBookFactory {
 
     /// @notice Owner only: recipient of every book's fees (nonzero).
     function setFeeRecipient(address feeRecipient) external;
+
+    /// @notice Owner only: every book of this factory refuses (or accepts again) deposits of
+    /// `token` into maker balances (`IOrderBook.deposit` reverts
+    /// `TokenRefusedForInternalBalance`). The deployment's token policy: refuse rebasing tokens,
+    /// whose balances move without a transfer, and tokens that charge their transfer fee to the
+    /// sender. Withdrawals always work.
+    function setInternalBalanceRefused(address token, bool refused) external;
+
+    /// @notice Whether books refuse deposits of `token` (`setInternalBalanceRefused`).
+    function internalBalanceRefused(address token) external view returns (bool);
 
     /// @notice The market id of the parameters.
     function marketId(

@@ -136,6 +136,10 @@ interface IOrderBook {
     /// @notice `token` delivered a different amount than transferred (fee-on-transfer, rebasing).
     /// @param token The token.
     error FeeOnTransferToken(address token);
+    /// @notice The book factory's owner refuses `token` for maker balances (rebasing, or a fee
+    /// charged to the sender): it cannot be deposited.
+    /// @param token The token.
+    error TokenRefusedForInternalBalance(address token);
     /// @notice `token` is neither the book's base nor its quote token.
     /// @param token The token given.
     error NotBookToken(address token);
@@ -300,13 +304,18 @@ interface IOrderBook {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Moves `amount` of `token` (base or quote) from the caller's wallet into its book
-    /// balance (approve first). Reverts `FeeOnTransferToken` unless exactly `amount` arrived.
+    /// balance (approve first). Reverts `FeeOnTransferToken` unless exactly `amount` arrived,
+    /// and `TokenRefusedForInternalBalance` for a token the book factory's owner refuses
+    /// (`IBookFactory.internalBalanceRefused`: rebasing and sender-fee tokens).
     /// @param token The book's base or quote token.
     /// @param amount The amount to pull and credit (nonzero).
     function deposit(address token, uint256 amount) external;
 
-    /// @notice Sends `amount` of `token` from the caller's own book balance to `to`.
-    /// @dev The balance is debited before the transfer.
+    /// @notice Sends `amount` of `token` from the caller's own book balance to `to`. Works for
+    /// refused tokens too.
+    /// @dev The balance is debited before the transfer; what the book's own balance lost is
+    /// measured, and a fee the token charged to the sender is debited from the caller's balance
+    /// too (`InsufficientBalance` if it cannot pay it): `Withdrawn`'s `balance` is after both.
     /// @param token The book's base or quote token.
     /// @param amount The amount to debit and send (nonzero).
     /// @param to The receiver (nonzero).

@@ -276,6 +276,26 @@ interface ISettlement {
     /// @param amountOut The pool's output.
     /// @param minAmountOut The leg's minimum output.
     error LegAmountOutTooLow(uint256 index, uint256 amountOut, uint256 minAmountOut);
+    /// @notice Pool leg `index` sold `amountIn` for `amountOut`: worth less, at the batch's
+    /// clearing prices, than what it sold less `legPriceToleranceBps`.
+    /// @param index The leg's index in `poolLegs`.
+    /// @param amountIn The amount the leg sold.
+    /// @param amountOut The amount the pool returned.
+    error PoolLegBelowClearingPrice(uint256 index, uint256 amountIn, uint256 amountOut);
+    /// @notice Book leg `index` paid `paid` (taker fee included) for `received`: worth less, at
+    /// the batch's clearing prices, than what it paid less `legPriceToleranceBps`.
+    /// @param index The leg's index in `bookLegs`.
+    /// @param paid The amount the leg paid, measured.
+    /// @param received The amount the leg received, measured.
+    error BookLegBelowClearingPrice(uint256 index, uint256 paid, uint256 received);
+    /// @notice The leg price tolerance asked for is above `MAX_LEG_PRICE_TOLERANCE_BPS`.
+    /// @param bps The tolerance asked for.
+    /// @param max The bound.
+    error LegPriceToleranceTooHigh(uint256 bps, uint256 max);
+    /// @notice The owner refuses `token` for internal balances (rebasing, or a fee charged to
+    /// the sender): it cannot be deposited.
+    /// @param token The token.
+    error TokenRefusedForInternalBalance(address token);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -359,6 +379,19 @@ interface ISettlement {
     /// @param ammFactory The AMM factory.
     /// @param bookFactory The book factory.
     event LiquiditySourcesSet(address ammFactory, address bookFactory);
+    /// @notice Legs must now trade at least at the clearing prices less `bps` basis points.
+    /// @param bps The tolerance, in basis points of what a leg pays.
+    event LegPriceToleranceSet(uint256 bps);
+    /// @notice Deposits of `token` are now refused (`refused`) or accepted again.
+    /// @param token The token.
+    /// @param refused Whether deposits of it revert `TokenRefusedForInternalBalance`.
+    event InternalBalanceRefusedSet(address indexed token, bool refused);
+    /// @notice A withdrawal of `token` cost the contract `fee` more than it sent (a fee charged
+    /// to the sender): `fee` was debited from `owner`'s internal balance on top of the amount.
+    /// @param owner The account that withdrew.
+    /// @param token The token.
+    /// @param fee The extra amount debited.
+    event WithdrawalFeeCharged(address indexed owner, address indexed token, uint256 fee);
     /// @notice A pool leg sold `amountIn` of `tokenIn` for `amountOut` of `tokenOut`.
     /// @param pool The pool.
     /// @param tokenIn The token sold.
@@ -407,13 +440,18 @@ interface ISettlement {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Moves `amount` of `token` from the caller's wallet into its internal balance.
-    /// @dev Requires an allowance. Reverts `FeeOnTransferToken` unless exactly `amount` arrives.
+    /// @dev Requires an allowance. Reverts `FeeOnTransferToken` unless exactly `amount` arrives,
+    /// and `TokenRefusedForInternalBalance` for a token the owner refuses
+    /// (`internalBalanceRefused`).
     /// @param token The token.
     /// @param amount The amount to pull and credit.
     function deposit(address token, uint256 amount) external;
 
     /// @notice Sends `amount` of `token` from the caller's internal balance to `to`. Works
-    /// while paused.
+    /// while paused, for refused tokens too.
+    /// @dev Measures what the contract's balance lost: a token that charges its transfer fee to
+    /// the sender costs the caller `amount` plus that fee (`WithdrawalFeeCharged`), so other
+    /// balances never pay it; reverts `InsufficientInternalBalance` if the balance cannot.
     /// @param token The token.
     /// @param amount The amount to debit and send.
     /// @param to The receiver (nonzero).
@@ -548,7 +586,11 @@ interface ISettlement {
     /// books (`poolLegs`, then `bookLegs`) after every order's tokens came in and before any
     /// payout. Every order still gets at least its limit price at `clearingPrices`, and per
     /// token what leaves (payouts and leg inputs) is at most what came in (order inputs and
-    /// leg outputs).
+    /// leg outputs). Every leg trades at least at `clearingPrices` (what it returns is worth,
+    /// rounded down, at least what it paid less `legPriceToleranceBps`), else
+    /// `PoolLegBelowClearingPrice` / `BookLegBelowClearingPrice`: a relayer cannot sell the batch's surplus, which belongs to the
+    /// fee recipient, below the batch's own prices. A book leg approves the book for the most
+    /// its take can charge (`maxLots` at `limitTick`, taker fee included), and resets it to 0.
     /// @param tokens The batch's tokens, pairwise distinct.
     /// @param clearingPrices One nonzero price per token, in a common numeraire.
     /// @param trades The fills.
@@ -576,4 +618,31 @@ interface ISettlement {
     /// @notice The book factory legs may use (zero until set).
     /// @return The book factory.
     function bookFactory() external view returns (address);
+
+    /// @notice Owner only: legs may trade up to `bps` basis points below the clearing prices
+    /// (0, the default: at the clearing prices or better).
+    /// @param bps The tolerance, at most `MAX_LEG_PRICE_TOLERANCE_BPS`.
+    function setLegPriceToleranceBps(uint256 bps) external;
+
+    /// @notice How far below the clearing prices a leg may trade, in basis points of what it
+    /// pays.
+    /// @return The tolerance.
+    function legPriceToleranceBps() external view returns (uint256);
+
+    /// @notice The most `setLegPriceToleranceBps` accepts: 100 (1%).
+    /// @return The bound, in basis points.
+    function MAX_LEG_PRICE_TOLERANCE_BPS() external view returns (uint256);
+
+    /// @notice Owner only: refuse (or accept again) deposits of `token` into internal balances.
+    /// The deployment's token policy: refuse rebasing tokens (whose balances move without a
+    /// transfer, which no measurement at the boundary can follow) and tokens that charge
+    /// their transfer fee to the sender. Withdrawals always work.
+    /// @param token The token.
+    /// @param refused Whether `deposit` of it reverts `TokenRefusedForInternalBalance`.
+    function setInternalBalanceRefused(address token, bool refused) external;
+
+    /// @notice Whether deposits of `token` are refused (`setInternalBalanceRefused`).
+    /// @param token The token.
+    /// @return Whether `deposit` of it reverts.
+    function internalBalanceRefused(address token) external view returns (bool);
 }

@@ -2,11 +2,13 @@
 book rebuilt from events equals the contract's depth view."""
 
 import random
+import threading
+import time
 
 import pytest
 
 from crossbook.book import Kind, Side, depth_from_events, read_depth
-from crossbook.chain import TransactionFailed
+from crossbook.chain import TransactionFailed, send_transaction
 from crossbook.errors import InvalidOrder
 
 from .conftest import LOT
@@ -99,3 +101,75 @@ def test_events_rebuild_the_depth_view(client, maker, taker):
     assert rebuilt == view
     assert view.bids and view.asks
     assert view.bids[0].tick < view.asks[0].tick
+
+
+ATTACKER_HOLES = 33  # one more than the contract walks from a hint (`MAX_HINT_WALK`)
+
+
+def _queue_for_the_hole_attack(client, victim, attacker):
+    """One level: the victim's front order, its order cancelled into a hole (the victim's
+    hint), the attacker's orders, the victim's order and a tail order. Returns the victim's
+    order, the attacker's orders and the hint the victim reads before the attack."""
+
+    def place(who):
+        return client.place(who, Side.ASK, MID, 10).order_id
+
+    place(victim)
+    hole = place(victim)
+    attackers = [place(attacker) for _ in range(ATTACKER_HOLES)]
+    order = place(victim)
+    place(victim)
+    client.cancel(victim, hole)
+    hint = client.hole_hint(order)
+    assert hint == hole & 0xFFFFFFFF  # the nearest hole before the order: walk 0
+    return order, attackers, hint
+
+
+def test_cancel_survives_an_attackers_holes_behind_a_stale_hint(client, maker, taker):
+    """The attacker cancels 33 of its orders between the victim's hint and the victim's order
+    after the victim read the hint: the contract refuses that hint (HoleHintTooFar), and the
+    SDK cancel reads a fresh one and succeeds."""
+    order, attackers, stale = _queue_for_the_hole_attack(client, maker.address, taker.address)
+    for a in attackers:
+        client.cancel(taker.address, a)
+    refused = client.contract.functions.cancel(order, 10, stale)
+    with pytest.raises(TransactionFailed) as info:
+        send_transaction(client.w3, refused, maker.address)
+    assert info.value.name == "HoleHintTooFar"
+    assert client.cancel(maker.address, order, hint=stale) == 10
+    assert client.order(order).owner is None
+
+
+def test_cancel_retries_when_the_holes_land_just_before_it(client, maker, taker, w3):
+    """The attacker's cancels are mined in the same block just before the victim's, which
+    was simulated (and its hint read) before them: it reverts on chain, and the SDK retries
+    with a fresh hint."""
+    order, attackers, _ = _queue_for_the_hole_attack(client, maker.address, taker.address)
+    w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        for a in attackers:  # pending, in this order, ahead of the victim's cancel
+            client.contract.functions.cancel(a, 10, client.hole_hint(a)).transact(
+                {"from": taker.address, "gas": 500_000}
+            )
+        result: dict[str, object] = {}
+        victim = threading.Thread(
+            target=lambda: result.update(lots=client.cancel(maker.address, order))
+        )
+        victim.start()
+        deadline = time.monotonic() + 30
+        while _pending(w3) <= ATTACKER_HOLES and time.monotonic() < deadline:
+            time.sleep(0.05)  # the victim's cancel read its hint and was sent: not yet mined
+        assert _pending(w3) == ATTACKER_HOLES + 1
+        while victim.is_alive():
+            w3.provider.make_request("evm_mine", [])
+            victim.join(timeout=0.3)
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])
+    assert result == {"lots": 10}
+    assert client.order(order).owner is None
+    for a in attackers:
+        assert client.order(a).owner is None
+
+
+def _pending(w3):
+    return int(w3.provider.make_request("txpool_status", [])["result"]["pending"], 16)

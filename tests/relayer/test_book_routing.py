@@ -192,6 +192,23 @@ def test_check_plan_refuses_a_book_leg_that_does_not_add_up() -> None:
             check_plan(broken)
 
 
+def test_check_plan_refuses_a_leg_below_the_clearing_prices() -> None:
+    """The contract's leg price check (`PoolLegBelowClearingPrice`), mirrored before a batch
+    is sent: a leg returning one unit less than the batch's prices value what it pays."""
+    orders = [bid(i, 200 * 10**6, 95 * 10**15, partial=True) for i in range(3)]
+    plan = route_to_pool(MARKET, orders, 100, POOL)
+    assert plan is not None
+    check_plan(plan)
+    (leg,) = plan.pool_legs
+    prices = plan.clearing_prices
+    at_price = -(-leg.amount_in * prices[leg.token_in] // prices[leg.token_out])
+    assert leg.min_amount_out >= at_price  # the router plans at the price or better
+    below = PlannedLeg(leg.token_in, leg.token_out, leg.fee, leg.amount_in, at_price - 1)
+    broken = BatchPlan(MARKET, plan.price_num, plan.price_den, plan.fills, (below,))
+    with pytest.raises(MatchingError, match="below the clearing prices"):
+        check_plan(broken)
+
+
 # ---------------------------------------------------------------- properties
 
 _amount = st.integers(10**3, 10**22)

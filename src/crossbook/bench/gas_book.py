@@ -108,7 +108,7 @@ def _cancel_middle(dn: Devnet) -> int:
     first = book.place(maker, Side.ASK, TICK, LOTS).order_id
     book.place(maker, Side.ASK, TICK, LOTS)
     assert first is not None
-    hint = int(book.contract.functions.holeHint(first).call())
+    hint = book.hole_hint(first)
     tx = book.contract.functions.cancel(first, 2**32 - 1, hint).transact({"from": maker})
     return int(wait_for_receipt(dn.w3, tx, "cancel")["gasUsed"])
 
@@ -125,7 +125,7 @@ def _cancel_between(dn: Devnet) -> int:
     middle = book.place(maker, Side.ASK, TICK, LOTS).order_id
     book.place(maker, Side.ASK, TICK, LOTS)
     assert middle is not None
-    hint = int(book.contract.functions.holeHint(middle).call())
+    hint = book.hole_hint(middle)
     tx = book.contract.functions.cancel(middle, 2**32 - 1, hint).transact({"from": maker})
     return int(wait_for_receipt(dn.w3, tx, "cancel")["gasUsed"])
 
@@ -228,7 +228,7 @@ def _cancel_to_balance(dn: Devnet) -> int:
     first = book.place(maker, Side.ASK, TICK, LOTS, from_balance=True).order_id
     book.place(maker, Side.ASK, TICK, LOTS, from_balance=True)
     assert first is not None
-    hint = int(book.contract.functions.holeHint(first).call())
+    hint = book.hole_hint(first)
     tx = book.contract.functions.cancelToBalance(first, 2**32 - 1, hint).transact({"from": maker})
     return int(wait_for_receipt(dn.w3, tx, "cancelToBalance")["gasUsed"])
 

@@ -22,10 +22,19 @@ from crossbook.book.market import (
     check_tick,
 )
 from crossbook.book.reader import OrderState, read_order
-from crossbook.chain import MAX_UINT, Sender, contract_at, send_transaction, sender_address
+from crossbook.chain import (
+    MAX_UINT,
+    Sender,
+    TransactionFailed,
+    contract_at,
+    send_transaction,
+    sender_address,
+)
 from crossbook.manifest import Manifest
 
 DEFAULT_STEPS = 64
+#: Attempts of `BookClient.cancel` when its hole hint went stale (see there).
+CANCEL_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -194,14 +203,35 @@ class BookClient:
         to_balance: bool = False,
     ) -> int:
         """Cancels up to ``max_lots`` unfilled lots; returns the lots cancelled. ``to_balance``
-        (the owner only): the refund is credited to the owner's book balance."""
-        if hint is None:
-            hint = int(self.contract.functions.holeHint(order_id).call())
+        (the owner only): the refund is credited to the owner's book balance.
+
+        ``hint`` (default: read from the book) is the nearest hole before the order. Anyone
+        who cancels many orders between that hole and this one (``HoleHintTooFar``), or just
+        before this cancel is mined (it reverts on chain), makes the hint stale: the cancel is
+        then retried with a fresh hint, up to ``CANCEL_ATTEMPTS`` times."""
         functions = self.contract.functions
         entry = functions.cancelToBalance if to_balance else functions.cancel
-        receipt = self._send(entry(order_id, max_lots, hint), sender)
+        attempt = 1
+        while True:
+            if hint is None:
+                hint = self.hole_hint(order_id)
+            try:
+                receipt = self._send(entry(order_id, max_lots, hint), sender)
+                break
+            except TransactionFailed as exc:
+                # Simulated first, so an untyped failure reverted on chain: a race, which the
+                # next attempt's simulation either survives or reports with its typed error.
+                raced = exc.name is None and exc.tx_hash is not None
+                if not (exc.name == "HoleHintTooFar" or raced) or attempt == CANCEL_ATTEMPTS:
+                    raise
+                attempt += 1
+                hint = None
         events = self.contract.events.OrderCancelled().process_receipt(receipt, errors=DISCARD)
         return sum(int(e["args"]["lots"]) for e in events)
+
+    def hole_hint(self, order_id: int) -> int:
+        """The book's hint for cancelling ``order_id``: the nearest hole before it."""
+        return int(self.contract.functions.holeHint(order_id).call())
 
     def claim(self, sender: Sender, order_ids: list[int], to_balance: bool = False) -> int:
         """Pays the filled lots of ``order_ids`` to their owners; returns the lots claimed.

@@ -439,6 +439,14 @@ def check_plan(plan: BatchPlan) -> None:
             raise MatchingError(f"leg {leg} trades outside market {plan.market.name}")
         if isinstance(leg, PlannedBookLeg):
             _check_book_leg(leg)
+        # as Settlement prices every leg (at its default tolerance, 0): what the leg returns,
+        # valued at the clearing prices in units of what it pays and rounded down, covers it
+        worth = leg.min_amount_out * prices[leg.token_out] // prices[leg.token_in]
+        if worth < leg.amount_in:
+            raise MatchingError(
+                f"leg {leg} trades below the clearing prices: returns {worth} worth of "
+                f"{leg.token_in} for {leg.amount_in}"
+            )
         pushed[leg.token_in] = pushed.get(leg.token_in, 0) + leg.amount_in
         pulled[leg.token_out] = pulled.get(leg.token_out, 0) + leg.min_amount_out
     for token, out in pushed.items():

@@ -2,13 +2,17 @@
 pragma solidity 0.8.30;
 
 import {ReentrancyGuardTransient} from "solady/utils/ReentrancyGuardTransient.sol";
+import {SafeTransferLib} from "solady/utils/SafeTransferLib.sol";
 
 import {OrderBook} from "../../../contracts/book/OrderBook.sol";
+import {IBookFactory} from "../../../contracts/interfaces/IBookFactory.sol";
 import {IOrderBook} from "../../../contracts/interfaces/IOrderBook.sol";
 import {FeeOnTransferToken} from "../../../contracts/test/FeeOnTransferToken.sol";
 import {MockERC20} from "../../../contracts/test/MockERC20.sol";
 import {NoReturnToken} from "../../../contracts/test/NoReturnToken.sol";
 import {ReentrantToken} from "../../../contracts/test/ReentrantToken.sol";
+import {RebasingToken} from "../../../contracts/test/RebasingToken.sol";
+import {SenderFeeToken} from "../../../contracts/test/SenderFeeToken.sol";
 import {OrderId} from "../../../contracts/types/BookIds.sol";
 import {BookBase} from "./BookBase.sol";
 
@@ -505,5 +509,82 @@ contract BookBalancesTest is BookBase {
             usdc.approve(address(b), type(uint256).max);
             vm.stopPrank();
         }
+    }
+
+    // ------------------- sender fees, rebasing tokens, token policy -------------------
+
+    /// @dev A book of `base`/USDC whose base Alice and Bob each deposited `amount` of.
+    function _bookWithDeposits(address base, uint256 amount) internal returns (OrderBook b) {
+        b = OrderBook(factory.createBook(base, address(usdc), TICK_SIZE, LOT, MIN_LOTS));
+        address[2] memory people = [alice, bob];
+        for (uint256 i; i < 2; ++i) {
+            vm.startPrank(people[i]);
+            SafeTransferLib.safeApprove(base, address(b), type(uint256).max);
+            b.deposit(base, amount);
+            vm.stopPrank();
+        }
+    }
+
+    function _assertSolvent(OrderBook b, address token) internal view {
+        uint256 owed = b.balanceOf(alice, token) + b.balanceOf(bob, token);
+        assertGe(SafeTransferLib.balanceOf(token, address(b)), owed, "insolvent");
+    }
+
+    function test_withdraw_senderFeeTokenChargesTheWithdrawer() public {
+        SenderFeeToken sfee = new SenderFeeToken();
+        sfee.mint(alice, 1_000e18);
+        sfee.mint(bob, 1_000e18);
+        OrderBook b = _bookWithDeposits(address(sfee), 100e18);
+        // 50 sent cost the book 50.5: Alice's balance pays the 0.5, not Bob's
+        vm.expectEmit(address(b));
+        emit IOrderBook.Withdrawn(alice, address(sfee), carol, 50e18, 49.5e18);
+        vm.prank(alice);
+        b.withdraw(address(sfee), 50e18, carol);
+        assertEq(sfee.balanceOf(carol), 50e18);
+        _assertSolvent(b, address(sfee));
+        vm.prank(bob);
+        b.withdraw(address(sfee), 99e18, bob);
+        assertEq(b.balanceOf(bob, address(sfee)), 0.01e18);
+        vm.prank(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOrderBook.InsufficientBalance.selector, bob, address(sfee), 0, 1e14
+            )
+        );
+        b.withdraw(address(sfee), 0.01e18, bob);
+        _assertSolvent(b, address(sfee));
+    }
+
+    function test_deposit_refusedRebasingTokenReverts() public {
+        RebasingToken reb = new RebasingToken();
+        reb.mint(alice, 1_000e18);
+        reb.mint(bob, 1_000e18);
+        OrderBook b = _bookWithDeposits(address(reb), 100e18);
+        reb.rebase(0.9e18); // negative: the book holds 180 against 200 owed
+        assertLt(reb.balanceOf(address(b)), 200e18);
+        reb.rebase(1.1e18); // positive: 220 against 200, 20 owned by nobody
+        assertGt(reb.balanceOf(address(b)), 200e18);
+        vm.expectEmit(address(factory));
+        emit IBookFactory.InternalBalanceRefusedSet(address(reb), true);
+        vm.prank(admin);
+        factory.setInternalBalanceRefused(address(reb), true);
+        assertTrue(factory.internalBalanceRefused(address(reb)));
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOrderBook.TokenRefusedForInternalBalance.selector, address(reb))
+        );
+        b.deposit(address(reb), 1e18);
+        // what is already in can always leave; the token's rounding (its transfer moves one
+        // share more than the amount) is measured and paid by the withdrawer too
+        vm.prank(alice);
+        b.withdraw(address(reb), 50e18, alice);
+        assertApproxEqAbs(b.balanceOf(alice, address(reb)), 50e18, 1);
+    }
+
+    function test_setInternalBalanceRefused_onlyOwner() public {
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", alice));
+        vm.prank(alice);
+        factory.setInternalBalanceRefused(address(weth), true);
+        assertFalse(factory.internalBalanceRefused(address(weth)));
     }
 }

@@ -289,6 +289,31 @@ contract OrderBookTest is BookBase {
         assertEq(_claimable(ids[19]), 10);
     }
 
+    /// @dev The attack on a cancel's hint: 33 holes of someone else's orders between the
+    /// victim's hint and its order, made after the victim read the hint. The stale hint is
+    /// refused (`HoleHintTooFar`, the walk stays bounded); a fresh `holeHint` cancels at once,
+    /// which is what `crossbook.book.BookClient.cancel` retries with.
+    function test_cancel_attackersHolesBehindAStaleHint() public {
+        _place(alice, ASK, MID, 10);
+        OrderId hole = _place(alice, ASK, MID, 10);
+        OrderId[] memory attacker = new OrderId[](33);
+        for (uint256 i; i < 33; ++i) {
+            attacker[i] = _place(bob, ASK, MID, 10);
+        }
+        OrderId victim = _place(alice, ASK, MID, 10);
+        _place(alice, ASK, MID, 10);
+        _cancel(alice, hole, type(uint32).max);
+        uint32 stale = book.holeHint(victim);
+        for (uint256 i; i < 33; ++i) {
+            _cancel(bob, attacker[i], type(uint32).max);
+        }
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.HoleHintTooFar.selector, victim, stale));
+        book.cancel(victim, type(uint32).max, stale);
+        assertEq(_cancel(alice, victim, type(uint32).max), 10);
+        assertEq(book.orderInfo(victim).owner, address(0));
+    }
+
     // -------------------------------- expiry -----------------------------
 
     function test_expiry_anyoneReapsAfterExpiry() public {

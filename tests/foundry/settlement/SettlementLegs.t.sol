@@ -9,6 +9,7 @@ import {Pool} from "../../../contracts/amm/Pool.sol";
 import {BookFactory} from "../../../contracts/book/BookFactory.sol";
 import {OrderBook} from "../../../contracts/book/OrderBook.sol";
 import {MockERC20} from "../../../contracts/test/MockERC20.sol";
+import {StrictApprovalToken} from "../../../contracts/test/StrictApprovalToken.sol";
 import {Settlement} from "../../../contracts/Settlement.sol";
 
 /// @notice Legs into our own pools and books: the residual of a batch that did not cross.
@@ -114,10 +115,10 @@ contract SettlementLegsTest is SettlementBase {
 
     function test_settleWithLiquidity_payingMoreThanTheLegReturnedReverts() public {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        // Prices that pay Alice one wei more than the pool returned value the leg one wei
+        // below them: the leg's price check stops it before conservation would.
         vm.expectRevert(
-            abi.encodeWithSelector(
-                ISettlement.TokenNotConserved.selector, address(tokenB), out, out + 1
-            )
+            abi.encodeWithSelector(ISettlement.PoolLegBelowClearingPrice.selector, 0, 10e18, out)
         );
         _settleLegs(
             _prices(out + 1, 10e18),
@@ -226,6 +227,161 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_invalidBookSide() public {
         vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidBookSide.selector, uint8(2)));
         _settleLegs(_prices(1, 1), _aliceResidual(), _noPoolLegs(), _bookLeg(2, 1_000, 5));
+    }
+
+    // ------------------------- legs priced on chain -------------------------
+
+    /// @dev Alice sells 100 A (+1 A fee) to Bob for 100 B at 1:1: the batch keeps 1 A of
+    /// surplus, which belongs to the fee recipient.
+    function _pairWithSurplus() internal view returns (TradeSpec[] memory trades) {
+        (trades,,) = _crossingPair(0, 0);
+    }
+
+    /// @dev `who` rests one lot on `side` at `tick` (funded and approved here).
+    function _rest(address who, IOrderBook.Side side, uint16 tick) internal {
+        tokenA.mint(who, LOT);
+        tokenB.mint(who, uint256(tick) * TICK_SIZE);
+        vm.startPrank(who);
+        tokenA.approve(address(book), type(uint256).max);
+        tokenB.approve(address(book), type(uint256).max);
+        book.place(side, tick, 1, IOrderBook.OrderKind.GoodTillCancelled, 0, 16);
+        vm.stopPrank();
+    }
+
+    function test_settleWithLiquidity_surplusThroughSandwichedPoolReverts() public {
+        // The relayer front-runs: 500 A into the pool makes A cheap there...
+        tokenA.mint(address(pool), 500e18);
+        (uint112 r0, uint112 r1,) = pool.getReserves();
+        bool aIs0 = address(tokenA) < address(tokenB);
+        uint256 frontOut = aIs0 ? _amountOut(500e18, r0, r1) : _amountOut(500e18, r1, r0);
+        if (aIs0) pool.swap(0, frontOut, relayer);
+        else pool.swap(frontOut, 0, relayer);
+        // ... then sells the batch's 1 A of surplus into it with no minimum out.
+        (r0, r1,) = pool.getReserves();
+        uint256 out = aIs0 ? _amountOut(1e18, r0, r1) : _amountOut(1e18, r1, r0);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.PoolLegBelowClearingPrice.selector, 0, 1e18, out)
+        );
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _poolLeg(0, 1, FEE, 1e18, 0), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_surplusToOwnBookOrderAtExtremeTickReverts() public {
+        // The relayer's own bid at tick 1: 0.001 B for a lot of A worth 1 B at the batch price.
+        _rest(relayer, IOrderBook.Side.Bid, 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.BookLegBelowClearingPrice.selector, 0, LOT, TICK_SIZE
+            )
+        );
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _noPoolLegs(), _bookLeg(1, 1, 1));
+    }
+
+    function test_settleWithLiquidity_surplusIntoExtremeAskReverts() public {
+        // Bob pays a 60 B fee; the relayer's own ask at tick 60,000 (60 B a lot) takes it all
+        // for 1 A, worth 1 B at the batch price.
+        _rest(relayer, IOrderBook.Side.Ask, 60_000);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 100e18, 99e18, 60e18, 1, 0);
+        TradeSpec[] memory trades =
+            _two(_signedTrade(a, alicePk, 100e18), _signedTrade(b, bobPk, 100e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.BookLegBelowClearingPrice.selector, 0, 60_000 * TICK_SIZE, LOT
+            )
+        );
+        _settleLegs(_prices(1, 1), trades, _noPoolLegs(), _bookLeg(0, 60_000, 1));
+    }
+
+    function test_settleWithLiquidity_honestBookLegSurplusReachesFeeRecipient() public {
+        _rest(carol, IOrderBook.Side.Bid, 1_000); // 1 B a lot: the batch price
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _noPoolLegs(), _bookLeg(1, 1_000, 1));
+        assertEq(settlement.balanceOf(fees, address(tokenB)), 1e18);
+        assertEq(settlement.balanceOf(fees, address(tokenA)), 0);
+    }
+
+    function test_settleWithLiquidity_toleranceAtItsBound() public {
+        uint256 max = settlement.MAX_LEG_PRICE_TOLERANCE_BPS();
+        vm.expectEmit(address(settlement));
+        emit ISettlement.LegPriceToleranceSet(max);
+        vm.prank(admin);
+        settlement.setLegPriceToleranceBps(max);
+        assertEq(settlement.legPriceToleranceBps(), max);
+        // 1% below the batch price (0.99 B for 1 A): within a 100 bps tolerance
+        _rest(carol, IOrderBook.Side.Bid, 990);
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _noPoolLegs(), _bookLeg(1, 990, 1));
+        assertEq(settlement.balanceOf(fees, address(tokenB)), 0.99e18);
+    }
+
+    function test_settleWithLiquidity_justBeyondTheToleranceReverts() public {
+        uint256 max = settlement.MAX_LEG_PRICE_TOLERANCE_BPS();
+        vm.prank(admin);
+        settlement.setLegPriceToleranceBps(max);
+        _rest(carol, IOrderBook.Side.Bid, 989);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.BookLegBelowClearingPrice.selector, 0, LOT, 989 * TICK_SIZE
+            )
+        );
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _noPoolLegs(), _bookLeg(1, 989, 1));
+    }
+
+    function test_settleWithLiquidity_defaultToleranceIsZero() public {
+        assertEq(settlement.legPriceToleranceBps(), 0);
+        _rest(carol, IOrderBook.Side.Bid, 999);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.BookLegBelowClearingPrice.selector, 0, LOT, 999 * TICK_SIZE
+            )
+        );
+        _settleLegs(_prices(1, 1), _pairWithSurplus(), _noPoolLegs(), _bookLeg(1, 999, 1));
+    }
+
+    function test_setLegPriceToleranceBps_boundedAndOnlyOwner() public {
+        uint256 max = settlement.MAX_LEG_PRICE_TOLERANCE_BPS();
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.LegPriceToleranceTooHigh.selector, max + 1, max)
+        );
+        vm.prank(admin);
+        settlement.setLegPriceToleranceBps(max + 1);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", relayer));
+        vm.prank(relayer);
+        settlement.setLegPriceToleranceBps(1);
+        assertEq(settlement.legPriceToleranceBps(), 0);
+    }
+
+    // --------------------------- exact approvals ---------------------------
+
+    function test_settleWithLiquidity_bookLegApprovesTheExactAmount() public {
+        // A quote token that refuses approvals above 2^96 (UNI, COMP hold allowances in 96 bits)
+        StrictApprovalToken strict = new StrictApprovalToken();
+        OrderBook strictBook =
+            OrderBook(books.createBook(address(tokenA), address(strict), TICK_SIZE, LOT, 1));
+        tokenA.mint(carol, 5e18);
+        vm.startPrank(carol);
+        tokenA.approve(address(strictBook), type(uint256).max);
+        strictBook.place(
+            IOrderBook.Side.Ask, 1_000, 5, IOrderBook.OrderKind.GoodTillCancelled, 0, 16
+        );
+        vm.stopPrank();
+        strict.mint(bob, 5e18);
+        vm.prank(bob);
+        strict.approve(address(settlement), 5e18);
+        address[] memory tokens = new address[](2);
+        (tokens[0], tokens[1]) = (address(tokenA), address(strict));
+        ISettlement.Order memory b =
+            _order(bob, address(strict), address(tokenA), 5e18, 49e17, 0, 3, 0);
+        TradeSpec[] memory trades = _one(_trade(b, 1, 0, 5e18, SCHEME_ECDSA, _sign(bobPk, b)));
+        ISettlement.BookLeg[] memory legs = _bookLeg(0, 1_000, 5);
+        legs[0].quote = address(strict);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        vm.prank(relayer);
+        settlement.settleWithLiquidity(
+            tokens, _prices(1, 1), _trades(trades), _sigs(trades), _noPoolLegs(), legs
+        );
+        assertEq(tokenA.balanceOf(bob) - aBefore, 5e18);
+        assertEq(strict.allowance(address(settlement), address(strictBook)), 0);
     }
 
     // ------------------------------ admin ----------------------------------

@@ -8,6 +8,8 @@ import {FeeOnTransferToken} from "../../../contracts/test/FeeOnTransferToken.sol
 import {NoReturnToken} from "../../../contracts/test/NoReturnToken.sol";
 import {ReentrantToken} from "../../../contracts/test/ReentrantToken.sol";
 import {ReturnFalseToken} from "../../../contracts/test/ReturnFalseToken.sol";
+import {RebasingToken} from "../../../contracts/test/RebasingToken.sol";
+import {SenderFeeToken} from "../../../contracts/test/SenderFeeToken.sol";
 import {SettlementBase} from "./SettlementBase.sol";
 
 /// @notice Weird ERC-20s: fee-on-transfer, no return value, false return, reentrant hooks.
@@ -163,5 +165,117 @@ contract SettlementTokensTest is SettlementBase {
             abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
         );
         assertEq(settlement.balanceOf(alice, address(re)), 10e6);
+    }
+
+    // ------------------- internal balances: sender fees, rebases -------------------
+
+    /// @dev Every internal balance of `token` is backed by what the contract holds.
+    function _assertSolvent(address token) internal view {
+        uint256 owed = settlement.balanceOf(alice, token) + settlement.balanceOf(bob, token);
+        assertGe(SafeTransferLib.balanceOf(token, address(settlement)), owed, "insolvent");
+    }
+
+    function _depositBoth(address token, uint256 amount) internal {
+        address[2] memory people = [alice, bob];
+        for (uint256 i; i < 2; ++i) {
+            vm.startPrank(people[i]);
+            SafeTransferLib.safeApprove(token, address(settlement), type(uint256).max);
+            settlement.deposit(token, amount);
+            vm.stopPrank();
+        }
+    }
+
+    function test_withdraw_senderFeeTokenChargesTheWithdrawer() public {
+        SenderFeeToken sfee = new SenderFeeToken();
+        sfee.mint(alice, 1_000e18);
+        sfee.mint(bob, 1_000e18);
+        _depositBoth(address(sfee), 100e18);
+        _assertSolvent(address(sfee));
+        // 50 sent cost the contract 50.5: the withdrawer pays the 0.5, not Bob's balance
+        vm.expectEmit(address(settlement));
+        emit ISettlement.WithdrawalFeeCharged(alice, address(sfee), 0.5e18);
+        vm.prank(alice);
+        settlement.withdraw(address(sfee), 50e18, _receiver());
+        assertEq(sfee.balanceOf(_receiver()), 50e18);
+        assertEq(settlement.balanceOf(alice, address(sfee)), 49.5e18);
+        _assertSolvent(address(sfee));
+        // Bob can take out all his balance covers, fee included, and no more
+        vm.prank(bob);
+        settlement.withdraw(address(sfee), 99e18, bob);
+        assertEq(settlement.balanceOf(bob, address(sfee)), 0.01e18);
+        vm.prank(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.InsufficientInternalBalance.selector, bob, address(sfee), 0, 1e14
+            )
+        );
+        settlement.withdraw(address(sfee), 0.01e18, bob);
+        vm.prank(alice);
+        settlement.withdraw(address(sfee), 49e18, alice);
+        _assertSolvent(address(sfee));
+    }
+
+    function _receiver() internal pure returns (address) {
+        return address(0xCA201);
+    }
+
+    function test_deposit_refusedRebasingTokenReverts_positiveRebase() public {
+        RebasingToken reb = new RebasingToken();
+        reb.mint(alice, 1_000e18);
+        reb.mint(bob, 1_000e18);
+        _depositBoth(address(reb), 100e18);
+        // +10%: the contract holds 220 against 200 owed; the 20 belong to nobody
+        reb.rebase(1.1e18);
+        assertEq(reb.balanceOf(address(settlement)), 220e18);
+        vm.expectEmit(address(settlement));
+        emit ISettlement.InternalBalanceRefusedSet(address(reb), true);
+        vm.prank(admin);
+        settlement.setInternalBalanceRefused(address(reb), true);
+        assertTrue(settlement.internalBalanceRefused(address(reb)));
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.TokenRefusedForInternalBalance.selector, address(reb)
+            )
+        );
+        settlement.deposit(address(reb), 1e18);
+        // what is already in can always leave; the token's rounding (its transfer moves one
+        // share more than the amount) is measured and paid by the withdrawer too
+        vm.prank(alice);
+        settlement.withdraw(address(reb), 50e18, alice);
+        assertApproxEqAbs(settlement.balanceOf(alice, address(reb)), 50e18, 1);
+    }
+
+    function test_deposit_refusedRebasingTokenReverts_negativeRebase() public {
+        RebasingToken reb = new RebasingToken();
+        reb.mint(alice, 1_000e18);
+        reb.mint(bob, 1_000e18);
+        _depositBoth(address(reb), 100e18);
+        // -10%: the contract holds 180 against 200 owed, which no measurement at the boundary
+        // sees: the token is refused for internal balances instead
+        reb.rebase(0.9e18);
+        assertLt(reb.balanceOf(address(settlement)), 200e18);
+        vm.prank(admin);
+        settlement.setInternalBalanceRefused(address(reb), true);
+        vm.prank(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISettlement.TokenRefusedForInternalBalance.selector, address(reb)
+            )
+        );
+        settlement.deposit(address(reb), 1e18);
+        // accepted again once the owner says so
+        vm.prank(admin);
+        settlement.setInternalBalanceRefused(address(reb), false);
+        vm.prank(bob);
+        settlement.deposit(address(reb), 1e18);
+        assertEq(settlement.balanceOf(bob, address(reb)), 101e18);
+    }
+
+    function test_setInternalBalanceRefused_onlyOwner() public {
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", relayer));
+        vm.prank(relayer);
+        settlement.setInternalBalanceRefused(address(tokenA), true);
+        assertFalse(settlement.internalBalanceRefused(address(tokenA)));
     }
 }
