@@ -66,7 +66,7 @@ def bench_gas(
     help="Crossing pairs whose fill is timed to the page.",
 )
 @write_page_option
-@friendly_errors
+@needs(checkout=True, extra="relayer")
 def bench_page(loads: int, fills: int, write_page: BenchPage | None) -> None:
     """The trading page in Chromium: JS+CSS gzipped, time to a usable page, and the delay from
     a batch's receipt to the page showing the fill (a devnet and the relayer on localhost)."""
