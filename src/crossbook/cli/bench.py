@@ -1,9 +1,11 @@
-"""`crossbook bench ...`: gas figures against the committed snapshot, and where the gas goes."""
+"""`crossbook bench ...`: gas figures against the committed snapshot, where the gas goes, and
+the audit's figures (`make audit`)."""
 
 from __future__ import annotations
 
 import click
 
+from crossbook.audit.steps import STEPS as AUDIT_STEPS
 from crossbook.bench.page import BenchPage, write_page_option
 from crossbook.cli.common import friendly_errors
 
@@ -48,3 +50,61 @@ def bench_gas(
         drifted = [n for n, g in measured.items() if snapshot.get(n) != g]
         if drifted:
             raise gas.GasSnapshotError(f"gas differs from the snapshot: {', '.join(drifted)}")
+
+
+@bench.command("audit")
+@click.option(
+    "--step",
+    "steps",
+    multiple=True,
+    type=click.Choice(list(AUDIT_STEPS)),
+    help="Run only this step (repeatable); default: all, in the order listed here.",
+)
+@click.option(
+    "--mutants",
+    type=click.IntRange(min=0),
+    default=6,
+    show_default=True,
+    help="Mutants tried per core contract (spread over its lines).",
+)
+@click.option("--invariant-runs", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--invariant-depth", type=click.IntRange(min=1), default=25, show_default=True)
+@click.option(
+    "--pytest-path",
+    "pytest_paths",
+    multiple=True,
+    help="What pytest-cov runs (repeatable; default: the whole `tests` suite).",
+)
+@write_page_option
+@friendly_errors
+def bench_audit(
+    steps: tuple[str, ...],
+    mutants: int,
+    invariant_runs: int,
+    invariant_depth: int,
+    pytest_paths: tuple[str, ...],
+    write_page: BenchPage | None,
+) -> None:
+    """Coverage, mutation score, halmos proofs, deep fuzz, slither at every level and the gas
+    snapshot, in one summary table (exit 1 if a goal is missed). Expects `make build` and a
+    fresh full compile for the gas step (`make audit` does both)."""
+    from crossbook.audit import steps as audit
+    from crossbook.paths import project_root
+
+    settings = audit.Settings(
+        root=project_root(),
+        mutants_per_contract=mutants,
+        invariant_runs=invariant_runs,
+        invariant_depth=invariant_depth,
+        pytest_paths=pytest_paths or ("tests",),
+    )
+    summary = audit.run(settings, steps or list(AUDIT_STEPS), click.echo)
+    click.echo("")
+    click.echo(summary.table())
+    for detail in summary.details:
+        click.echo(detail)
+    if write_page:
+        command = "crossbook bench audit" + "".join(f" --step {s}" for s in steps)
+        click.echo(f"wrote {write_page.record_audit(summary.page_rows(), command)}")
+    if not summary.all_met:
+        raise click.exceptions.Exit(1)
