@@ -36,7 +36,8 @@ class Settings:
     root: Path
     mutants_per_contract: int = 6
     invariant_runs: int = 10_000
-    invariant_depth: int = 25
+    invariant_depth: int = 64
+    fuzz_runs: int | None = None  # None: the `deep` profile's
     pytest_paths: tuple[str, ...] = ("tests",)
     halmos: str = ".venv-halmos/bin/halmos"
 
@@ -134,7 +135,7 @@ def symbolic(settings: Settings, summary: Summary) -> None:
         "--loop",
         "4",
         "--solver-timeout-assertion",
-        "60000",
+        "120000",
         "--json-output",
         str(result),
     ]
@@ -193,6 +194,8 @@ def deep_fuzz(settings: Settings, summary: Summary) -> None:
         "FOUNDRY_INVARIANT_RUNS": str(settings.invariant_runs),
         "FOUNDRY_INVARIANT_DEPTH": str(settings.invariant_depth),
     }
+    if settings.fuzz_runs is not None:
+        env["FOUNDRY_FUZZ_RUNS"] = str(settings.fuzz_runs)
     command = [_forge(settings), "test", "--json", "--match-test", "^(invariant|testFuzz)"]
     _, output = _run(settings, command, env, "forge-deep")
     runs = report.parse_forge_test_json(output)
@@ -215,7 +218,8 @@ def python_coverage(settings: Settings, summary: Summary) -> None:
         "--cov=crossbook",
         f"--cov-report=json:{result}",
     ]
-    code, output = _run(settings, command, {}, "pytest-cov")
+    env = {"COVERAGE_FILE": str(settings.out / ".coverage")}
+    code, output = _run(settings, command, env, "pytest-cov")
     if not result.is_file():
         raise AuditOutputError(f"pytest-cov wrote no report: {_tail(output)}")
     coverage = report.parse_coverage_json(result.read_text())

@@ -68,7 +68,19 @@ def bench_gas(
     help="Mutants tried per core contract (spread over its lines).",
 )
 @click.option("--invariant-runs", type=click.IntRange(min=1), default=10_000, show_default=True)
-@click.option("--invariant-depth", type=click.IntRange(min=1), default=25, show_default=True)
+@click.option(
+    "--invariant-depth",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Calls per invariant run (the settlement invariants need a fill in every run).",
+)
+@click.option(
+    "--fuzz-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs per fuzz test [default: the deep profile's].",
+)
 @click.option(
     "--pytest-path",
     "pytest_paths",
@@ -82,6 +94,7 @@ def bench_audit(
     mutants: int,
     invariant_runs: int,
     invariant_depth: int,
+    fuzz_runs: int | None,
     pytest_paths: tuple[str, ...],
     write_page: BenchPage | None,
 ) -> None:
@@ -96,6 +109,7 @@ def bench_audit(
         mutants_per_contract=mutants,
         invariant_runs=invariant_runs,
         invariant_depth=invariant_depth,
+        fuzz_runs=fuzz_runs,
         pytest_paths=pytest_paths or ("tests",),
     )
     summary = audit.run(settings, steps or list(AUDIT_STEPS), click.echo)
