@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossbook.audit import report
-from crossbook.audit.mutants import Mutant, spread
+from crossbook.audit.mutants import Mutant, spread, tests_failed
 from crossbook.audit.report import AuditOutputError, Check, Summary
 from crossbook.bench.page import AUDIT, BenchPage, read_rows
 
@@ -149,3 +149,14 @@ def test_mutants_are_spread_over_the_file() -> None:
     assert [m.line for m in spread(mutants, 3)] == [0, 3, 6]
     assert spread(mutants, 20) == mutants and spread(mutants, 0) == []
     assert mutants[0].describe() == "contracts/X.sol:0 [ROR] `<` -> `>`"
+
+
+def test_a_failing_forge_run_is_seen_in_its_report() -> None:
+    # What forge 1.7 printed for a killed mutant with --fail-fast, exit code 0.
+    killed = (
+        "Ran 2 tests for tests/foundry/amm/Attacks.t.sol:AttacksTest\n"
+        "[FAIL: ZeroAmount()] test_donation_existingLpGainsNewcomerPaysFair() (gas: 221176)\n"
+        "Suite result: FAILED. 1 passed; 1 failed; 0 skipped; finished in 1.73ms\n"
+    )
+    passed = "Suite result: ok. 4 passed; 0 failed; 0 skipped; finished in 13.46s\n"
+    assert tests_failed(killed) and not tests_failed(passed)

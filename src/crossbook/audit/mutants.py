@@ -84,7 +84,7 @@ class Mutant:
 @dataclass(frozen=True)
 class Outcome:
     mutant: Mutant
-    status: str  # "killed" | "survived" | "no-compile"
+    status: str  # "killed" | "survived" | "no-compile" | "not-applied"
     seconds: float
 
 
@@ -136,6 +136,7 @@ def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> 
     for target in targets:
         contract = _find_contract(slither, root / target.path, target.contract)
         unit = contract.compilation_unit
+        content = (root / target.path).read_bytes()
         seen: set[tuple[int, int, str]] = set()
         for name in mutators:
             mutator_class: Any = getattr(all_mutators, name)
@@ -150,6 +151,10 @@ def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> 
             for patch in (p for file_patches in patches.values() for p in file_patches):
                 key = (patch["start"], patch["end"], patch["new_string"])
                 if patch["new_string"] == patch["old_string"] or key in seen:
+                    continue
+                text = content[patch["start"] : patch["end"]].decode(errors="replace")
+                if text != patch["old_string"]:
+                    log.info("skipped: %s's patch at %s does not match", name, patch["start"])
                     continue
                 seen.add(key)
                 mutants.append(
@@ -243,6 +248,10 @@ class Workspace:
         file = self.folder / mutant.path
         original = file.read_bytes()
         started = time.monotonic()
+        if original[mutant.start : mutant.end].decode(errors="replace") != mutant.old:
+            # The patch's offsets do not point at the text it replaces: not a mutant of this
+            # file (never counted).
+            return Outcome(mutant, "not-applied", 0.0)
         try:
             file.write_bytes(
                 original[: mutant.start] + mutant.new.encode() + original[mutant.end :]
@@ -250,13 +259,19 @@ class Workspace:
             code, output = self.forge_test(tests, timeout)
         finally:
             file.write_bytes(original)
-        if code == 0:
-            status = "survived"
-        elif code is not None and _compile_failed(output):
+        if code is not None and _compile_failed(output):
             status = "no-compile"
+        elif code == 0 and not tests_failed(output):
+            status = "survived"
         else:
             status = "killed"  # a failing test, or a timeout (a mutant that loops)
         return Outcome(mutant, status, time.monotonic() - started)
+
+
+def tests_failed(output: str) -> bool:
+    """Whether forge's report shows a failing test. Its exit code is not enough: with
+    `--fail-fast` forge 1.7 can exit 0 after a failure."""
+    return "[FAIL" in output or "Suite result: FAILED" in output
 
 
 def _compile_failed(output: str) -> bool:
@@ -282,7 +297,7 @@ def run_campaign(
     for target in targets:
         started = time.monotonic()
         code, output = workspace.forge_test(target.tests, timeout=3600)
-        if code != 0:
+        if code != 0 or tests_failed(output):
             raise MutationError(
                 f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
             )

@@ -271,10 +271,15 @@ class Summary:
 
     def page_rows(self) -> list[tuple[str, str, str]]:
         """The rows for the benchmarks page's audit section (check, figure, goal)."""
-        return [
-            (c.name, c.figure, c.goal + {None: "", True: " (met)", False: " (missed)"}[c.met])
-            for c in self.checks
-        ]
+        return page_rows(self.checks)
+
+
+def page_rows(checks: Sequence[Check]) -> list[tuple[str, str, str]]:
+    """Rows for the benchmarks page's audit section: check, figure, goal (met or missed)."""
+    return [
+        (c.name, c.figure, c.goal + {None: "", True: " (met)", False: " (missed)"}[c.met])
+        for c in checks
+    ]
 
 
 def percent(share: float) -> str:

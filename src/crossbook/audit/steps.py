@@ -263,19 +263,27 @@ STEPS: dict[str, Step] = {
     "mutation": mutation,
     "forge-coverage": contract_coverage,
     "deep-fuzz": deep_fuzz,
-    "pytest-cov": python_coverage,
     "gas": gas_snapshot,
+    "pytest-cov": python_coverage,
 }
 
 
-def run(settings: Settings, names: Sequence[str], echo: Callable[[str], None]) -> Summary:
-    """Run the named steps; a step that fails adds a row saying so and the next one runs."""
+def run(
+    settings: Settings,
+    names: Sequence[str],
+    echo: Callable[[str], None],
+    step_done: Callable[[list[Check]], None] | None = None,
+) -> Summary:
+    """Run the named steps; a step that fails adds a row saying so and the next one runs.
+    `step_done` gets each step's rows as soon as it ends (so an interrupted audit keeps the
+    figures of the steps it finished)."""
     summary = Summary()
     started = time.monotonic()
     times: list[str] = []
     for name in names:
         echo(f"audit: {name} ...")
         step_started = time.monotonic()
+        before = len(summary.checks)
         try:
             STEPS[name](settings, summary)
         except (AuditOutputError, OSError, RuntimeError, ValueError) as exc:
@@ -283,6 +291,10 @@ def run(settings: Settings, names: Sequence[str], echo: Callable[[str], None]) -
         took = report.duration(time.monotonic() - step_started)
         times.append(f"{name} {took}")
         echo(f"audit: {name} done in {took}")
+        if step_done is not None:
+            step_done(summary.checks[before:])
     total = report.duration(time.monotonic() - started)
     summary.add(Check("wall time", f"{total} ({', '.join(times)})"))
+    if step_done is not None:
+        step_done(summary.checks[-1:])
     return summary

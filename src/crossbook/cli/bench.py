@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from crossbook.audit.report import Check
 from crossbook.audit.steps import STEPS as AUDIT_STEPS
 from crossbook.bench.page import BenchPage, write_page_option
 from crossbook.cli.common import friendly_errors
@@ -112,13 +113,19 @@ def bench_audit(
         fuzz_runs=fuzz_runs,
         pytest_paths=pytest_paths or ("tests",),
     )
-    summary = audit.run(settings, steps or list(AUDIT_STEPS), click.echo)
+    from crossbook.audit.report import page_rows
+
+    page = write_page
+    command = "crossbook bench audit" + "".join(f" --step {s}" for s in steps)
+
+    def record(checks: list[Check]) -> None:
+        if page is not None and checks:
+            click.echo(f"wrote {page.record_audit(page_rows(checks), command)}")
+
+    summary = audit.run(settings, steps or list(AUDIT_STEPS), click.echo, record)
     click.echo("")
     click.echo(summary.table())
     for detail in summary.details:
         click.echo(detail)
-    if write_page:
-        command = "crossbook bench audit" + "".join(f" --step {s}" for s in steps)
-        click.echo(f"wrote {write_page.record_audit(summary.page_rows(), command)}")
     if not summary.all_met:
         raise click.exceptions.Exit(1)
