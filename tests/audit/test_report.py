@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossbook.audit import report
-from crossbook.audit.mutants import Mutant, spread, tests_failed
+from crossbook.audit.mutants import Mutant, spread, forge_reported_failure
 from crossbook.audit.report import AuditOutputError, Check, Summary
 from crossbook.bench.page import AUDIT, BenchPage, read_rows
 
@@ -159,4 +159,4 @@ def test_a_failing_forge_run_is_seen_in_its_report() -> None:
         "Suite result: FAILED. 1 passed; 1 failed; 0 skipped; finished in 1.73ms\n"
     )
     passed = "Suite result: ok. 4 passed; 0 failed; 0 skipped; finished in 13.46s\n"
-    assert tests_failed(killed) and not tests_failed(passed)
+    assert forge_reported_failure(killed) and not forge_reported_failure(passed)

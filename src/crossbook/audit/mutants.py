@@ -261,14 +261,14 @@ class Workspace:
             file.write_bytes(original)
         if code is not None and _compile_failed(output):
             status = "no-compile"
-        elif code == 0 and not tests_failed(output):
+        elif code == 0 and not forge_reported_failure(output):
             status = "survived"
         else:
             status = "killed"  # a failing test, or a timeout (a mutant that loops)
         return Outcome(mutant, status, time.monotonic() - started)
 
 
-def tests_failed(output: str) -> bool:
+def forge_reported_failure(output: str) -> bool:
     """Whether forge's report shows a failing test. Its exit code is not enough: with
     `--fail-fast` forge 1.7 can exit 0 after a failure."""
     return "[FAIL" in output or "Suite result: FAILED" in output
@@ -297,7 +297,7 @@ def run_campaign(
     for target in targets:
         started = time.monotonic()
         code, output = workspace.forge_test(target.tests, timeout=3600)
-        if code != 0 or tests_failed(output):
+        if code != 0 or forge_reported_failure(output):
             raise MutationError(
                 f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
             )
