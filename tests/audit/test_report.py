@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossbook.audit import report
-from crossbook.audit.mutants import Mutant, spread, forge_reported_failure
+from crossbook.audit.mutants import Mutant, forge_reported_failure, spread
 from crossbook.audit.report import AuditOutputError, Check, Summary
 from crossbook.bench.page import AUDIT, BenchPage, read_rows
 
