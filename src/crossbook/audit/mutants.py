@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -152,6 +153,8 @@ def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> 
                 key = (patch["start"], patch["end"], patch["new_string"])
                 if patch["new_string"] == patch["old_string"] or key in seen:
                     continue
+                if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
+                    continue  # slither's initialiser of constants: such a patch never compiles
                 text = content[patch["start"] : patch["end"]].decode(errors="replace")
                 if text != patch["old_string"]:
                     log.info("skipped: %s's patch at %s does not match", name, patch["start"])
