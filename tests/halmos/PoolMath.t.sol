@@ -6,8 +6,9 @@ import {PoolMath} from "../../contracts/libraries/PoolMath.sol";
 /// @title PoolMathSymbolic
 /// @notice halmos: the pool's quotes round in the pool's favour, so the k check `Pool.swap`
 /// applies (fee-adjusted balances, scale `FEE_DENOMINATOR ** 2`) never fails on a quoted trade
-/// and `k` never decreases. Amounts and reserves are bounded to 64 bits (the solver's budget);
-/// the Python model and the forge fuzz tests cover the full `uint112` range.
+/// and `k` never decreases. Amounts and reserves are bounded to 16 bits (products of symbolic
+/// words are the solver's limit); the Python model and the forge fuzz tests cover the full
+/// `uint112` range.
 contract PoolMathSymbolic {
     uint256 private constant _D = PoolMath.FEE_DENOMINATOR;
 
@@ -22,7 +23,7 @@ contract PoolMathSymbolic {
         return adjustedIn * adjustedOut >= rIn * rOut * _D * _D;
     }
 
-    function check_getAmountOut_keepsK(uint64 amountIn, uint64 rIn, uint64 rOut, uint16 fee)
+    function check_getAmountOut_keepsK(uint16 amountIn, uint16 rIn, uint16 rOut, uint16 fee)
         external
         pure
     {
@@ -35,7 +36,7 @@ contract PoolMathSymbolic {
         assert(out * (uint256(rIn) * _D + withFee) <= withFee * rOut);
     }
 
-    function check_getAmountIn_keepsK(uint64 amountOut, uint64 rIn, uint64 rOut, uint16 fee)
+    function check_getAmountIn_keepsK(uint16 amountOut, uint16 rIn, uint16 rOut, uint16 fee)
         external
         pure
     {
@@ -59,11 +60,11 @@ contract PoolMathSymbolic {
     }
 
     function check_liquidityForAmounts_noFreeShares(
-        uint64 amount0,
-        uint64 amount1,
-        uint64 reserve0,
-        uint64 reserve1,
-        uint64 supply
+        uint16 amount0,
+        uint16 amount1,
+        uint16 reserve0,
+        uint16 reserve1,
+        uint16 supply
     ) external pure {
         if (supply == 0 || reserve0 == 0 || reserve1 == 0) return;
         uint256 shares = PoolMath.liquidityForAmounts(amount0, amount1, reserve0, reserve1, supply);

@@ -85,7 +85,7 @@ class Mutant:
 @dataclass(frozen=True)
 class Outcome:
     mutant: Mutant
-    status: str  # "killed" | "survived" | "no-compile" | "not-applied"
+    status: str  # "killed" | "survived" | "no-compile" | "not-applied" | "not-run"
     seconds: float
 
 
@@ -291,13 +291,20 @@ def run_campaign(
     targets: Sequence[Target] = TARGETS,
     mutators: Sequence[str] = MUTATORS,
     progress: Callable[[Outcome], None] | None = None,
+    budget_s: float | None = None,
 ) -> Campaign:
-    """Generate, pick `per_target` mutants per contract, and judge each against its tests."""
+    """Generate, pick `per_target` mutants per contract, and judge each against its tests;
+    after `budget_s` seconds the remaining mutants are "not-run"."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     workspace = Workspace(root, root / ".forge" / "mutants" / "work")
     workspace.prepare()
     mutants = generate(root, targets, mutators)
     outcomes: list[Outcome] = []
     for target in targets:
+        chosen = spread([m for m in mutants if m.path == target.path], per_target)
+        if deadline is not None and time.monotonic() > deadline:
+            outcomes += [Outcome(m, "not-run", 0.0) for m in chosen]
+            continue
         started = time.monotonic()
         code, output = workspace.forge_test(target.tests, timeout=3600)
         if code != 0 or forge_reported_failure(output):
@@ -306,8 +313,10 @@ def run_campaign(
             )
         # Twice the unmutated run (its compile included), at least two minutes.
         timeout = max(120.0, 2 * (time.monotonic() - started))
-        chosen = spread([m for m in mutants if m.path == target.path], per_target)
         for mutant in chosen:
+            if deadline is not None and time.monotonic() > deadline:
+                outcomes.append(Outcome(mutant, "not-run", 0.0))
+                continue
             outcome = workspace.run(mutant, target.tests, timeout)
             log.info("%s: %s", outcome.status, mutant.describe())
             if progress is not None:

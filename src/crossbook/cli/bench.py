@@ -68,6 +68,13 @@ def bench_gas(
     show_default=True,
     help="Mutants tried per core contract (spread over its lines).",
 )
+@click.option(
+    "--mutation-minutes",
+    type=click.FloatRange(min=0),
+    default=25.0,
+    show_default=True,
+    help="No new mutant is started after this (the rest count as not run).",
+)
 @click.option("--invariant-runs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option(
     "--invariant-depth",
@@ -93,6 +100,7 @@ def bench_gas(
 def bench_audit(
     steps: tuple[str, ...],
     mutants: int,
+    mutation_minutes: float,
     invariant_runs: int,
     invariant_depth: int,
     fuzz_runs: int | None,
@@ -108,6 +116,7 @@ def bench_audit(
     settings = audit.Settings(
         root=project_root(),
         mutants_per_contract=mutants,
+        mutation_minutes=mutation_minutes,
         invariant_runs=invariant_runs,
         invariant_depth=invariant_depth,
         fuzz_runs=fuzz_runs,
