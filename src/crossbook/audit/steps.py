@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,15 +192,18 @@ def contract_coverage(settings: Settings, summary: Summary) -> None:
 
 
 def deep_fuzz(settings: Settings, summary: Summary) -> None:
-    """Every fuzz and invariant test under the `deep` profile, invariants at
-    `invariant_runs` runs of `invariant_depth` calls."""
+    """Every fuzz and invariant test with the `deep` profile's fuzz runs (or `fuzz_runs`),
+    invariants at `invariant_runs` runs of `invariant_depth` calls. Built under the `fast`
+    profile like coverage and mutants: the runs judge behaviour, and the via-IR build would
+    add minutes of compile for nothing."""
+    with (settings.root / "foundry.toml").open("rb") as config:
+        deep_runs = int(tomllib.load(config)["profile"]["deep"]["fuzz"]["runs"])
     env = {
-        "FOUNDRY_PROFILE": "deep",
+        "FOUNDRY_PROFILE": "fast",
+        "FOUNDRY_FUZZ_RUNS": str(settings.fuzz_runs or deep_runs),
         "FOUNDRY_INVARIANT_RUNS": str(settings.invariant_runs),
         "FOUNDRY_INVARIANT_DEPTH": str(settings.invariant_depth),
     }
-    if settings.fuzz_runs is not None:
-        env["FOUNDRY_FUZZ_RUNS"] = str(settings.fuzz_runs)
     command = [_forge(settings), "test", "--json", "--match-test", "^(invariant|testFuzz)"]
     _, output = _run(settings, command, env, "forge-deep")
     runs = report.parse_forge_test_json(output)
