@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crossbook.audit import report
-from crossbook.audit.mutants import Mutant, forge_reported_failure, spread
+from crossbook.audit.mutants import DECLARATION, Mutant, forge_reported_failure, spread
 from crossbook.audit.report import AuditOutputError, Check, Summary
 from crossbook.bench.page import AUDIT, BenchPage, read_rows
 
@@ -160,3 +160,12 @@ def test_a_failing_forge_run_is_seen_in_its_report() -> None:
     )
     passed = "Suite result: ok. 4 passed; 0 failed; 0 skipped; finished in 13.46s\n"
     assert forge_reported_failure(killed) and not forge_reported_failure(passed)
+
+
+def test_declarations_are_not_replaced_by_revert() -> None:
+    # `revert()` in place of a declaration never compiles (the variable is used later).
+    assert DECLARATION.match("uint256 w = q.level")
+    assert DECLARATION.match("(address t0, address t1, uint16 fee_) = f.parameters()")
+    assert DECLARATION.match("LevelDepth[] memory out = x")
+    assert not DECLARATION.match("out = new LevelDepth[](levels)")
+    assert not DECLARATION.match("_balances[owner][token] += amount")

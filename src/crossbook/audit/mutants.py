@@ -63,6 +63,13 @@ SLITHER_ENV = {
 }
 
 
+#: a statement that declares a variable (or destructures into new ones)
+DECLARATION = re.compile(
+    r"\s*(\(\s*[A-Za-z_][\w.]*\s+[A-Za-z_]|[A-Za-z_][\w.]*(\[\])?\s+"
+    r"((memory|storage|calldata)\s+)?[A-Za-z_]\w*\s*=)"
+)
+
+
 class MutationError(CrossbookError, RuntimeError):
     """The campaign cannot run: the unmutated suite fails, or slither cannot read the code."""
 
@@ -155,6 +162,8 @@ def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> 
                     continue
                 if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
                     continue  # slither's initialiser of constants: such a patch never compiles
+                if name == "RR" and DECLARATION.match(patch["old_string"]):
+                    continue  # a declaration replaced by `revert()`: its later uses never compile
                 text = content[patch["start"] : patch["end"]].decode(errors="replace")
                 if text != patch["old_string"]:
                     log.info("skipped: %s's patch at %s does not match", name, patch["start"])

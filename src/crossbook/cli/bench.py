@@ -4,6 +4,7 @@ the audit's figures (`make audit`)."""
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
 from crossbook.audit.report import Check
 from crossbook.audit.steps import STEPS as AUDIT_STEPS
@@ -125,7 +126,16 @@ def bench_audit(
     from crossbook.audit.report import page_rows
 
     page = write_page
-    command = "crossbook bench audit" + "".join(f" --step {s}" for s in steps)
+    # The page says how the figures were measured: every option given, not only the steps.
+    ctx = click.get_current_context()
+    command = "crossbook bench audit"
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name == "write_page" or ctx.get_parameter_source(name) is ParameterSource.DEFAULT:
+            continue
+        value = ctx.params[name]
+        for v in value if isinstance(value, tuple) else (value,):
+            command += f" {param.opts[0]} {v}"
 
     def record(checks: list[Check]) -> None:
         if page is not None and checks:
