@@ -77,6 +77,7 @@ def test_forge_test_json_gives_runs_per_invariant_and_fuzz_test() -> None:
         "PoolInvariantsTest.invariant_minimumLiquidityStaysLocked": 20,
         "PoolInvariantsTest.invariant_reservesNeverExceedBalances": 20,
     }
+    assert set(runs.calls.values()) == {1280}
     assert set(runs.fuzz.values()) == {256} and len(runs.fuzz) == 2
     assert runs.failed == ()
     goal = report.fuzz_checks(runs, 10_000)

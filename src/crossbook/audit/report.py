@@ -139,12 +139,17 @@ def uncovered_listing(coverage: Coverage) -> list[str]:
 @dataclass(frozen=True)
 class FuzzRuns:
     invariants: dict[str, int]  # "Contract.invariant_x" -> runs
+    calls: dict[str, int]  # "Contract.invariant_x" -> calls over all runs
     fuzz: dict[str, int]  # "Contract.testFuzz_x" -> runs
     failed: tuple[str, ...]
 
     @property
     def fewest_invariant_runs(self) -> int:
         return min(self.invariants.values(), default=0)
+
+    @property
+    def fewest_invariant_calls(self) -> int:
+        return min(self.calls.values(), default=0)
 
     @property
     def fewest_fuzz_runs(self) -> int:
@@ -160,6 +165,7 @@ def parse_forge_test_json(text: str) -> FuzzRuns:
         if not isinstance(suites, dict):
             raise ValueError("no JSON object")
         invariants: dict[str, int] = {}
+        calls: dict[str, int] = {}
         fuzz: dict[str, int] = {}
         failed: list[str] = []
         for suite, body in suites.items():
@@ -171,11 +177,12 @@ def parse_forge_test_json(text: str) -> FuzzRuns:
                 kind = result["kind"]
                 if "Invariant" in kind:
                     invariants[name] = int(kind["Invariant"]["runs"])
+                    calls[name] = int(kind["Invariant"]["calls"])
                 elif "Fuzz" in kind:
                     fuzz[name] = int(kind["Fuzz"]["runs"])
     except (ValueError, KeyError, TypeError) as exc:
         raise AuditOutputError(f"not forge test JSON output: {exc}") from exc
-    return FuzzRuns(invariants, fuzz, tuple(sorted(failed)))
+    return FuzzRuns(invariants, calls, fuzz, tuple(sorted(failed)))
 
 
 # -- halmos -----------------------------------------------------------------------------------
@@ -316,7 +323,8 @@ def fuzz_checks(runs: FuzzRuns, invariant_goal: int) -> list[Check]:
     return [
         Check(
             "deep fuzz: invariants",
-            f"{len(runs.invariants)} invariants, fewest runs {runs.fewest_invariant_runs:,}",
+            f"{len(runs.invariants)} invariants, fewest runs {runs.fewest_invariant_runs:,}, "
+            f"fewest calls {runs.fewest_invariant_calls:,}",
             f">= {invariant_goal:,} runs each",
             runs.fewest_invariant_runs >= invariant_goal and not runs.failed,
         ),

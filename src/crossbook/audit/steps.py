@@ -30,6 +30,7 @@ LINE_GOAL_CONTRACTS = 0.95
 BRANCH_GOAL_CONTRACTS = 0.90
 LINE_GOAL_PYTHON = 0.90
 MUTATION_GOAL = 0.80
+INVARIANT_RUNS_GOAL = 10_000
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def deep_fuzz(settings: Settings, summary: Summary) -> None:
     command = [_forge(settings), "test", "--json", "--match-test", "^(invariant|testFuzz)"]
     _, output = _run(settings, command, env, "forge-deep")
     runs = report.parse_forge_test_json(output)
-    summary.checks += report.fuzz_checks(runs, settings.invariant_runs)
+    summary.checks += report.fuzz_checks(runs, INVARIANT_RUNS_GOAL)
     if runs.failed:
         summary.details.append("deep fuzz failures: " + ", ".join(runs.failed))
 
