@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solc
 export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
 
-.PHONY: help setup build web demo test test-py test-forge test-deep lint bench bench-update clean
+.PHONY: help setup build web demo test test-py test-forge test-deep lint bench bench-update audit clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -77,6 +77,17 @@ bench: build  ## gas table against snapshots/gas.json, the relayer's ingest, mat
 	$(BIN)/crossbook relayer bench --orders 5000 --rate-orders 3000 --write-page docs/benchmarks.md
 	$(BIN)/crossbook relayer bench --e2e --seconds 15 --write-page docs/benchmarks.md
 	$(BIN)/crossbook bench page --write-page docs/benchmarks.md
+
+# Not part of `make test` (CI does not run it): see docs/security.md and crossbook.audit.
+# AUDIT_FLAGS passes options to `crossbook bench audit` (e.g. `--step halmos`, `--mutants 2`).
+HALMOS_VERSION := 0.3.3
+AUDIT_FLAGS ?=
+audit: build  ## coverage, mutants, halmos, deep fuzz, slither (every level), gas: one summary, into docs/benchmarks.md
+	$(BIN)/pip install --quiet -e '.[dev,audit]'
+	test -x .venv-halmos/bin/python || $(PYTHON) -m venv .venv-halmos
+	.venv-halmos/bin/pip install --quiet 'halmos==$(HALMOS_VERSION)'
+	$(BIN)/ape compile --force
+	$(BIN)/crossbook bench audit --write-page docs/benchmarks.md $(AUDIT_FLAGS)
 
 bench-update: build  ## re-measure (fresh full compile) and write snapshots/gas.json
 	$(BIN)/ape compile --force

@@ -7,6 +7,10 @@
 // Standard JSON is read from stdin and the output JSON is the only thing
 // written to stdout (the `solcjs` CLI can print non-JSON there, so we do not
 // wrap it).
+//
+// CROSSBOOK_SOLC_OPTIMIZE=1 turns the optimizer on whatever the input asks: `forge coverage`
+// turns it off, and without it the legacy code generator runs out of stack in Settlement
+// (`make audit` measures coverage this way; the optimizer moves few source positions).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -66,7 +70,13 @@ function main() {
     process.stderr.write('usage: solc --version | solc --standard-json [--base-path P] [--include-path P]\n');
     process.exit(2);
   }
-  const input = fs.readFileSync(0, 'utf8');
+  let input = fs.readFileSync(0, 'utf8');
+  if (process.env.CROSSBOOK_SOLC_OPTIMIZE === '1') {
+    const json = JSON.parse(input);
+    json.settings = json.settings || {};
+    json.settings.optimizer = { ...(json.settings.optimizer || {}), enabled: true };
+    input = JSON.stringify(json);
+  }
   const output = solc.compile(input, { import: makeImportCallback(opts) });
   process.stdout.write(output);
 }

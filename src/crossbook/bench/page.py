@@ -146,7 +146,22 @@ clock); each round a crossing pair, one order of the page's wallet, is posted an
     empty="No figures yet: run `crossbook bench page --write-page docs/benchmarks.md`.",
 )
 
-SECTIONS: tuple[Section, ...] = (GAS, RELAYER_INGEST, RELAYER_E2E, WEB)
+AUDIT = Section(
+    key="audit",
+    title="Audit: coverage, mutation, symbolic checks, deep fuzz, static analysis",
+    intro="""\
+`make audit` (`crossbook bench audit`, not part of `make test`) runs what an auditor asks of
+the contracts and records one row per check: forge coverage of `contracts/` (mocks excluded)
+and pytest-cov of `src/crossbook`, the mutation score of the core contracts (slither-mutate's
+mutators against their forge tests), the halmos proofs in `tests/halmos`, the deep fuzz and
+invariant runs, slither's findings at every level and the gas snapshot. Coverage and mutants
+build under the `fast` profile (no via-IR): they judge behaviour, not gas. What each check
+means, and why each surviving mutant is equivalent, is in [security.md](security.md).""",
+    columns=("check", "figure", "goal"),
+    empty="No figures yet: run `make audit`.",
+)
+
+SECTIONS: tuple[Section, ...] = (GAS, RELAYER_INGEST, RELAYER_E2E, WEB, AUDIT)
 
 Rows = list[tuple[str, ...]]
 
@@ -395,6 +410,10 @@ class BenchPage:
         everything = set(names) == set(gas.SCENARIOS)
         command = "crossbook bench gas" + ("" if everything else " " + " ".join(names))
         return self.record(GAS, gas_rows(measured), command)
+
+    def record_audit(self, rows: Iterable[Sequence[str]], command: str) -> Path:
+        """`crossbook bench audit` figures: (check, figure, goal) rows."""
+        return self.record(AUDIT, rows, command)
 
 
 def gas_rows(measured: dict[str, int]) -> Rows:

@@ -1,9 +1,13 @@
-"""`crossbook bench ...`: gas figures against the committed snapshot, and where the gas goes."""
+"""`crossbook bench ...`: gas figures against the committed snapshot, where the gas goes, and
+the audit's figures (`make audit`)."""
 
 from __future__ import annotations
 
 import click
+from click.core import ParameterSource
 
+from crossbook.audit.report import Check
+from crossbook.audit.steps import STEPS as AUDIT_STEPS
 from crossbook.bench.page import BenchPage, write_page_option
 from crossbook.cli.common import needs
 
@@ -73,3 +77,99 @@ def bench_page(loads: int, fills: int, write_page: BenchPage | None) -> None:
     from crossbook.bench.web import run_page_bench
 
     run_page_bench(click.echo, loads=loads, fills=fills, page=write_page)
+
+
+@bench.command("audit")
+@click.option(
+    "--step",
+    "steps",
+    multiple=True,
+    type=click.Choice(list(AUDIT_STEPS)),
+    help="Run only this step (repeatable); default: all, in the order listed here.",
+)
+@click.option(
+    "--mutants",
+    type=click.IntRange(min=0),
+    default=6,
+    show_default=True,
+    help="Mutants tried per core contract (spread over its lines).",
+)
+@click.option(
+    "--mutation-minutes",
+    type=click.FloatRange(min=0),
+    default=25.0,
+    show_default=True,
+    help="No new mutant is started after this (the rest count as not run).",
+)
+@click.option("--invariant-runs", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--invariant-depth",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Calls per invariant run (the settlement invariants need a fill in every run).",
+)
+@click.option(
+    "--fuzz-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs per fuzz test [default: the deep profile's].",
+)
+@click.option(
+    "--pytest-path",
+    "pytest_paths",
+    multiple=True,
+    help="What pytest-cov runs (repeatable; default: the whole `tests` suite).",
+)
+@write_page_option
+@needs(checkout=True)
+def bench_audit(
+    steps: tuple[str, ...],
+    mutants: int,
+    mutation_minutes: float,
+    invariant_runs: int,
+    invariant_depth: int,
+    fuzz_runs: int | None,
+    pytest_paths: tuple[str, ...],
+    write_page: BenchPage | None,
+) -> None:
+    """Coverage, mutation score, halmos proofs, deep fuzz, slither at every level and the gas
+    snapshot, in one summary table (exit 1 if a goal is missed). Expects `make build` and a
+    fresh full compile for the gas step (`make audit` does both)."""
+    from crossbook.audit import steps as audit
+    from crossbook.paths import project_root
+
+    settings = audit.Settings(
+        root=project_root(),
+        mutants_per_contract=mutants,
+        mutation_minutes=mutation_minutes,
+        invariant_runs=invariant_runs,
+        invariant_depth=invariant_depth,
+        fuzz_runs=fuzz_runs,
+        pytest_paths=pytest_paths or ("tests",),
+    )
+    from crossbook.audit.report import page_rows
+
+    page = write_page
+    # The page says how the figures were measured: every option given, not only the steps.
+    ctx = click.get_current_context()
+    command = "crossbook bench audit"
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name == "write_page" or ctx.get_parameter_source(name) is ParameterSource.DEFAULT:
+            continue
+        value = ctx.params[name]
+        for v in value if isinstance(value, tuple) else (value,):
+            command += f" {param.opts[0]} {v}"
+
+    def record(checks: list[Check]) -> None:
+        if page is not None and checks:
+            click.echo(f"wrote {page.record_audit(page_rows(checks), command)}")
+
+    summary = audit.run(settings, steps or list(AUDIT_STEPS), click.echo, record)
+    click.echo("")
+    click.echo(summary.table())
+    for detail in summary.details:
+        click.echo(detail)
+    if not summary.all_met:
+        raise click.exceptions.Exit(1)

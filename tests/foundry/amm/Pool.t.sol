@@ -148,6 +148,27 @@ contract PoolTest is AmmBase {
         pool.swap(aIs0 ? 0 : tooMuch, aIs0 ? tooMuch : 0, bob);
     }
 
+    /// Tokens that revert on a zero-value transfer (some do): a swap that takes out one token
+    /// must not transfer zero of the other, in either direction.
+    function test_swap_transfersNoZeroAmount() public {
+        _add(alice, 100e18, 100e18);
+        vm.mockCallRevert(address(tokenA), abi.encodeCall(tokenA.transfer, (bob, 0)), "zero");
+        vm.mockCallRevert(address(tokenB), abi.encodeCall(tokenB.transfer, (bob, 0)), "zero");
+        bool aIs0 = pool.token0() == address(tokenA);
+        (uint256 ra, uint256 rb) = _reservesAB();
+        uint256 outB = PoolMath.getAmountOut(1e18, ra, rb, FEE);
+        vm.prank(bob);
+        tokenA.transfer(address(pool), 1e18);
+        pool.swap(aIs0 ? 0 : outB, aIs0 ? outB : 0, bob);
+        (ra, rb) = _reservesAB();
+        uint256 outA = PoolMath.getAmountOut(1e18, rb, ra, FEE);
+        vm.prank(bob);
+        tokenB.transfer(address(pool), 1e18);
+        pool.swap(aIs0 ? outA : 0, aIs0 ? 0 : outA, bob);
+        assertEq(tokenB.balanceOf(bob), 1e30 + outB - 1e18);
+        assertEq(tokenA.balanceOf(bob), 1e30 - 1e18 + outA);
+    }
+
     function test_swap_revertsOnBadArguments() public {
         _add(alice, 10e18, 10e18);
         vm.expectRevert(IPool.InsufficientOutputAmount.selector);

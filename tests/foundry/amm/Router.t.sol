@@ -212,6 +212,10 @@ contract RouterTest is AmmBase {
         vm.expectRevert(abi.encodeWithSelector(PoolMath.AmountOutExceedsReserve.selector, 5, 5));
         router.getAmountIn(5, 10, 5, FEE);
         assertEq(router.quote(3, 2, 5), 7);
+        vm.expectRevert(PoolMath.ZeroAmount.selector);
+        router.quote(0, 2, 5);
+        vm.expectRevert(PoolMath.ZeroReserves.selector);
+        router.quote(3, 0, 5);
     }
 
     function testFuzz_getAmountOut_isTheMostTheKCheckAccepts(

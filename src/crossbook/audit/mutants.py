@@ -1,0 +1,334 @@
+"""The mutation campaign: slither-mutate's mutators on the core contracts, forge's tests.
+
+slither-mutate (slither-analyzer) generates the mutants: each mutator (`MUTATORS`) turns the
+target contract's Solidity into patches (a relational operator swapped, a statement reverted,
+an `if` forced, ...). Its own driver writes every mutant into the checkout and compiles it
+through plain solc, which this project does not have, so the campaign here runs the patches
+itself, each in a scratch copy of the contracts and forge tests (`.forge/mutants/work`): the
+mutant is written there, the target's forge tests run under the `fast` profile (no via-IR,
+incremental compile), and the mutant is killed if they fail, survives if they pass, and does
+not count if it does not compile. The checkout is never written.
+
+Inline assembly is not mutated (slither's IR does not cover it); the assembly that settles a
+batch is checked by the differential and invariant tests and by halmos (`tests/halmos`).
+The set is bounded: `per_target` mutants per contract, spread evenly over its lines, so the
+whole campaign fits in a `make audit` run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crossbook.errors import CrossbookError
+
+log = logging.getLogger(__name__)
+
+#: the mutators that change what code does (not FHR/MVIV/MVIE/SBR/MWA/CR/LIR, which mostly
+#: produce mutants that do not compile or that only move gas)
+MUTATORS = ("RR", "ROR", "AOR", "LOR", "BOR", "UOR", "ASOR", "MIA")
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # the source file, from the project root
+    contract: str
+    tests: str  # the folder of the forge tests that judge it
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("contracts/libraries/PoolMath.sol", "PoolMath", "tests/foundry/amm"),
+    Target("contracts/amm/Pool.sol", "Pool", "tests/foundry/amm"),
+    Target("contracts/libraries/NonceLib.sol", "NonceLib", "tests/foundry/settlement"),
+    Target("contracts/Settlement.sol", "Settlement", "tests/foundry/settlement"),
+    Target("contracts/libraries/LevelQueue.sol", "LevelQueue", "tests/foundry/book"),
+    Target("contracts/book/OrderBook.sol", "OrderBook", "tests/foundry/book"),
+)
+
+
+#: slither's build of the contracts (the `fast` profile, tests skipped): the static analysis
+#: step writes it, the mutant generation reads it when it is newer than every contract
+SLITHER_ENV = {
+    "FOUNDRY_PROFILE": "fast",
+    "FOUNDRY_OUT": ".forge/audit/slither-out",
+    "FOUNDRY_CACHE_PATH": ".forge/audit/slither-cache",
+}
+
+
+#: a statement that declares a variable (or destructures into new ones)
+DECLARATION = re.compile(
+    r"\s*(\(\s*[A-Za-z_][\w.]*\s+[A-Za-z_]|[A-Za-z_][\w.]*(\[\])?\s+"
+    r"((memory|storage|calldata)\s+)?[A-Za-z_]\w*\s*=)"
+)
+
+
+class MutationError(CrossbookError, RuntimeError):
+    """The campaign cannot run: the unmutated suite fails, or slither cannot read the code."""
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str
+    mutator: str
+    line: int
+    start: int  # byte offsets of the replaced text in the file
+    end: int
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        old, new = " ".join(self.old.split()), " ".join(self.new.split())
+        return f"{self.path}:{self.line} [{self.mutator}] `{old}` -> `{new}`"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    status: str  # "killed" | "survived" | "no-compile" | "not-applied" | "not-run"
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Campaign:
+    outcomes: tuple[Outcome, ...]
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def score(self) -> float:
+        judged = self.count("killed") + self.count("survived")
+        return self.count("killed") / judged if judged else 0.0
+
+    @property
+    def survivors(self) -> list[Mutant]:
+        return [o.mutant for o in self.outcomes if o.status == "survived"]
+
+
+def spread(items: Sequence[Mutant], count: int) -> list[Mutant]:
+    """`count` of `items` (sorted by position) spread evenly from first to last."""
+    if count >= len(items):
+        return list(items)
+    if count <= 0:
+        return []
+    step = len(items) / count
+    return [items[int(i * step)] for i in range(count)]
+
+
+def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> list[Mutant]:
+    """Every distinct patch the mutators make to the targets (slither compiles through forge
+    under the `fast` profile)."""
+    from slither import Slither
+    from slither.tools.mutator.mutators import all_mutators
+
+    env = {"FOUNDRY_PROFILE": "fast", "FOUNDRY_OUT": ".forge/mutants/slither-out"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        slither = Slither(str(root), compile_force_framework="foundry", foundry_compile_all=False)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    mutants: list[Mutant] = []
+    for target in targets:
+        contract = _find_contract(slither, root / target.path, target.contract)
+        unit = contract.compilation_unit
+        content = (root / target.path).read_bytes()
+        seen: set[tuple[int, int, str]] = set()
+        for name in mutators:
+            mutator_class: Any = getattr(all_mutators, name)
+            mutator = mutator_class(unit, 0, "", None, contract, None, False, root, [])
+            try:
+                patches = mutator._mutate().get("patches", {})
+            except (IndexError, KeyError, ValueError, AttributeError) as exc:
+                # As slither-mutate itself does: a mutator that cannot read a construct
+                # yields no mutant for that contract.
+                log.warning("%s gives no mutant of %s: %r", name, target.contract, exc)
+                continue
+            for patch in (p for file_patches in patches.values() for p in file_patches):
+                key = (patch["start"], patch["end"], patch["new_string"])
+                if patch["new_string"] == patch["old_string"] or key in seen:
+                    continue
+                if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
+                    continue  # slither's initialiser of constants: such a patch never compiles
+                if name == "RR" and DECLARATION.match(patch["old_string"]):
+                    continue  # a declaration replaced by `revert()`: its later uses never compile
+                text = content[patch["start"] : patch["end"]].decode(errors="replace")
+                if text != patch["old_string"]:
+                    log.info("skipped: %s's patch at %s does not match", name, patch["start"])
+                    continue
+                seen.add(key)
+                mutants.append(
+                    Mutant(
+                        target.path,
+                        name,
+                        int(patch["line_number"]),
+                        int(patch["start"]),
+                        int(patch["end"]),
+                        str(patch["old_string"]),
+                        str(patch["new_string"]),
+                    )
+                )
+    return sorted(mutants, key=lambda m: (m.path, m.start, m.mutator, m.new))
+
+
+def _build_is_fresh(root: Path) -> bool:
+    """Whether slither's build info is newer than every contract source."""
+    info = sorted((root / SLITHER_ENV["FOUNDRY_OUT"] / "build-info").glob("*.json"))
+    if not info:
+        return False
+    built = min(p.stat().st_mtime for p in info)
+    return all(p.stat().st_mtime < built for p in (root / "contracts").rglob("*.sol"))
+
+
+def _find_contract(slither: Any, path: Path, name: str) -> Any:
+    for unit in slither.compilation_units:
+        for contract in unit.contracts:
+            if (
+                contract.name == name
+                and Path(contract.source_mapping.filename.absolute).resolve() == path.resolve()
+            ):
+                return contract
+    raise MutationError(f"slither found no contract {name} in {path}")
+
+
+class Workspace:
+    """A scratch copy of what forge needs (contracts, forge tests, foundry.toml, the solc
+    stand-in and node_modules as links), reused across runs for incremental compiles."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self.folder = folder
+
+    def prepare(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name in ("contracts", "tests/foundry"):
+            destination = self.folder / name
+            shutil.rmtree(destination, ignore_errors=True)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(self.root / name, destination)
+        shutil.copy2(self.root / "foundry.toml", self.folder / "foundry.toml")
+        for name in ("node_modules", "tools"):
+            link = self.folder / name
+            if not link.is_symlink():
+                link.symlink_to(self.root / name)
+
+    def forge_test(self, tests: str, timeout: float) -> tuple[int | None, str]:
+        """(exit code, output) of the forge tests in folder `tests`; None on a timeout.
+
+        forge compiles only those tests and what they import (an empty `src`), so a mutant
+        recompiles its file and the part of that closure that imports it."""
+        (self.folder / "no-src").mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "FOUNDRY_PROFILE": "fast",
+            "FOUNDRY_SRC": "no-src",
+            "FOUNDRY_TEST": tests,
+            "FOUNDRY_OUT": f".forge/out-{Path(tests).name}",
+            "FOUNDRY_CACHE_PATH": f".forge/cache-{Path(tests).name}",
+            "FOUNDRY_DISABLE_NIGHTLY_WARNING": "1",
+        }
+        forge = str(self.root / "node_modules" / ".bin" / "forge")
+        # Tests that bound gas hold the via-IR build: a mutant is judged on behaviour.
+        command = [forge, "test", "--fail-fast", "--no-match-test", "^test_gas"]
+        try:
+            done = subprocess.run(
+                command,
+                cwd=self.folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None, "timeout"
+        return done.returncode, done.stdout + done.stderr
+
+    def run(self, mutant: Mutant, tests: str, timeout: float) -> Outcome:
+        file = self.folder / mutant.path
+        original = file.read_bytes()
+        started = time.monotonic()
+        if original[mutant.start : mutant.end].decode(errors="replace") != mutant.old:
+            # The patch's offsets do not point at the text it replaces: not a mutant of this
+            # file (never counted).
+            return Outcome(mutant, "not-applied", 0.0)
+        try:
+            file.write_bytes(
+                original[: mutant.start] + mutant.new.encode() + original[mutant.end :]
+            )
+            code, output = self.forge_test(tests, timeout)
+        finally:
+            file.write_bytes(original)
+        if code is not None and _compile_failed(output):
+            status = "no-compile"
+        elif code == 0 and not forge_reported_failure(output):
+            status = "survived"
+        else:
+            status = "killed"  # a failing test, or a timeout (a mutant that loops)
+        return Outcome(mutant, status, time.monotonic() - started)
+
+
+def forge_reported_failure(output: str) -> bool:
+    """Whether forge's report shows a failing test. Its exit code is not enough: with
+    `--fail-fast` forge 1.7 can exit 0 after a failure."""
+    return "[FAIL" in output or "Suite result: FAILED" in output
+
+
+def _compile_failed(output: str) -> bool:
+    return (
+        "Compiler run failed" in output
+        or "Compilation failed" in output
+        or ("Error (" in output and "Compiling" in output and "Ran " not in output)
+    )
+
+
+def run_campaign(
+    root: Path,
+    per_target: int,
+    targets: Sequence[Target] = TARGETS,
+    mutators: Sequence[str] = MUTATORS,
+    progress: Callable[[Outcome], None] | None = None,
+    budget_s: float | None = None,
+) -> Campaign:
+    """Generate, pick `per_target` mutants per contract, and judge each against its tests;
+    after `budget_s` seconds the remaining mutants are "not-run"."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    workspace = Workspace(root, root / ".forge" / "mutants" / "work")
+    workspace.prepare()
+    mutants = generate(root, targets, mutators)
+    outcomes: list[Outcome] = []
+    for target in targets:
+        chosen = spread([m for m in mutants if m.path == target.path], per_target)
+        if deadline is not None and time.monotonic() > deadline:
+            outcomes += [Outcome(m, "not-run", 0.0) for m in chosen]
+            continue
+        started = time.monotonic()
+        code, output = workspace.forge_test(target.tests, timeout=3600)
+        if code != 0 or forge_reported_failure(output):
+            raise MutationError(
+                f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
+            )
+        # Twice the unmutated run (its compile included), at least two minutes.
+        timeout = max(120.0, 2 * (time.monotonic() - started))
+        for mutant in chosen:
+            if deadline is not None and time.monotonic() > deadline:
+                outcomes.append(Outcome(mutant, "not-run", 0.0))
+                continue
+            outcome = workspace.run(mutant, target.tests, timeout)
+            log.info("%s: %s", outcome.status, mutant.describe())
+            if progress is not None:
+                progress(outcome)
+            outcomes.append(outcome)
+    return Campaign(tuple(outcomes))
