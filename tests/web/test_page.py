@@ -204,6 +204,35 @@ def test_approve_a_token_with_no_allowance_then_place_and_cancel(
     assert _orders_of(relayer, owner)[0]["status"] == "cancelled"
 
 
+def test_approve_by_permit_signature_with_no_wallet_transaction(
+    open_page: Any, devnet: Devnet, relayer: RelayerServer
+) -> None:
+    """USDC has EIP-2612: the page offers a permit beside the approve transaction; the wallet
+    only signs, the relayer submits the permit (paying its gas), then the order is placed."""
+    owner = devnet.accounts[7].address
+    usdc = token_contract(devnet, "USDC")
+    settlement = devnet.manifest.address("Settlement")
+    assert usdc.functions.allowance(owner, settlement).call() == 0
+    sent = devnet.w3.eth.get_transaction_count(owner)
+    page, wallet = open_page(7)
+    _connect(page)
+    _order(page, "buy", "0.1", "100")  # sells 10 USDC
+    page.click("#place")
+    expect(page.locator("#permit")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#permit")).to_have_text("Approve 10 USDC by signature (no gas)")
+    expect(page.locator("#approve")).to_be_visible()
+    page.click("#permit")
+    expect(page.locator("#order-message")).to_contain_text("Approved by permit", timeout=TIMEOUT)
+    expect(page.locator("#permit")).to_be_hidden()
+    assert usdc.functions.allowance(owner, settlement).call() == 10 * 10**6
+    assert wallet.requests.count("eth_signTypedData_v4") == 1
+    assert "eth_sendTransaction" not in wallet.requests
+    assert devnet.w3.eth.get_transaction_count(owner) == sent  # the wallet paid no gas
+    page.click("#place")
+    uid = _placed_uid(page, relayer, owner, 0)
+    expect(_status(page, uid)).to_have_text("open", timeout=TIMEOUT)
+
+
 def test_a_rejected_signature_posts_nothing(
     open_page: Any, devnet: Devnet, relayer: RelayerServer
 ) -> None:

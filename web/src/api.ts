@@ -10,11 +10,25 @@ export type Market = {
   quoteDecimals: number | null;
 };
 export type TypedMember = { name: string; type: string };
-export type Signing = {
-  domain: { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
-  types: Record<string, TypedMember[]>;
+export type Domain = { name: string; version: string; chainId: number; verifyingContract: `0x${string}` };
+/** What eth_signTypedData_v4 needs besides the message: the domain and the types. */
+export type TypedDomain = { domain: Domain; types: Record<string, TypedMember[]> };
+export type Signing = TypedDomain & {
   chainId: number;
   rpcUrl: string | null;
+  /** EIP-2612 permits the relayer submits and pays for; null: none are offered. */
+  permit: {
+    spender: `0x${string}`;
+    types: Record<string, TypedMember[]>;
+    domains: Record<string, Domain>;
+  } | null;
+};
+export type PermitFields = {
+  owner: `0x${string}`;
+  token: `0x${string}`;
+  value: string;
+  nonce: string;
+  deadline: number;
 };
 export type DepthLevel = {
   price: string;
@@ -98,6 +112,12 @@ const MESSAGES: Record<string, string> = {
   TooManyRequests: "Too many requests: wait a moment and try again.",
   ChainUnavailable: "The relayer cannot reach the chain right now: try again shortly.",
   InternalError: "The relayer had an internal error.",
+  PermitsNotOffered: "This relayer does not submit permits: approve with a transaction.",
+  TokenHasNoPermit: "This token has no permit: approve it with a transaction.",
+  InsufficientDeadline: "The permit expires too soon: sign it again.",
+  StalePermit: "The permit was already used or replaced: sign it again.",
+  PermitRejected: "The token refused the permit: approve it with a transaction.",
+  PermitsUnavailable: "The relayer cannot pay for permits right now: approve with a transaction.",
 };
 
 export class ApiError extends Error {
@@ -137,6 +157,8 @@ export const api = {
   ordersOf: (owner: string) => call<Order[]>("GET", `/v1/accounts/${owner}/orders?limit=100`),
   postOrder: (order: OrderFields & { signature: string; signingScheme: "eip712" }) =>
     call<{ uid: `0x${string}`; created: boolean }>("POST", "/v1/orders", order),
+  postPermit: (permit: PermitFields & { signature: string }) =>
+    call<{ txHash: `0x${string}` | null; allowance: string }>("POST", "/v1/permits", permit),
   cancel: (uid: string, signature: string) =>
     call<{ status: string }>("DELETE", `/v1/orders/${uid}`, { signature }),
 };

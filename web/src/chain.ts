@@ -36,6 +36,10 @@ export class Chain {
   internalBalance(token: Address, owner: Address) {
     return this.call(this.settlement, SETTLEMENT, "balanceOf", [owner, token]);
   }
+  /** The token's EIP-2612 `nonces(owner)`: the nonce the next permit is signed for. */
+  permitNonce(token: Address, owner: Address) {
+    return this.call(token, ERC20, "nonces", [owner]);
+  }
   nonceFloor(owner: Address) {
     return this.call(this.settlement, SETTLEMENT, "nonceFloor", [owner]);
   }

@@ -9,6 +9,8 @@ import { discover, Wallet, walletMessage, type Eip1193 } from "./wallet";
 
 const ZERO = "0x0000000000000000000000000000000000000000" as const;
 const BATCHES_SHOWN = 12;
+/** How long a signed permit may wait to be submitted (the relayer submits it at once). */
+const PERMIT_VALID_S = 86_400;
 
 type State = {
   signing: Signing;
@@ -368,7 +370,8 @@ async function checkFunds(order: OrderFields): Promise<boolean> {
   const decimals = sameAddress(order.sellToken, m.base) ? decimalsOf(m).base : decimalsOf(m).quote;
   const symbol = symbolOf(m, order.sellToken);
   const approve = byId<HTMLButtonElement>("approve");
-  approve.hidden = true;
+  const permit = byId<HTMLButtonElement>("permit");
+  approve.hidden = permit.hidden = true;
   if (order.flags & 2) {
     const internal = await chain.internalBalance(order.sellToken, order.owner);
     byId("funds").textContent = `internal ${formatAmount(internal, decimals)} ${symbol}`;
@@ -392,10 +395,57 @@ async function checkFunds(order: OrderFields): Promise<boolean> {
     approve.hidden = false;
     approve.textContent = `Approve ${formatAmount(need, decimals)} ${symbol}`;
     approve.onclick = () => void approveFor(order.sellToken, need);
+    if (permitDomain(order.sellToken)) {
+      permit.hidden = false;
+      permit.textContent = `Approve ${formatAmount(need, decimals)} ${symbol} by signature (no gas)`;
+      permit.onclick = () => void permitFor(order.sellToken, need);
+    }
     say("order-message", `Approve ${symbol} for the settlement contract first.`, "info");
     return false;
   }
   return true;
+}
+
+/** The token's EIP-2612 domain if the relayer submits its permits. */
+function permitDomain(token: `0x${string}`) {
+  const domains = state.signing.permit?.domains ?? {};
+  const key = Object.keys(domains).find((t) => sameAddress(t, token));
+  return key ? domains[key] : undefined;
+}
+
+/** Sign an EIP-2612 permit for the settlement contract; the relayer submits it and pays. */
+async function permitFor(token: `0x${string}`, amount: bigint): Promise<void> {
+  const { chain, wallet, signing } = state;
+  const domain = permitDomain(token);
+  const owner = wallet?.account;
+  if (!chain || !wallet || !owner || !domain || !signing.permit) return;
+  const fields = {
+    owner,
+    token,
+    value: amount.toString(),
+    nonce: (await chain.permitNonce(token, owner)).toString(),
+    deadline: Math.floor(Date.now() / 1000) + PERMIT_VALID_S,
+  };
+  let signature: `0x${string}`;
+  try {
+    say("order-message", "Sign the permit in your wallet (a signature: no transaction, no gas)…");
+    signature = await wallet.signTypedData({ domain, types: signing.permit.types }, "Permit", {
+      owner, spender: signing.permit.spender, value: fields.value, nonce: fields.nonce,
+      deadline: fields.deadline,
+    });
+  } catch (error) {
+    return say("order-message", walletMessage(error, "permit"), "error");
+  }
+  try {
+    say("order-message", "The relayer is submitting your permit…");
+    const { txHash } = await api.postPermit({ ...fields, signature });
+    say("order-message", txHash
+      ? `Approved by permit (tx ${short(txHash)}, gas paid by the relayer). Now sign the order.`
+      : "Already approved. Now sign the order.", "ok");
+    byId("approve").hidden = byId("permit").hidden = true;
+  } catch (error) {
+    say("order-message", error instanceof ApiError ? error.message : String(error), "error");
+  }
 }
 
 async function approveFor(token: `0x${string}`, amount: bigint): Promise<void> {
@@ -403,7 +453,7 @@ async function approveFor(token: `0x${string}`, amount: bigint): Promise<void> {
     say("order-message", "Confirm the approval in your wallet…");
     const hash = await state.chain?.approve(token, amount);
     say("order-message", `Approved (tx ${short(hash ?? "")}). Now sign the order.`, "ok");
-    byId("approve").hidden = true;
+    byId("approve").hidden = byId("permit").hidden = true;
   } catch (error) {
     say("order-message", walletMessage(error, "approval"), "error");
   }

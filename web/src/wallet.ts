@@ -1,5 +1,5 @@
 // The browser wallet: EIP-6963 discovery (window.ethereum as fallback), account and chain.
-import type { Signing } from "./api";
+import type { Signing, TypedDomain } from "./api";
 
 export type Eip1193 = {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
@@ -89,14 +89,14 @@ export class Wallet {
 
   /** eth_signTypedData_v4 over `types` as the relayer serves them; r ‖ s ‖ v with v 27/28. */
   async signTypedData(
-    signing: Signing,
-    primaryType: "Order" | "OrderCancellation",
+    typed: TypedDomain,
+    primaryType: "Order" | "OrderCancellation" | "Permit",
     message: Record<string, unknown>,
   ): Promise<`0x${string}`> {
     if (!this.account) throw new WalletError("connect a wallet first");
-    const types: Record<string, unknown> = { EIP712Domain: signing.types.EIP712Domain };
-    types[primaryType] = signing.types[primaryType];
-    const payload = { types, primaryType, domain: signing.domain, message };
+    const types: Record<string, unknown> = { EIP712Domain: typed.types.EIP712Domain };
+    types[primaryType] = typed.types[primaryType];
+    const payload = { types, primaryType, domain: typed.domain, message };
     const signature = (await this.provider.request({
       method: "eth_signTypedData_v4",
       params: [this.account, JSON.stringify(payload)],

@@ -49,3 +49,11 @@ class TransactionFailed(ChainError, RuntimeError):
     @property
     def error_args(self) -> tuple[object, ...]:
         return self.error.args if self.error is not None else ()
+
+
+class NoEtherForGas(TransactionFailed):
+    """The sender holds no ether to pay for the transaction's gas; nothing was sent."""
+
+
+class ReceiptTimeout(TransactionFailed):
+    """A sent transaction was not mined within the receipt timeout (it may still be)."""

@@ -23,7 +23,7 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TimeExhausted
 from web3.types import Nonce, TxParams, Wei
 
-from crossbook.chain.errors import TransactionFailed
+from crossbook.chain.errors import NoEtherForGas, ReceiptTimeout, TransactionFailed
 from crossbook.chain.revert import decode_revert
 
 MAX_UINT: Final = 2**256 - 1
@@ -134,23 +134,30 @@ def send_transaction(
 ) -> SentTransaction:
     """Simulate `fn` from `sender`, send it, wait for its receipt; a revert is typed."""
     what = what or _describe(fn)
+    result, tx_hash = broadcast(w3, fn, sender, what)
+    return SentTransaction(result, wait_for_receipt(w3, tx_hash, what))
+
+
+def broadcast(w3: Web3, fn: Call, sender: Sender, what: str | None = None) -> tuple[Any, HexBytes]:
+    """Simulate `fn` from `sender` and send it at the sender's pending nonce, without waiting:
+    (what the simulation returned, the transaction hash). A revert is typed, and nothing is
+    broadcast."""
+    what = what or _describe(fn)
     address = sender_address(sender)
     try:
         result = _simulate(w3, fn, address)
         if isinstance(sender, str):
-            tx_hash = _node_sends(w3, fn, address)
-        else:
-            nonce = w3.eth.get_transaction_count(address, "pending")
-            tx = _build(w3, fn, address, nonce)
-            if int(tx.get("maxFeePerGas", 1) or 0) > 0 and w3.eth.get_balance(address) == 0:
-                raise TransactionFailed(
-                    f"{what}: {address} has no ether for gas on chain {tx.get('chainId')}; "
-                    "fund it first"
-                )
-            tx_hash = HexBytes(w3.eth.send_raw_transaction(sender.sign_transaction(tx)))
+            return result, _node_sends(w3, fn, address)
+        nonce = w3.eth.get_transaction_count(address, "pending")
+        tx = _build(w3, fn, address, nonce)
+        if int(tx.get("maxFeePerGas", 1) or 0) > 0 and w3.eth.get_balance(address) == 0:
+            raise NoEtherForGas(
+                f"{what}: {address} has no ether for gas on chain {tx.get('chainId')}; "
+                "fund it first"
+            )
+        return result, HexBytes(w3.eth.send_raw_transaction(sender.sign_transaction(tx)))
     except ContractLogicError as exc:
         raise would_revert(what, exc) from None
-    return SentTransaction(result, wait_for_receipt(w3, tx_hash, what))
 
 
 def wait_for_receipt(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
@@ -161,7 +168,7 @@ def wait_for_receipt(w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
     try:
         receipt = dict(w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=timeout))
     except TimeExhausted:
-        raise TransactionFailed(
+        raise ReceiptTimeout(
             f"{what}: tx {shown} was not mined within {timeout:g} s (it may still be; raise "
             "CROSSBOOK_RECEIPT_TIMEOUT for a slow chain)",
             tx_hash=shown,

@@ -338,21 +338,30 @@ def balance(conn: WalletSession, tokens: tuple[str, ...], address: str | None) -
 @click.argument("token")
 @click.argument("amount", required=False)
 @click.option("--permit", is_flag=True, help="Sign an EIP-2612 permit instead of approve().")
-def approve(conn: WalletSession, token: str, amount: str | None, permit: bool) -> None:
+@click.option(
+    "--sponsored",
+    is_flag=True,
+    help="With --permit: the relayer submits the permit and pays its gas (POST /v1/permits).",
+)
+def approve(
+    conn: WalletSession, token: str, amount: str | None, permit: bool, sponsored: bool
+) -> None:
     """Let the settlement contract spend AMOUNT of TOKEN (default: unlimited)."""
     from crossbook.chain import MAX_UINT
 
-    with conn.wallet(relayer=False) as wallet:
+    if sponsored and not permit:
+        raise click.UsageError("--sponsored needs --permit (the relayer submits permits only)")
+    with conn.wallet(relayer=sponsored) as wallet:
         tok = wallet.token(token)
         value = MAX_UINT if amount in (None, "unlimited") else tok.to_units(str(amount))
-        receipt = wallet.approve(tok, value, permit=permit)
+        receipt = wallet.approve(tok, value, permit=permit, sponsored=sponsored)
         conn.emit(
             {
                 "token": tok.symbol,
                 "spender": wallet.chain.settlement.address,
                 "allowance": allowance_text(tok, value),
-                "via": "permit" if permit else "approve",
-                "tx": tx_hash(receipt),
+                "via": ("sponsored permit" if sponsored else "permit") if permit else "approve",
+                "tx": tx_hash(receipt) if receipt["transactionHash"] is not None else None,
             },
             width=10,
         )

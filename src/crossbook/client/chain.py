@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -25,27 +25,14 @@ from crossbook.chain import (
     contract_at,
     send_transaction,
 )
+from crossbook.chain.permit import permit_domain, permit_typed_data
 from crossbook.client.errors import InsufficientBalance, PermitUnsupported, SignerError
 from crossbook.client.nonces import NonceBook
 from crossbook.client.signers import Signer
-from crossbook.hashing import keccak
 from crossbook.manifest import Manifest
 from crossbook.order import Domain, Order
 
 log = logging.getLogger(__name__)
-PERMIT_TYPE: Final = [
-    {"name": "owner", "type": "address"},
-    {"name": "spender", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]
-_DOMAIN_TYPE: Final = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 
 @dataclass(frozen=True)
@@ -156,26 +143,10 @@ class ChainClient:
         return self.send(signer, fn, f"approve {token.symbol}")
 
     # -- EIP-2612 ------------------------------------------------------------------------------
-    def permit_domain(self, token: Token) -> dict[str, Any] | None:
+    def permit_domain(self, token: Token) -> Domain | None:
         """The token's EIP-2612 domain if it has `permit` with a domain we can rebuild (name from
         `name()`, version "1" or "2"); None otherwise. Checked against `DOMAIN_SEPARATOR()`."""
-        erc20 = self.erc20(token)
-        try:
-            separator = bytes(erc20.functions.DOMAIN_SEPARATOR().call())
-            erc20.functions.nonces(token.address).call()
-            name = str(erc20.functions.name().call())
-        except Exception:
-            return None
-        for version in ("1", "2"):
-            domain = {
-                "name": name,
-                "version": version,
-                "chainId": self.chain_id,
-                "verifyingContract": token.address,
-            }
-            if _domain_separator(domain) == separator:
-                return domain
-        return None
+        return permit_domain(self.w3, token.address, self.chain_id)
 
     def sign_permit(
         self,
@@ -199,18 +170,14 @@ class ChainClient:
         erc20 = self.erc20(token)
         nonce = int(erc20.functions.nonces(owner).call())
         deadline = deadline if deadline is not None else self.block_timestamp() + 3600
-        typed = {
-            "types": {"EIP712Domain": _DOMAIN_TYPE, "Permit": PERMIT_TYPE},
-            "primaryType": "Permit",
-            "domain": domain,
-            "message": {
-                "owner": owner,
-                "spender": spender,
-                "value": value,
-                "nonce": nonce,
-                "deadline": deadline,
-            },
+        message = {
+            "owner": owner,
+            "spender": spender,
+            "value": value,
+            "nonce": nonce,
+            "deadline": deadline,
         }
+        typed = permit_typed_data(domain, message)
         signature = signer.sign_typed_data(typed)
         return PermitSignature(token.address, owner, spender, value, nonce, deadline, signature)
 
@@ -262,17 +229,3 @@ class ChainClient:
             )
         fn = self.settlement.functions.cancelOrder(order.as_abi_tuple())
         return self.send(signer, fn, "cancelOrder")
-
-
-def _domain_separator(domain: dict[str, Any]) -> bytes:
-    type_hash = keccak(
-        b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-    )
-    return keccak(
-        type_hash
-        + keccak(str(domain["name"]).encode())
-        + keccak(str(domain["version"]).encode())
-        + int(domain["chainId"]).to_bytes(32, "big")
-        + bytes(12)
-        + bytes.fromhex(str(domain["verifyingContract"])[2:])
-    )

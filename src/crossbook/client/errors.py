@@ -189,6 +189,34 @@ class ChainUnavailable(RelayerError, RuntimeError):
     code = "ChainUnavailable"
 
 
+class PermitsNotOffered(RelayerError, LookupError):
+    """The relayer does not pay for permits (POST /v1/permits): approve with a transaction."""
+
+    code = "PermitsNotOffered"
+
+
+class TokenHasNoPermit(RelayerError, ValueError):
+    code = "TokenHasNoPermit"
+
+
+class InsufficientDeadline(RelayerError, ValueError):
+    code = "InsufficientDeadline"
+
+
+class StalePermit(RelayerError, ValueError):
+    """The permit was signed for a nonce the token has moved past: sign it again."""
+
+    code = "StalePermit"
+
+
+class PermitRejected(RelayerError, ValueError):
+    code = "PermitRejected"
+
+
+class PermitsUnavailable(RelayerError, RuntimeError):
+    code = "PermitsUnavailable"
+
+
 #: errorType -> exception class, for every code in docs/relayer.md.
 RELAYER_ERRORS: Final[dict[str, type[RelayerError]]] = {
     cls.code: cls
@@ -221,6 +249,12 @@ RELAYER_ERRORS: Final[dict[str, type[RelayerError]]] = {
         TooManyRequests,
         InternalError,
         ChainUnavailable,
+        PermitsNotOffered,
+        TokenHasNoPermit,
+        InsufficientDeadline,
+        StalePermit,
+        PermitRejected,
+        PermitsUnavailable,
     )
 }
 

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import httpx
 
+from crossbook.client.chain import PermitSignature
 from crossbook.client.errors import (
     ClientError,
     RelayerError,
@@ -108,6 +109,23 @@ class RelayerClient:
     def post_orders(self, bodies: list[Json]) -> list[Json]:
         """Post several orders at once; each result is `{uid, created}` or an error body."""
         result: list[Json] = self._request("POST", "/v1/orders", json=bodies)
+        return result
+
+    def post_permit(self, permit: PermitSignature) -> Json:
+        """Have the relayer submit a signed EIP-2612 permit for the settlement contract and pay
+        its gas: `{txHash, allowance}` (`txHash` None when the allowance already sufficed)."""
+        result: Json = self._request(
+            "POST",
+            "/v1/permits",
+            json={
+                "owner": permit.owner,
+                "token": permit.token,
+                "value": str(permit.value),
+                "nonce": str(permit.nonce),
+                "deadline": permit.deadline,
+                "signature": "0x" + permit.signature.hex(),
+            },
+        )
         return result
 
     def order(self, uid: str) -> Json:

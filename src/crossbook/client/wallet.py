@@ -411,17 +411,29 @@ class Wallet:
         return rows
 
     def approve(
-        self, token: str | Token, amount: int | None = None, *, permit: bool = False
+        self,
+        token: str | Token,
+        amount: int | None = None,
+        *,
+        permit: bool = False,
+        sponsored: bool = False,
     ) -> dict[str, Any]:
-        """Let the settlement contract spend `amount` (default unlimited) of `token`; with
-        `permit`, sign an EIP-2612 permit and submit it (raises `PermitUnsupported` if the
-        token has none)."""
+        """Let the settlement contract spend `amount` (default unlimited) of `token`: the
+        receipt of the transaction that did it. With `permit`, sign an EIP-2612 permit and
+        submit it (raises `PermitUnsupported` if the token has none); with `sponsored` as
+        well, the relayer submits it and pays the gas (the receipt is then None when the
+        allowance already sufficed and nothing was sent)."""
         tok = self.token(token)
         value = MAX_UINT if amount is None else amount
-        if permit:
-            signed = self.chain.sign_permit(self.signer, tok, value)
+        if not permit:
+            return self.chain.approve(self.signer, tok, value)
+        signed = self.chain.sign_permit(self.signer, tok, value)
+        if not sponsored:
             return self.chain.permit(self.signer, signed)
-        return self.chain.approve(self.signer, tok, value)
+        posted = self.relayer.post_permit(signed)
+        if posted["txHash"] is None:
+            return {"transactionHash": None, "allowance": int(posted["allowance"])}
+        return dict(self.chain.w3.eth.get_transaction_receipt(posted["txHash"]))
 
     def deposit(self, token: str | Token, amount: str | Decimal | int) -> dict[str, Any]:
         tok = self.token(token)

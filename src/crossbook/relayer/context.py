@@ -15,6 +15,7 @@ from crossbook.relayer.liquidity import LiquidityReader
 from crossbook.relayer.matching import Market
 from crossbook.relayer.metrics import Metrics
 from crossbook.relayer.order_writer import OrderWriter
+from crossbook.relayer.permits import PermitSponsor
 from crossbook.relayer.ratelimit import RateLimiter
 from crossbook.relayer.settings import RelayerSettings
 from crossbook.relayer.store import Store
@@ -42,6 +43,7 @@ class RelayerContext:
     worker: Worker | None = None
     decimals: dict[str, int] = field(default_factory=dict)  # token address -> decimals()
     liquidity: LiquidityReader | None = None  # None: no chain to read pools and books from
+    permits: PermitSponsor | None = None  # None: permits are not offered
     started_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:

@@ -1,10 +1,13 @@
-"""Token buckets per key (client IP, order owner): 429 with Retry-After when empty."""
+"""Token buckets per key (client IP, order owner, sponsored permits): 429 with Retry-After
+when empty."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+
+from crossbook.relayer.validation import ApiError
 
 
 class RateLimiter:
@@ -34,3 +37,16 @@ class RateLimiter:
     @staticmethod
     def retry_after(wait: float) -> str:
         return str(max(1, math.ceil(wait)))
+
+
+def limit(limiter: RateLimiter, key: str, what: str, cost: float = 1.0) -> None:
+    """Take `cost` from `key`'s bucket, or raise `TooManyRequests` (429, Retry-After)."""
+    wait = limiter.take(key, cost)
+    if wait > 0:
+        retry = RateLimiter.retry_after(wait)
+        raise ApiError(
+            "TooManyRequests",
+            f"rate limit per {what} exceeded; retry after {retry} s",
+            429,
+            {"Retry-After": retry},
+        )

@@ -26,9 +26,14 @@ from crossbook.relayer.db import create_db_engine, migrate
 from crossbook.relayer.liquidity import LiquidityReader
 from crossbook.relayer.lock import SubmitterLock
 from crossbook.relayer.matching import markets_for
+from crossbook.relayer.permits import PermitSponsor
 from crossbook.relayer.pool_quotes import PoolQuotes
 from crossbook.relayer.reconcile import EventFollower
-from crossbook.relayer.settings import RelayerSettings, load_relayer_key
+from crossbook.relayer.settings import (
+    RelayerSettings,
+    load_permit_sponsor_key,
+    load_relayer_key,
+)
 from crossbook.relayer.store import Store
 from crossbook.relayer.submitter import BatchWorker
 from crossbook.relayer.validation import OrderValidator
@@ -117,6 +122,16 @@ def build(settings: RelayerSettings) -> Relayer:
             a: int(contract_at(w3, "MockERC20", a).functions.decimals().call()) for _, a in tokens
         },
     )
+    sponsor_key = load_permit_sponsor_key(settings, chain_id, key)
+    if sponsor_key is not None:
+        ctx.permits = PermitSponsor(
+            w3,
+            sponsor_key,
+            settlement_address,
+            [a for _, a in tokens],
+            min_valid_for_s=settings.min_valid_for_s,
+            per_owner_per_hour=settings.permits_per_owner_per_hour,
+        )
     if settings.run_worker:
         follower = (
             EventFollower(ctx, w3, settlement_address, deployment_block)
@@ -127,11 +142,12 @@ def build(settings: RelayerSettings) -> Relayer:
             ctx, w3, settlement, key, SubmitterLock(engine, settings.lock_file), follower
         )
     log.info(
-        "relayer for chain %d, settlement %s, markets %s, database %s",
+        "relayer for chain %d, settlement %s, markets %s, database %s, permits %s",
         chain_id,
         settlement_address,
         [m.name for m in markets],
         engine.url.render_as_string(),
+        f"paid by {ctx.permits.address}" if ctx.permits else "not offered",
     )
     return Relayer(settings, ctx, create_app(ctx))
 
@@ -158,8 +174,10 @@ _WORKER_LOG_LEVEL_ENV = "CROSSBOOK_WORKER_LOG_LEVEL"
 
 def _settings_json(settings: RelayerSettings) -> str:
     values = settings.model_dump()
-    if settings.relayer_key is not None:  # model_dump keeps SecretStr; JSON would mask it
-        values["relayer_key"] = settings.relayer_key.get_secret_value()
+    for name in ("relayer_key", "permit_sponsor_key"):  # model_dump keeps SecretStr; JSON
+        secret = getattr(settings, name)  # would mask it
+        if secret is not None:
+            values[name] = secret.get_secret_value()
     return json.dumps(values, default=str)
 
 
@@ -170,7 +188,7 @@ def _run_workers(settings: RelayerSettings) -> None:
     web3 sessions and threads must not cross a fork)."""
     w3 = web3_for(settings.rpc_url, timeout=30)
     chain_id = settings.chain_id or int(w3.eth.chain_id)
-    load_relayer_key(settings, chain_id)
+    load_permit_sponsor_key(settings, chain_id, load_relayer_key(settings, chain_id))
     settlement = settings.settlement_address or read_manifest(
         chain_id, settings.manifest_dir
     ).address("Settlement")

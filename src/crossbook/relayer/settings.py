@@ -54,6 +54,14 @@ class RelayerSettings(BaseSettings):
     relayer_keystore: Path | None = None
     relayer_keystore_password_file: Path | None = None
     relayer_key: SecretStr | None = None
+    #: pay the gas of wallets' EIP-2612 permits for the settlement contract (POST /v1/permits),
+    #: from a key of its own (one of; devnet falls back to dev account 8). Off, or no key on a
+    #: chain that is not a devnet: permits are not offered.
+    sponsor_permits: bool = True
+    permit_sponsor_key_file: Path | None = None
+    permit_sponsor_key: SecretStr | None = None
+    #: permits one owner may have sponsored per hour (each costs the sponsor gas)
+    permits_per_owner_per_hour: int = Field(default=20, ge=1)
 
     # -- storage
     #: unset: SQLite at <data_dir>/<chain id>-<genesis hash>/<settlement>/relayer.db
@@ -203,10 +211,44 @@ def load_relayer_key(settings: RelayerSettings, chain_id: int) -> bytes:
             "holding the hex key) or CROSSBOOK_RELAYER_KEYSTORE (+ _PASSWORD_FILE), e.g. "
             "an ape account's ~/.ape/accounts/<alias>.json"
         )
+    _refuse_well_known(settings, chain_id, key, "relayer key")
+    return key
+
+
+def load_permit_sponsor_key(
+    settings: RelayerSettings, chain_id: int, relayer_key: bytes
+) -> bytes | None:
+    """The key that pays for wallets' permits, or None when permits are not offered. It must
+    not be the relayer's: the submitter owns that key's nonces."""
+    if not settings.sponsor_permits:
+        return None
+    key: bytes | None = None
+    if settings.permit_sponsor_key_file is not None:
+        path = settings.permit_sponsor_key_file
+        key = _hex_key(path.read_text(), str(path))
+    elif settings.permit_sponsor_key is not None:
+        key = _hex_key(
+            settings.permit_sponsor_key.get_secret_value(), "CROSSBOOK_PERMIT_SPONSOR_KEY"
+        )
+    elif settings.devnet(chain_id):
+        from crossbook.devnet.accounts import dev_accounts
+
+        key = dev_accounts()[8].private_key
+    if key is None:
+        return None
+    if key == relayer_key:
+        raise RelayerConfigError(
+            "the permit sponsor key is the relayer's key: give it a key of its own (the "
+            "submitter owns the relayer key's nonces, a permit sent from it would clash)"
+        )
+    _refuse_well_known(settings, chain_id, key, "permit sponsor key")
+    return key
+
+
+def _refuse_well_known(settings: RelayerSettings, chain_id: int, key: bytes, what: str) -> None:
     if not settings.devnet(chain_id) and key in well_known_keys():
         raise RelayerConfigError(
-            f"the relayer key is a well-known devnet key (public test mnemonic) and chain "
+            f"the {what} is a well-known devnet key (public test mnemonic) and chain "
             f"{chain_id} is not a devnet ({sorted(DEVNET_CHAIN_IDS)}): anyone could spend "
             "from it; use a key of your own"
         )
-    return key

@@ -22,6 +22,7 @@ from crossbook.relayer.api import (
     batches,
     markets,
     orders,
+    permits,
     stream,
     system,
     trades,
@@ -136,7 +137,7 @@ def create_api(ctx: RelayerContext) -> FastAPI:
             status_code=500,
         )
 
-    for module in (orders, accounts, markets, trades, batches, stream, system, web):
+    for module in (orders, permits, accounts, markets, trades, batches, stream, system, web):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -11,9 +11,8 @@ from pydantic import BeforeValidator
 from crossbook.order import _checksum
 from crossbook.relayer.api.models import ADDRESS_PATTERN, MAX_BATCH_ID, UID_PATTERN
 from crossbook.relayer.context import RelayerContext
-from crossbook.relayer.ratelimit import RateLimiter
+from crossbook.relayer.ratelimit import limit
 from crossbook.relayer.rows import OrderRecord, TradeRecord
-from crossbook.relayer.validation import ApiError
 
 SCHEME_NAMES = {0: "eip712", 1: "eip1271", 2: "presign"}
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -70,18 +69,6 @@ def get_ctx(request: Request) -> RelayerContext:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def limit(limiter: RateLimiter, key: str, what: str, cost: float = 1.0) -> None:
-    wait = limiter.take(key, cost)
-    if wait > 0:
-        retry = RateLimiter.retry_after(wait)
-        raise ApiError(
-            "TooManyRequests",
-            f"rate limit per {what} exceeded; retry after {retry} s",
-            429,
-            {"Retry-After": retry},
-        )
 
 
 async def limit_ip(request: Request) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crossbook.relayer.api.common import limit
 from crossbook.relayer.api.orders import MAX_BODY, ingest
 from crossbook.relayer.context import RelayerContext
+from crossbook.relayer.ratelimit import limit
 from crossbook.relayer.validation import ApiError
 
 log = logging.getLogger("crossbook.relayer.api")

@@ -276,9 +276,22 @@ class Eip712DomainOut(BaseModel):
     verifyingContract: Address
 
 
+class PermitSigningOut(BaseModel):
+    """What a wallet signs an EIP-2612 permit with, for POST /v1/permits."""
+
+    spender: Address = Field(description="the permit's spender: the settlement contract")
+    types: dict[str, list[TypedDataMember]] = Field(
+        description="EIP712Domain and Permit, members in type-string order"
+    )
+    domains: dict[str, Eip712DomainOut] = Field(
+        description="token address -> its permit domain, for the traded tokens that have one"
+    )
+
+
 class SigningOut(BaseModel):
     """What a wallet signs with: the `domain` and `types` of `eth_signTypedData_v4` for an
-    `Order` and an `OrderCancellation`, and the chain a wallet must be on."""
+    `Order` and an `OrderCancellation`, the chain a wallet must be on, and the permits the
+    relayer pays for."""
 
     domain: Eip712DomainOut
     types: dict[str, list[TypedDataMember]] = Field(
@@ -289,3 +302,32 @@ class SigningOut(BaseModel):
         description="an RPC URL a wallet may add the chain with (wallet_addEthereumChain); "
         "null: none is offered"
     )
+    permit: PermitSigningOut | None = Field(
+        description="EIP-2612 permits the relayer submits and pays for (POST /v1/permits); "
+        "null: none are offered"
+    )
+
+
+class PermitIn(BaseModel):
+    """An EIP-2612 permit of `token` signed by `owner` for the settlement contract (the
+    spender): `Permit(owner, spender, value, nonce, deadline)` in the token's domain
+    (GET /v1/signing, `permit`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: Address
+    token: Address
+    value: NonZeroUint256
+    nonce: Annotated[Uint256, Field(description="the token's nonces(owner) when signed")]
+    deadline: Annotated[
+        int,
+        Field(ge=0, le=UINT256_MAX, description="unix seconds, at least MIN_VALID_FOR_S ahead"),
+    ]
+    signature: Annotated[str, Field(pattern=HEX_PATTERN, description="65 bytes r, s, v (low s)")]
+
+
+class PermitOut(BaseModel):
+    """A sponsored permit: `txHash` null when the allowance already covered `value`."""
+
+    txHash: HexBytes | None
+    allowance: DecimalAmount = Field(description="the settlement contract's allowance now")

@@ -51,6 +51,12 @@ class ErrorType(StrEnum):
     TooManyRequests = "TooManyRequests"
     InternalError = "InternalError"
     ChainUnavailable = "ChainUnavailable"
+    PermitsNotOffered = "PermitsNotOffered"
+    TokenHasNoPermit = "TokenHasNoPermit"
+    InsufficientDeadline = "InsufficientDeadline"
+    StalePermit = "StalePermit"
+    PermitRejected = "PermitRejected"
+    PermitsUnavailable = "PermitsUnavailable"
 
 
 E = ErrorType

@@ -14,7 +14,6 @@ from fastapi.responses import JSONResponse
 from crossbook.relayer.api.common import (
     OrderUidPath,
     get_ctx,
-    limit,
     limit_ip,
     order_json,
     order_uid,
@@ -25,6 +24,7 @@ from crossbook.relayer.api.openapi import LIMITED, ORDER_REFUSALS, E, error, err
 from crossbook.relayer.cancellation import cancellation_digest
 from crossbook.relayer.context import RelayerContext
 from crossbook.relayer.db.models import OrderStatus
+from crossbook.relayer.ratelimit import limit
 from crossbook.relayer.rows import OrderRecord, order_row
 from crossbook.relayer.validation import ApiError, _signature
 from crossbook.signing import recover_signer

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
+from crossbook.chain.permit import permit_types
 from crossbook.order import EIP712_DOMAIN_FIELDS, ORDER_EIP712_FIELDS, eip712_members
 from crossbook.relayer.api.common import get_ctx, limit_ip
 from crossbook.relayer.api.models import SigningOut
@@ -24,7 +25,7 @@ _NOT_BUILT = "the page is not built into this installation: run `make build`"
     response_model=SigningOut,
     responses=LIMITED,
     dependencies=[Depends(limit_ip)],
-    summary="The EIP-712 domain and types of orders and cancellations, and the chain",
+    summary="The EIP-712 domain and types of orders, cancellations and permits, and the chain",
 )
 async def signing(request: Request) -> dict[str, Any]:
     ctx = get_ctx(request)
@@ -37,6 +38,9 @@ async def signing(request: Request) -> dict[str, Any]:
         },
         "chainId": ctx.domain.chain_id,
         "rpcUrl": ctx.settings.public_rpc_url,
+        "permit": None
+        if ctx.permits is None
+        else {"types": permit_types(), **ctx.permits.signing()},
     }
 
 
