@@ -328,6 +328,18 @@ def test_replies_with_data_match_the_document(app_ctx: Any, domain: Any) -> None
             check("/v1/orders/{uid}", "DELETE", cancel)
         assert cancel.json()["status"] == "cancelled"
         check("/v1/orders", "POST", post(client, body))  # a duplicate of a cancelled order
+        # a relayer with no chain submits no permits: the page sees null and the API 404
+        assert check("/v1/signing", "GET", client.get("/v1/signing"))["permit"] is None
+        permit = {
+            "owner": ALICE.address,
+            "token": WETH,
+            "value": "1",
+            "nonce": "0",
+            "deadline": 2**32,
+            "signature": "0x" + "11" * 65,
+        }
+        refused = check("/v1/permits", "POST", client.post("/v1/permits", json=permit))
+        assert refused["errorType"] == "PermitsNotOffered"
         for path, url in [
             ("/v1/orders/{uid}", "/v1/orders/0x12"),
             ("/v1/orders/{uid}", "/v1/orders/0x" + "00" * 32),

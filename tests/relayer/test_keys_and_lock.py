@@ -14,7 +14,12 @@ from eth_account import Account
 from crossbook.devnet.accounts import dev_accounts
 from crossbook.relayer.db import create_db_engine, migrate
 from crossbook.relayer.lock import SubmitterLock
-from crossbook.relayer.settings import RelayerConfigError, RelayerSettings, load_relayer_key
+from crossbook.relayer.settings import (
+    RelayerConfigError,
+    RelayerSettings,
+    load_permit_sponsor_key,
+    load_relayer_key,
+)
 
 OWN_KEY = bytes.fromhex("7a" * 32)
 DEV_KEY = dev_accounts()[-1].private_key  # Anvil's relayer account: anyone can sign with it
@@ -118,3 +123,22 @@ def test_one_submitter_at_a_time(db_url: str, tmp_path: Path) -> None:
         second.release()
         first_engine.dispose()
         second_engine.dispose()
+
+
+def test_the_permit_key_is_its_own_and_offered_only_with_one(tmp_path: Path) -> None:
+    (tmp_path / "permit.key").write_text("0x" + "5b" * 32)
+    own = settings(permit_sponsor_key_file=tmp_path / "permit.key")
+    assert load_permit_sponsor_key(own, SEPOLIA, OWN_KEY) == bytes.fromhex("5b" * 32)
+    # no key off a devnet, or permits switched off: none are offered
+    assert load_permit_sponsor_key(settings(), SEPOLIA, OWN_KEY) is None
+    assert load_permit_sponsor_key(settings(sponsor_permits=False), ANVIL, DEV_KEY) is None
+    # a devnet falls back to dev account 8
+    assert load_permit_sponsor_key(settings(), ANVIL, DEV_KEY) == dev_accounts()[8].private_key
+    with pytest.raises(RelayerConfigError, match="the relayer's key"):
+        load_permit_sponsor_key(settings(permit_sponsor_key="0x" + OWN_KEY.hex()), SEPOLIA, OWN_KEY)
+    with pytest.raises(RelayerConfigError, match="permit sponsor key is a well-known devnet key"):
+        load_permit_sponsor_key(
+            settings(permit_sponsor_key="0x" + dev_accounts()[8].private_key.hex()),
+            MAINNET,
+            OWN_KEY,
+        )

@@ -45,7 +45,7 @@ router = APIRouter(prefix="/v1/permits", tags=["permits"], dependencies=[Depends
             E.InsufficientBalance,
             E.PermitRejected,
         ),
-        **error(501, "PermitsNotOfferedError", E.PermitsNotOffered),
+        **error(404, "PermitsNotOfferedError", E.PermitsNotOffered),
         **error(503, "PermitsUnavailableError", E.ChainUnavailable, E.PermitsUnavailable),
     },
     summary="Submit a signed EIP-2612 permit for the settlement contract; the relayer pays the gas",
@@ -59,7 +59,7 @@ async def post_permit(permit: PermitIn, request: Request) -> JSONResponse:
             "PermitsNotOffered",
             "this relayer does not submit permits: approve the settlement contract with a "
             "transaction",
-            501,
+            404,
         )
     for name in ("owner", "token"):
         value = getattr(permit, name)
