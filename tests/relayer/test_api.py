@@ -328,7 +328,7 @@ def test_replies_with_data_match_the_document(app_ctx: Any, domain: Any) -> None
             check("/v1/orders/{uid}", "DELETE", cancel)
         assert cancel.json()["status"] == "cancelled"
         check("/v1/orders", "POST", post(client, body))  # a duplicate of a cancelled order
-        # a relayer with no chain submits no permits: the page sees null and the API 404
+        # a relayer with no chain submits no permits: the page sees null and the API refuses
         assert check("/v1/signing", "GET", client.get("/v1/signing"))["permit"] is None
         permit = {
             "owner": ALICE.address,

@@ -45,13 +45,14 @@ OrderStatusName = Literal["open", "pending", "filled", "cancelled", "expired", "
 
 
 # The order body's numbers: a JSON integer or a string of decimal digits (docs/orders.md).
+# strict ints: a string is only ever read as the str branch, with its pattern and length
 Uint256 = Annotated[
-    Annotated[int, Field(ge=0, le=UINT256_MAX)]
+    Annotated[int, Field(strict=True, ge=0, le=UINT256_MAX)]
     | Annotated[str, Field(pattern=r"^[0-9]+$", max_length=78)],
     Field(description="a uint256: a JSON integer or decimal digits, at most 2**256 - 1"),
 ]
 NonZeroUint256 = Annotated[
-    Annotated[int, Field(ge=1, le=UINT256_MAX)]
+    Annotated[int, Field(strict=True, ge=1, le=UINT256_MAX)]
     | Annotated[str, Field(pattern=r"^0*[1-9][0-9]*$", max_length=78)],
     Field(description="a uint256 above 0: a JSON integer or decimal digits"),
 ]
@@ -321,7 +322,12 @@ class PermitIn(BaseModel):
     nonce: Annotated[Uint256, Field(description="the token's nonces(owner) when signed")]
     deadline: Annotated[
         int,
-        Field(ge=0, le=UINT256_MAX, description="unix seconds, at least MIN_VALID_FOR_S ahead"),
+        Field(
+            strict=True,
+            ge=0,
+            le=UINT256_MAX,
+            description="unix seconds (a JSON integer), at least MIN_VALID_FOR_S ahead",
+        ),
     ]
     signature: Annotated[str, Field(pattern=HEX_PATTERN, description="65 bytes r, s, v (low s)")]
 

@@ -35,6 +35,7 @@ router = APIRouter(prefix="/v1/permits", tags=["permits"], dependencies=[Depends
             400,
             "PermitRefused",
             E.MalformedRequest,
+            E.PermitsNotOffered,
             E.InvalidAddress,
             E.UnsupportedToken,
             E.TokenHasNoPermit,
@@ -45,7 +46,6 @@ router = APIRouter(prefix="/v1/permits", tags=["permits"], dependencies=[Depends
             E.InsufficientBalance,
             E.PermitRejected,
         ),
-        **error(404, "PermitsNotOfferedError", E.PermitsNotOffered),
         **error(503, "PermitsUnavailableError", E.ChainUnavailable, E.PermitsUnavailable),
     },
     summary="Submit a signed EIP-2612 permit for the settlement contract; the relayer pays the gas",
@@ -59,7 +59,6 @@ async def post_permit(permit: PermitIn, request: Request) -> JSONResponse:
             "PermitsNotOffered",
             "this relayer does not submit permits: approve the settlement contract with a "
             "transaction",
-            404,
         )
     for name in ("owner", "token"):
         value = getattr(permit, name)
