@@ -492,6 +492,9 @@ contract SettlementSettleTest is SettlementBase {
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 2, 1, 100e18, SCHEME_ECDSA, "")));
     }
 
     function test_settle_insufficientInternalBalance() public {
