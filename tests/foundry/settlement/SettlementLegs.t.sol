@@ -115,6 +115,26 @@ contract SettlementLegsTest is SettlementBase {
         assertEq(tokenA.balanceOf(address(settlement)), 0); // nothing left behind
     }
 
+    function test_settleWithLiquidity_poolLegTheOtherWay() public {
+        // Bob sells 10 B for at least 9 A: the leg runs B -> A, the pool's other direction.
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 10e18, 9e18, 0, 3, 0);
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        _settleLegs(
+            _prices(10e18, out),
+            _one(_signedTrade(b, bobPk, 10e18)),
+            _poolLeg(1, 0, FEE, 10e18, out),
+            _noBookLegs()
+        );
+        assertEq(tokenA.balanceOf(bob) - aBefore, out);
+        (uint112 r0, uint112 r1,) = pool.getReserves();
+        (uint256 rA, uint256 rB) = address(tokenA) < address(tokenB) ? (r0, r1) : (r1, r0);
+        assertEq(rA, 1_000e18 - out);
+        assertEq(rB, 1_010e18);
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+    }
+
     function test_settleWithLiquidity_payingMoreThanTheLegReturnedReverts() public {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
         // Prices that pay Alice one wei more than the pool returned value the leg one wei
