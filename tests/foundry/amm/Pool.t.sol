@@ -175,6 +175,8 @@ contract PoolTest is AmmBase {
         pool.swap(0, 0, bob);
         vm.expectRevert(abi.encodeWithSelector(IPool.InsufficientLiquidity.selector, 10e18, 10e18));
         pool.swap(10e18, 0, bob);
+        vm.expectRevert(abi.encodeWithSelector(IPool.InsufficientLiquidity.selector, 11e18, 10e18));
+        pool.swap(0, 11e18, bob);
         vm.expectRevert(abi.encodeWithSelector(IPool.InvalidTo.selector, address(tokenA)));
         pool.swap(1, 0, address(tokenA));
         vm.expectRevert(IPool.InsufficientInputAmount.selector);
@@ -276,6 +278,31 @@ contract PoolTest is AmmBase {
         _swapIn(bob, address(tokenB), address(tokenA), out2);
         _add(carol, 1e18, 1e18);
         assertEq(pool.balanceOf(treasury), expected);
+    }
+
+    function test_protocolFee_noGrowthMintsNothingAndBurnRecordsK() public {
+        address treasury = makeAddr("treasury");
+        uint256 liquidity = _add(alice, 100e18, 100e18);
+        vm.startPrank(owner);
+        factory.setFeeTo(treasury);
+        factory.setProtocolFee(address(pool), true);
+        vm.stopPrank();
+        // Deposits and withdrawals alone do not grow sqrt(k) per share: no protocol shares.
+        _add(carol, 10e18, 10e18);
+        assertEq(pool.balanceOf(treasury), 0);
+        assertEq(pool.kLast(), _k());
+        _remove(alice, liquidity / 2);
+        assertEq(pool.balanceOf(treasury), 0);
+        assertEq(pool.kLast(), _k()); // the burn re-bases kLast on the smaller pool
+        // Growth after the burn is charged against the burn's kLast, not the larger one before.
+        uint256 kLast = pool.kLast();
+        uint256 out = _swapIn(bob, address(tokenA), address(tokenB), 20e18);
+        _swapIn(bob, address(tokenB), address(tokenA), out);
+        uint256 expected = PoolMath.protocolFeeLiquidity(_k(), kLast, pool.totalSupply());
+        assertGt(expected, 0);
+        _remove(alice, liquidity / 4);
+        assertEq(pool.balanceOf(treasury), expected);
+        assertEq(pool.kLast(), _k());
     }
 
     function test_protocolFee_offMintsNothing() public {
@@ -388,6 +415,29 @@ contract PoolReentrancyTest is AmmBase {
         _armAndSwap(abi.encodeCall(IPool.burn, (bob)));
         _armAndSwap(abi.encodeCall(IPool.sync, ()));
         _armAndSwap(abi.encodeCall(IPool.skim, (bob)));
+    }
+
+    function test_reentrancy_routerQuoteDuringSwapBubblesPoolError() public {
+        // A quote taken mid-swap would price on reserves the swap is about to change: the router
+        // passes on the pool's lock error instead of quoting.
+        bytes memory path = abi.encodePacked(address(tokenB), FEE, address(hooked));
+        hooked.arm(address(router), abi.encodeCall(router.getAmountsOut, (1e18, path)));
+        uint256 before = hooked.balanceOf(bob);
+        vm.prank(bob);
+        uint256 out = router.swapExactInSingle(
+            IRouter.ExactInSingleParams(
+                address(tokenB), address(hooked), FEE, 1e18, 0, bob, DEADLINE
+            )
+        );
+        assertEq(hooked.balanceOf(bob) - before, out);
+        assertTrue(hooked.attempted());
+        assertFalse(hooked.reentrySucceeded());
+        assertEq(
+            hooked.reentryReturnData(),
+            abi.encodeWithSelector(ReentrancyGuardTransient.Reentrancy.selector)
+        );
+        // Outside a pool action the same quote succeeds.
+        assertEq(router.getAmountsOut(1e18, path).length, 2);
     }
 
     function test_reentrancy_readOnlyGetReserves() public {

@@ -197,6 +197,58 @@ contract RouterTest is AmmBase {
         assertEq(tokenC.balanceOf(bob) - cBefore, 7e6);
     }
 
+    function test_swapExactIn_multiHopBelowMinimumMovesNothing() public {
+        bytes memory path =
+            abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
+        uint256[] memory amounts = router.getAmountsOut(1e18, path);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        uint256 cBefore = tokenC.balanceOf(bob);
+        uint256 kBefore = _k();
+        // The last hop's output is what the caller's minimum guards, not an intermediate one.
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientOutput.selector, amounts[2], amounts[2] + 1)
+        );
+        vm.prank(bob);
+        router.swapExactIn(IRouter.ExactInParams(path, 1e18, amounts[2] + 1, bob, DEADLINE));
+        assertEq(tokenA.balanceOf(bob), aBefore);
+        assertEq(tokenC.balanceOf(bob), cBefore);
+        assertEq(_k(), kBefore);
+    }
+
+    function test_swapExactOut_multiHopAboveMaximumMovesNothing() public {
+        bytes memory path =
+            abi.encodePacked(address(tokenA), FEE, address(tokenB), uint16(5), address(tokenC));
+        uint256[] memory amounts = router.getAmountsIn(7e6, path);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        uint256 cBefore = tokenC.balanceOf(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.ExcessiveInput.selector, amounts[0], amounts[0] - 1)
+        );
+        vm.prank(bob);
+        router.swapExactOut(IRouter.ExactOutParams(path, 7e6, amounts[0] - 1, bob, DEADLINE));
+        assertEq(tokenA.balanceOf(bob), aBefore);
+        assertEq(tokenC.balanceOf(bob), cBefore);
+    }
+
+    function test_removeLiquidity_minimumBRevertsAndKeepsShares() public {
+        uint256 shares = pool.balanceOf(alice);
+        uint256 liquidity = shares / 2;
+        uint256 expectedB = liquidity * 200e18 / pool.totalSupply();
+        vm.startPrank(alice);
+        pool.approve(address(router), liquidity);
+        vm.expectRevert(
+            abi.encodeWithSelector(IRouter.InsufficientBAmount.selector, expectedB, expectedB + 1)
+        );
+        router.removeLiquidity(
+            IRouter.RemoveLiquidityParams(
+                address(tokenA), address(tokenB), FEE, liquidity, 0, expectedB + 1, alice, DEADLINE
+            )
+        );
+        vm.stopPrank();
+        assertEq(pool.balanceOf(alice), shares);
+        assertEq(pool.allowance(alice, address(router)), liquidity);
+    }
+
     function test_path_invalidLengths() public {
         vm.expectRevert(abi.encodeWithSelector(IRouter.InvalidPath.selector, 20));
         router.getAmountsOut(1, abi.encodePacked(address(tokenA)));
@@ -209,6 +261,13 @@ contract RouterTest is AmmBase {
         router.getAmountOut(0, 1, 1, FEE);
         vm.expectRevert(PoolMath.ZeroReserves.selector);
         router.getAmountIn(1, 0, 1, FEE);
+        // An empty side quotes nothing either way: no division by a zero reserve.
+        vm.expectRevert(PoolMath.ZeroReserves.selector);
+        router.getAmountOut(1, 1, 0, FEE);
+        vm.expectRevert(PoolMath.ZeroReserves.selector);
+        router.getAmountOut(1, 0, 1, FEE);
+        vm.expectRevert(PoolMath.ZeroAmount.selector);
+        router.getAmountIn(0, 1, 1, FEE);
         vm.expectRevert(abi.encodeWithSelector(PoolMath.AmountOutExceedsReserve.selector, 5, 5));
         router.getAmountIn(5, 10, 5, FEE);
         assertEq(router.quote(3, 2, 5), 7);

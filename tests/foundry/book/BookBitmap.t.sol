@@ -64,4 +64,23 @@ contract BookBitmapTest is Test {
         _check(19_967); // 19,968 = 78 * 256: the last tick of word 77
         _check(19_968);
     }
+
+    function test_next_fromBeyondTheTickRange() public {
+        _bm.set(7);
+        _bm.set(type(uint16).max);
+        assertTrue(_bm.isSet(type(uint16).max));
+        // Up from past the last tick: nothing (the ask walk past tick 65,535 ends there).
+        (uint16 t, bool found) = _bm.nextUp(uint256(type(uint16).max) + 1);
+        assertFalse(found);
+        assertEq(t, 0);
+        // Down from past the last tick clamps to it.
+        (t, found) = _bm.nextDown(type(uint256).max);
+        assertTrue(found);
+        assertEq(t, type(uint16).max);
+        _bm.clear(type(uint16).max);
+        assertFalse(_bm.isSet(type(uint16).max));
+        (t, found) = _bm.nextDown(1 << 20);
+        assertTrue(found);
+        assertEq(t, 7);
+    }
 }

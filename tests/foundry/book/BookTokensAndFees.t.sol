@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {BookFactory} from "../../../contracts/book/BookFactory.sol";
 import {OrderBook} from "../../../contracts/book/OrderBook.sol";
 import {IBookFactory} from "../../../contracts/interfaces/IBookFactory.sol";
 import {IOrderBook} from "../../../contracts/interfaces/IOrderBook.sol";
@@ -189,6 +190,40 @@ contract BookTokensAndFeesTest is BookBase {
         assertEq(baseFees, paid - 77 * makerPerLot);
         assertEq(weth.balanceOf(address(b)), baseFees);
         assertEq(usdc.balanceOf(address(b)), 0);
+        b.collectFees();
+        assertEq(weth.balanceOf(feeRecipient), baseFees);
+        assertEq(weth.balanceOf(address(b)), 0);
+        (uint256 baseLeft, uint256 quoteLeft) = b.feesAccrued();
+        assertEq(baseLeft + quoteLeft, 0);
+        b.collectFees(); // nothing accrued: pays nothing, does not revert
+        assertEq(weth.balanceOf(feeRecipient), baseFees);
+    }
+
+    function test_fees_collectedToTheRecipientSetAtCollection() public {
+        OrderBook b = _feeBook(1_000, 0);
+        vm.prank(alice);
+        b.place(ASK, MID, 50, GTC, 0, STEPS);
+        vm.prank(taker);
+        b.take(BID, MID, 50, 50, STEPS, block.timestamp);
+        (, uint256 quoteFees) = b.feesAccrued();
+        assertGt(quoteFees, 0);
+        address treasury = makeAddr("treasury");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", alice));
+        factory.setFeeRecipient(alice);
+        vm.startPrank(admin);
+        vm.expectRevert(IBookFactory.ZeroAddress.selector);
+        factory.setFeeRecipient(address(0));
+        vm.expectEmit(true, false, false, false, address(factory));
+        emit IBookFactory.FeeRecipientSet(treasury);
+        factory.setFeeRecipient(treasury);
+        vm.stopPrank();
+        assertEq(factory.feeRecipient(), treasury);
+        // Anyone may trigger the collection; the fees go to the current recipient only.
+        vm.prank(alice);
+        b.collectFees();
+        assertEq(usdc.balanceOf(treasury), quoteFees);
+        assertEq(usdc.balanceOf(feeRecipient), 0);
     }
 
     // ------------------------------- factory -----------------------------
@@ -213,6 +248,11 @@ contract BookTokensAndFeesTest is BookBase {
         factory.createBook(address(0), address(usdc), TICK_SIZE, LOT, MIN_LOTS);
         vm.expectRevert(abi.encodeWithSelector(IBookFactory.NotAContract.selector, alice));
         factory.createBook(alice, address(usdc), TICK_SIZE, LOT, MIN_LOTS);
+        vm.expectRevert(abi.encodeWithSelector(IBookFactory.NotAContract.selector, alice));
+        factory.createBook(address(weth), alice, TICK_SIZE, LOT, MIN_LOTS);
+        vm.expectRevert(IBookFactory.ZeroAddress.selector);
+        new BookFactory(admin, address(0), 0, 0);
+        assertEq(factory.bookCount(), 1);
     }
 
     function test_factory_feeBounds() public {

@@ -120,6 +120,33 @@ contract OrderBookTest is BookBase {
         _claim(a);
     }
 
+    function test_claim_malformedIdsPayNothingNorBlockTheRest() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        _take(taker, BID, MID, 10);
+        OrderId[] memory ids = new OrderId[](2);
+        ids[0] = OrderId.wrap(OrderId.unwrap(a) | (1 << 49)); // `a` with a side above 1
+        ids[1] = a;
+        uint256 before = usdc.balanceOf(alice);
+        assertEq(book.claim(ids), 10);
+        assertEq(usdc.balanceOf(alice) - before, 10 * _price(MID));
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToClaim.selector, ids[0]));
+        book.claim(ids);
+    }
+
+    function test_claimToBalance_malformedIdsPayNothingNorBlockTheRest() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        _take(taker, BID, MID, 10);
+        OrderId[] memory ids = new OrderId[](2);
+        ids[0] = OrderId.wrap(OrderId.unwrap(a) | (3 << 48));
+        ids[1] = a;
+        vm.prank(alice);
+        assertEq(book.claimToBalance(ids), 10);
+        assertEq(book.balanceOf(alice, address(usdc)), 10 * _price(MID));
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.NothingToClaim.selector, ids[0]));
+        book.claimToBalance(ids);
+    }
+
     function test_claim_bidReceivesBase() public {
         OrderId b = _place(bob, BID, MID, 10);
         _take(taker, ASK, MID, 10);
@@ -270,6 +297,40 @@ contract OrderBookTest is BookBase {
         OrderId ghost = OrderIdLib.encode(1, MID, 7);
         vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, ghost));
         book.cancel(ghost, 1, 0);
+    }
+
+    function test_cancel_malformedIdsRevertNotFound() public {
+        OrderId a = _place(alice, ASK, MID, 10);
+        // A side above 1 and tick 0 (never placeable) name no order, whatever the index.
+        OrderId badSide = OrderId.wrap(OrderId.unwrap(a) | (1 << 49));
+        OrderId tickZero = OrderIdLib.encode(1, 0, 0);
+        vm.startPrank(alice);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, badSide));
+        book.cancel(badSide, 10, 0);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, tickZero));
+        book.cancel(tickZero, 10, 0);
+        vm.expectRevert(abi.encodeWithSelector(IOrderBook.OrderNotFound.selector, badSide));
+        book.cancelToBalance(badSide, 10, 0);
+        vm.stopPrank();
+        assertEq(_open(a), 10);
+        assertEq(book.orderInfo(badSide).owner, address(0));
+        assertEq(book.orderInfo(badSide).openLots, 0);
+    }
+
+    function test_cancel_zeroLotsRevertsButAReaperCancelsAll() public {
+        vm.prank(alice);
+        (OrderId a,) = book.place(ASK, MID, 10, GTC, uint40(block.timestamp + 100), STEPS);
+        vm.prank(alice);
+        vm.expectRevert(IOrderBook.ZeroLots.selector);
+        book.cancel(a, 0, 0);
+        assertEq(_open(a), 10);
+        vm.warp(block.timestamp + 100);
+        // The reaper's `maxLots` is ignored: an expired order leaves the book whole.
+        uint256 before = weth.balanceOf(alice);
+        vm.prank(bob);
+        assertEq(book.cancel(a, 0, 0), 10);
+        assertEq(weth.balanceOf(alice) - before, 10 * LOT);
+        assertEq(book.levelLots(ASK, MID), 0);
     }
 
     function test_cancel_manyHolesThenTakeWholeLevel() public {
@@ -423,6 +484,20 @@ contract OrderBookTest is BookBase {
         vm.stopPrank();
     }
 
+    function test_take_zeroLotsOrStepsRevertsAndMovesNothing() public {
+        _place(alice, ASK, MID, 10);
+        uint256 before = usdc.balanceOf(taker);
+        vm.startPrank(taker);
+        vm.expectRevert(IOrderBook.ZeroLots.selector);
+        book.take(BID, MID, 0, 0, STEPS, block.timestamp);
+        // A zero step budget would match nothing yet still pass a zero `minLots`.
+        vm.expectRevert(IOrderBook.ZeroSteps.selector);
+        book.take(BID, MID, 10, 0, 0, block.timestamp);
+        vm.stopPrank();
+        assertEq(usdc.balanceOf(taker), before);
+        assertEq(book.levelLots(ASK, MID), 10);
+    }
+
     function test_take_maxStepsBoundsLevels() public {
         for (uint16 i; i < 5; ++i) {
             _place(alice, ASK, MID + i, 10);
@@ -466,6 +541,16 @@ contract OrderBookTest is BookBase {
         assertEq(bids.length, 2);
         assertEq(bids[1].tick, MID - 700);
         assertEq(bids[1].lots, 30);
+    }
+
+    function test_depth_topTickEndsTheWalk() public {
+        _place(alice, ASK, MID, 10);
+        _place(alice, ASK, type(uint16).max, 12);
+        IOrderBook.LevelDepth[] memory asks = book.depth(ASK, 5);
+        assertEq(asks.length, 2);
+        assertEq(asks[1].tick, type(uint16).max);
+        assertEq(asks[1].lots, 12);
+        assertEq(asks[1].price, _price(type(uint16).max));
     }
 
     // ------------------------------- fuzz --------------------------------

@@ -10,6 +10,7 @@ import {IRouter} from "../../../contracts/interfaces/IRouter.sol";
 import {FeeOnTransferToken} from "../../../contracts/test/FeeOnTransferToken.sol";
 import {ReentrantToken} from "../../../contracts/test/ReentrantToken.sol";
 import {OrderId} from "../../../contracts/types/BookIds.sol";
+import {SwitchableFeeToken} from "../book/BookTokensAndFees.t.sol";
 import {HybridBase} from "./HybridBase.sol";
 
 /// @notice Reentrancy through a token callback, fee-on-transfer tokens, and a take cut short by
@@ -116,6 +117,44 @@ contract HybridAttacksTest is HybridBase {
         hybrid.swapExactIn(
             IHybridRouter.ExactInParams(m, FEE, false, 1e18, 0, 0, recipient, DEADLINE)
         );
+    }
+
+    /// @dev A quote token that switches a 1% receive-side fee on after a bid rests (the book
+    /// took the escrow in full): the book's payout reaches the router short, and the router
+    /// refuses it on the book leg before the pool or the recipient is touched.
+    function test_feeSwitchedOnAfterABidRests_bookOutputRejected() public {
+        SwitchableFeeToken swf = new SwitchableFeeToken();
+        uint256 tickSize = 1e14; // tick 20,000 = 2 SWF a lot = 2,000 SWF per WETH
+        IOrderBook swfBook = IOrderBook(
+            bookFactory.createBook(address(weth), address(swf), tickSize, LOT, MIN_LOTS)
+        );
+        factory.createPool(address(weth), address(swf), FEE);
+        swf.mint(maker, 1e30);
+        vm.startPrank(maker);
+        swf.approve(address(router), type(uint256).max);
+        swf.approve(address(swfBook), type(uint256).max);
+        router.addLiquidity(
+            IRouter.AddLiquidityParams(
+                address(weth), address(swf), FEE, 100e18, 200_000e18, 0, 0, maker, DEADLINE
+            )
+        );
+        // 3,000 SWF per WETH: better than the pool for a seller, so the book leg comes first.
+        swfBook.place(BID, 30_000, 100, IOrderBook.OrderKind.GoodTillCancelled, 0, STEPS);
+        vm.stopPrank();
+        swf.setFee(true);
+        IHybridRouter.Market memory m =
+            IHybridRouter.Market(address(weth), address(swf), tickSize, LOT, MIN_LOTS);
+        uint256 wethBefore = weth.balanceOf(trader);
+        vm.prank(trader);
+        vm.expectRevert(
+            abi.encodeWithSelector(IHybridRouter.FeeOnTransferToken.selector, address(swf))
+        );
+        hybrid.swapExactIn(
+            IHybridRouter.ExactInParams(m, FEE, false, 5e16, 0, 4, recipient, DEADLINE)
+        );
+        assertEq(weth.balanceOf(trader), wethBefore);
+        assertEq(swf.balanceOf(recipient), 0);
+        assertEq(swfBook.levelLots(BID, 30_000), 100);
     }
 
     // ------------------------------ hole spam ------------------------------

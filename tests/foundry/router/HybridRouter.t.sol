@@ -138,6 +138,35 @@ contract HybridRouterTest is HybridBase {
         assertEq(usdcBefore - usdc.balanceOf(trader), amountIn);
     }
 
+    function test_swapExactOut_allBook_poolUntouched() public {
+        _place(ASK, 19_000, 50); // 1,900 per WETH: the pool is worse from the first lot
+        (uint112 r0, uint112 r1,) = pool.getReserves();
+        uint256 usdcBefore = usdc.balanceOf(trader);
+        IHybridRouter.Split memory s = _swapOut(true, 20 * LOT, 4);
+        assertEq(s.bookLots, 20);
+        assertEq(s.bookOut, 20 * LOT);
+        assertEq(s.poolIn + s.poolOut, 0, "no pool share");
+        (uint112 r0After, uint112 r1After,) = pool.getReserves();
+        assertEq(r0After, r0, "pool untouched");
+        assertEq(r1After, r1, "pool untouched");
+        uint256 raw = 20 * book.priceOf(19_000);
+        assertEq(usdcBefore - usdc.balanceOf(trader), raw + (raw * TAKER_FEE_PPM + PPM - 1) / PPM);
+        assertEq(weth.balanceOf(recipient), 20 * LOT);
+        assertEq(book.levelLots(ASK, 19_000), 30);
+    }
+
+    function test_swapExactOut_lessThanALotLeftGoesToThePool() public {
+        _place(ASK, 19_000, 20);
+        _place(ASK, 19_001, 20);
+        // The first level whole, then half a lot: no whole lot of the second level fits.
+        IHybridRouter.Split memory s = _swapOut(true, 20 * LOT + LOT / 2, 4);
+        assertEq(s.bookLots, 20);
+        assertEq(s.levels, 1);
+        assertEq(s.poolOut, LOT / 2);
+        assertEq(weth.balanceOf(recipient), 20 * LOT + LOT / 2);
+        assertEq(book.levelLots(ASK, 19_001), 20, "second level intact");
+    }
+
     function test_swapExactIn_allPool_whenTheBookIsWorse() public {
         _place(ASK, 22_000, 1000); // 2,200: worse than the pool for this size
         uint256 amountIn = 5_000e6;

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Settlement} from "../../../contracts/Settlement.sol";
 import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
 import {SettlementBase} from "./SettlementBase.sol";
 
@@ -247,6 +248,11 @@ contract SettlementCancelTest is SettlementBase {
         vm.prank(admin);
         settlement.unpause();
         assertFalse(settlement.paused());
+    }
+
+    function test_constructor_rejectsZeroFeeRecipient() public {
+        vm.expectRevert(ISettlement.ZeroAddress.selector);
+        new Settlement(admin, address(0));
     }
 
     function test_setFeeRecipient_rejectsZero() public {

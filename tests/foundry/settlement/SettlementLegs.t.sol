@@ -8,7 +8,9 @@ import {Factory} from "../../../contracts/amm/Factory.sol";
 import {Pool} from "../../../contracts/amm/Pool.sol";
 import {BookFactory} from "../../../contracts/book/BookFactory.sol";
 import {OrderBook} from "../../../contracts/book/OrderBook.sol";
+import {FeeOnTransferToken} from "../../../contracts/test/FeeOnTransferToken.sol";
 import {MockERC20} from "../../../contracts/test/MockERC20.sol";
+import {SenderFeeToken} from "../../../contracts/test/SenderFeeToken.sol";
 import {StrictApprovalToken} from "../../../contracts/test/StrictApprovalToken.sol";
 import {Settlement} from "../../../contracts/Settlement.sol";
 
@@ -113,6 +115,26 @@ contract SettlementLegsTest is SettlementBase {
         assertEq(tokenA.balanceOf(address(settlement)), 0); // nothing left behind
     }
 
+    function test_settleWithLiquidity_poolLegTheOtherWay() public {
+        // Bob sells 10 B for at least 9 A: the leg runs B -> A, the pool's other direction.
+        ISettlement.Order memory b =
+            _order(bob, address(tokenB), address(tokenA), 10e18, 9e18, 0, 3, 0);
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        uint256 aBefore = tokenA.balanceOf(bob);
+        _settleLegs(
+            _prices(10e18, out),
+            _one(_signedTrade(b, bobPk, 10e18)),
+            _poolLeg(1, 0, FEE, 10e18, out),
+            _noBookLegs()
+        );
+        assertEq(tokenA.balanceOf(bob) - aBefore, out);
+        (uint112 r0, uint112 r1,) = pool.getReserves();
+        (uint256 rA, uint256 rB) = address(tokenA) < address(tokenB) ? (r0, r1) : (r1, r0);
+        assertEq(rA, 1_000e18 - out);
+        assertEq(rB, 1_010e18);
+        assertEq(tokenB.balanceOf(address(settlement)), 0);
+    }
+
     function test_settleWithLiquidity_payingMoreThanTheLegReturnedReverts() public {
         uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
         // Prices that pay Alice one wei more than the pool returned value the leg one wei
@@ -196,6 +218,43 @@ contract SettlementLegsTest is SettlementBase {
         );
     }
 
+    function test_settleWithLiquidity_legTokenIndexOutOfRange() public {
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
+        _settleLegs(_prices(1, 1), _aliceResidual(), _poolLeg(2, 1, FEE, 10e18, 0), _noBookLegs());
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 255));
+        _settleLegs(_prices(1, 1), _aliceResidual(), _poolLeg(0, 255, FEE, 10e18, 0), _noBookLegs());
+    }
+
+    function test_settleWithLiquidity_poolLegPayingLessThanItSaysReverts() public {
+        // A pool of A and a token that burns 1% on receipt: the leg's output, measured as the
+        // settlement's balance change, falls short of the pool's quote.
+        FeeOnTransferToken fot = new FeeOnTransferToken();
+        Pool fotPool = Pool(amm.createPool(address(tokenA), address(fot), FEE));
+        tokenA.mint(address(fotPool), 1_000e18);
+        fot.mint(address(fotPool), 1_000e18);
+        fotPool.mint(admin);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(fot), 10e18, 9e18, 0, 7, 0);
+        TradeSpec[] memory trades = _one(_signedTrade(a, alicePk, 10e18));
+        address[] memory tokens = new address[](2);
+        (tokens[0], tokens[1]) = (address(tokenA), address(fot));
+        uint256 out = _amountOut(10e18, 1_000e18, 1_000e18);
+        uint256 aliceA = tokenA.balanceOf(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(fot))
+        );
+        vm.prank(relayer);
+        settlement.settleWithLiquidity(
+            tokens,
+            _prices(out, 10e18),
+            _trades(trades),
+            _sigs(trades),
+            _poolLeg(0, 1, FEE, 10e18, out),
+            _noBookLegs()
+        );
+        assertEq(tokenA.balanceOf(alice), aliceA);
+    }
+
     // -------------------------------- books --------------------------------
 
     function test_settleWithLiquidity_bookLegTakesRestingAsks() public {
@@ -227,6 +286,40 @@ contract SettlementLegsTest is SettlementBase {
     function test_settleWithLiquidity_invalidBookSide() public {
         vm.expectRevert(abi.encodeWithSelector(ISettlement.InvalidBookSide.selector, uint8(2)));
         _settleLegs(_prices(1, 1), _aliceResidual(), _noPoolLegs(), _bookLeg(2, 1_000, 5));
+    }
+
+    function test_settleWithLiquidity_bookLegCostingMoreThanPaidReverts() public {
+        // A base token that charges its sender 1% on top: the book receives exactly what it
+        // charged, but the settlement loses more, which would come out of other users'
+        // deposits held by the contract.
+        SenderFeeToken sft = new SenderFeeToken();
+        OrderBook sftBook =
+            OrderBook(books.createBook(address(sft), address(tokenB), TICK_SIZE, LOT, 1));
+        tokenB.mint(carol, 10e18);
+        vm.startPrank(carol);
+        tokenB.approve(address(sftBook), type(uint256).max);
+        sftBook.place(IOrderBook.Side.Bid, 1_000, 10, IOrderBook.OrderKind.GoodTillCancelled, 0, 16);
+        vm.stopPrank();
+        _fund(alice, address(sft), 20e18);
+        sft.mint(address(settlement), 5e18); // e.g. others' internal balances
+        ISettlement.Order memory a =
+            _order(alice, address(sft), address(tokenB), 10e18, 9e18, 0, 7, 0);
+        TradeSpec[] memory trades = _one(_trade(a, 0, 1, 10e18, SCHEME_ECDSA, _sign(alicePk, a)));
+        address[] memory tokens = new address[](2);
+        (tokens[0], tokens[1]) = (address(sft), address(tokenB));
+        ISettlement.BookLeg[] memory legs = new ISettlement.BookLeg[](1);
+        legs[0] = ISettlement.BookLeg(
+            address(sft), address(tokenB), TICK_SIZE, LOT, 1, 1, 1_000, 10, 10, 16
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(ISettlement.FeeOnTransferToken.selector, address(sft))
+        );
+        vm.prank(relayer);
+        settlement.settleWithLiquidity(
+            tokens, _prices(1, 1), _trades(trades), _sigs(trades), _noPoolLegs(), legs
+        );
+        assertEq(sft.balanceOf(address(settlement)), 5e18);
+        assertEq(sftBook.levelLots(IOrderBook.Side.Bid, 1_000), 10);
     }
 
     // ------------------------- legs priced on chain -------------------------
@@ -390,6 +483,21 @@ contract SettlementLegsTest is SettlementBase {
         vm.expectRevert(ISettlement.LiquiditySourcesAlreadySet.selector);
         vm.prank(admin);
         settlement.setLiquiditySources(address(amm), address(books));
+        Settlement fresh = new Settlement(admin, fees);
+        vm.expectRevert(abi.encodeWithSignature("OwnableUnauthorizedAccount(address)", relayer));
+        vm.prank(relayer);
+        fresh.setLiquiditySources(address(amm), address(books));
+        // A half-set pair would be final: each address is required.
+        vm.startPrank(admin);
+        vm.expectRevert(ISettlement.ZeroAddress.selector);
+        fresh.setLiquiditySources(address(amm), address(0));
+        vm.expectRevert(ISettlement.ZeroAddress.selector);
+        fresh.setLiquiditySources(address(0), address(books));
+        assertEq(fresh.ammFactory(), address(0));
+        fresh.setLiquiditySources(address(amm), address(books));
+        vm.stopPrank();
+        assertEq(fresh.ammFactory(), address(amm));
+        assertEq(fresh.bookFactory(), address(books));
     }
 
     function test_settleWithLiquidity_sourcesNotSet() public {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {stdError} from "forge-std/StdError.sol";
+
 import {ISettlement} from "../../../contracts/interfaces/ISettlement.sol";
+import {TRADE_UNUSED_SHIFT} from "../../../contracts/libraries/TradeLib.sol";
 import {MockERC20} from "../../../contracts/test/MockERC20.sol";
 import {SettlementBase} from "./SettlementBase.sol";
 
@@ -479,6 +482,100 @@ contract SettlementSettleTest is SettlementBase {
         _settleAs(_tokensAB(), _prices(1, 0), trades);
     }
 
+    /// @dev The batch's per-token sums are checked: clearing prices that make two payouts of
+    /// one token add up beyond 2**256 revert with the checked-arithmetic panic, never wrap.
+    function test_settle_payoutSumOverflowPanics() public {
+        ISettlement.Order memory a1 =
+            _order(alice, address(tokenA), address(tokenB), 1, 1, 0, 1, PARTIAL);
+        ISettlement.Order memory a2 =
+            _order(alice, address(tokenA), address(tokenB), 1, 1, 0, 2, PARTIAL);
+        TradeSpec[] memory trades = _two(_signedTrade(a1, alicePk, 1), _signedTrade(a2, alicePk, 1));
+        // Each trade alone buys 2**255 B for 1 wei of A: within its limit and 256 bits.
+        vm.prank(relayer);
+        vm.expectRevert(stdError.arithmeticError);
+        _settleAs(_tokensAB(), _prices(1 << 255, 1), trades);
+        assertEq(tokenA.balanceOf(alice), 1_000e18);
+        assertEq(settlement.filledAmount(_uid(a1)), 0);
+    }
+
+    // --------------------------- calldata encoding ---------------------------
+
+    /// @dev `settle` reads trades from calldata in assembly: bits the ABI decoder would refuse
+    /// (a set top byte of `packed`, a receiver above 160 bits) revert with empty data instead
+    /// of being hashed or paid to a truncated address.
+    function test_settle_dirtyTradeBitsRevert() public {
+        address receiver = makeAddr("aliceReceiver");
+        (TradeSpec[] memory specs,,) = _crossingPair(0, 0);
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 1e18, 1, 0);
+        a.receiver = receiver;
+        specs[0] = _signedTrade(a, alicePk, 100e18);
+        (ISettlement.TradeData[] memory trades, bytes[] memory sigs) = _encode(specs);
+        // The honest encoding settles (checked in a snapshot that is rolled back).
+        uint256 snapshot = vm.snapshotState();
+        _settle(_tokensAB(), _prices(1, 1), specs);
+        assertEq(tokenB.balanceOf(receiver), 100e18);
+        vm.revertToState(snapshot);
+
+        trades[1].packed |= 1 << TRADE_UNUSED_SHIFT;
+        vm.prank(relayer);
+        (bool ok, bytes memory ret) = address(settlement)
+            .call(abi.encodeCall(settlement.settle, (_tokensAB(), _prices(1, 1), trades, sigs)));
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        trades[1].packed &= ~(uint256(1) << TRADE_UNUSED_SHIFT);
+
+        bytes memory data =
+            abi.encodeCall(settlement.settle, (_tokensAB(), _prices(1, 1), trades, sigs));
+        _dirtyWord(data, uint256(uint160(receiver)), 1 << 160);
+        vm.prank(relayer);
+        (ok, ret) = address(settlement).call(data);
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        assertEq(tokenB.balanceOf(receiver), 0);
+        assertEq(tokenA.balanceOf(alice), 1_000e18);
+    }
+
+    /// @dev The order hash for `orderUid` and `cancelOrder` refuses dirty narrow fields, so
+    /// one order cannot have two uids.
+    function test_orderUid_dirtyOrderBitsRevert() public {
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        bytes memory uidCall = abi.encodeCall(settlement.orderUid, (a));
+        bytes memory cancelCall = abi.encodeCall(settlement.cancelOrder, (a));
+        (bool ok, bytes memory ret) = address(settlement).staticcall(uidCall);
+        assertTrue(ok);
+        assertEq(abi.decode(ret, (bytes32)), _uid(a));
+        // `validTo` with a bit above its 32.
+        _dirtyWord(uidCall, a.validTo, 1 << 32);
+        (ok, ret) = address(settlement).staticcall(uidCall);
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        _dirtyWord(cancelCall, uint256(uint160(alice)), 1 << 200);
+        vm.prank(alice);
+        (ok, ret) = address(settlement).call(cancelCall);
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        assertEq(settlement.filledAmount(_uid(a)), 0);
+    }
+
+    /// @dev ORs `bits` into the first ABI word of `data` (after the selector) equal to `value`.
+    function _dirtyWord(bytes memory data, uint256 value, uint256 bits) internal pure {
+        for (uint256 at = 4; at + 32 <= data.length; at += 32) {
+            uint256 w;
+            assembly ("memory-safe") {
+                w := mload(add(add(data, 0x20), at))
+            }
+            if (w == value) {
+                assembly ("memory-safe") {
+                    mstore(add(add(data, 0x20), at), or(w, bits))
+                }
+                return;
+            }
+        }
+        revert("word not found");
+    }
+
     function test_settle_lengthMismatch() public {
         (TradeSpec[] memory trades,,) = _crossingPair(0, 0);
         vm.prank(relayer);
@@ -492,6 +589,9 @@ contract SettlementSettleTest is SettlementBase {
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 0, 2, 100e18, SCHEME_ECDSA, "")));
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
+        _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 2, 1, 100e18, SCHEME_ECDSA, "")));
     }
 
     function test_settle_insufficientInternalBalance() public {

@@ -96,6 +96,40 @@ contract SettlementTokensTest is SettlementBase {
         _settleAs(tokens, _prices(1, 1), trades);
     }
 
+    /// @dev The direct payment's own `transferFrom` (owner to receiver, no pull into the
+    /// contract) accepts a token without a return value and refuses a false return, a revert
+    /// and a token without code, as the wallet pulls do.
+    function test_settle_noReturnTokenWorksWhenPaidDirectly() public {
+        NoReturnToken usdt = new NoReturnToken();
+        usdt.mint(alice, 1_000e6);
+        vm.prank(alice);
+        usdt.approve(address(settlement), type(uint256).max);
+        (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(address(usdt));
+        _pairDirect(trades, 0, 1);
+        _settle(tokens, _prices(1, 1), trades);
+        assertEq(usdt.balanceOf(bob), 100e6);
+        assertEq(usdt.balanceOf(alice), 900e6);
+        assertEq(tokenB.balanceOf(alice), 100e6);
+        assertEq(usdt.balanceOf(address(settlement)), 0);
+    }
+
+    function test_settle_failedTransferFromRevertsWhenPaidDirectly() public {
+        NoReturnToken usdt = new NoReturnToken();
+        usdt.mint(alice, 1_000e6); // no approval: transferFrom reverts
+        ReturnFalseToken rft = new ReturnFalseToken();
+        rft.mint(alice, 1_000e6); // no approval: transferFrom returns false
+        address[3] memory weird = [address(usdt), address(rft), address(0xdead)];
+        for (uint256 i; i < weird.length; ++i) {
+            (address[] memory tokens, TradeSpec[] memory trades) = _pairWith(weird[i]);
+            _pairDirect(trades, 0, 1);
+            vm.prank(relayer);
+            vm.expectRevert(SafeTransferLib.TransferFromFailed.selector);
+            _settleAs(tokens, _prices(1, 1), trades);
+        }
+        assertEq(tokenB.balanceOf(bob), 1_000e18);
+        assertEq(usdt.balanceOf(alice), 1_000e6);
+    }
+
     function test_deposit_returnFalseTokenReverts() public {
         ReturnFalseToken rft = new ReturnFalseToken();
         vm.prank(alice);
