@@ -171,3 +171,27 @@ def test_usage_mistakes_exit_2(stack: Stack) -> None:
     assert message.startswith("Error: InvalidOrderUid")
     message = error_of(stack, "order", "status", "0x" + "ab" * 32)
     assert message.startswith("Error: OrderNotFound")
+
+
+def test_a_web_server_that_is_not_a_relayer(stack: Stack, tmp_path: Path) -> None:
+    """--relayer-url naming some other HTTP server (here: one serving a folder's files)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # not into the CLI's stderr
+            pass
+
+    (tmp_path / "index.html").write_text("<html>not a relayer</html>")
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            message = error_of(
+                stack, "order", "list", "--relayer-url", url, key=stack.traders[0].key_hex
+            )
+        finally:
+            server.shutdown()
+    assert message == (f"Error: RelayerError: {url}/health is not JSON: is it a crossbook relayer?")
