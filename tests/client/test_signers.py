@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -23,6 +24,11 @@ TYPED_DATA = {
     "domain": {"name": "crossbook"},
     "message": {"text": "hello"},
 }
+
+
+def keystore_of(account: Any, passphrase: str) -> str:
+    """A keystore JSON; pbkdf2 with few rounds (eth-account's default scrypt takes seconds)."""
+    return json.dumps(Account.encrypt(account.key, passphrase, kdf="pbkdf2", iterations=1024))
 
 
 def recovered(signature: bytes) -> str:
@@ -54,7 +60,7 @@ def test_key_files(tmp_path: Path) -> None:
     assert signer.address == account.address and signer.private_key == bytes(account.key)
     assert account.key.hex() not in repr(signer)
     keystore = tmp_path / "keystore.json"
-    keystore.write_text(json.dumps(Account.encrypt(account.key, "secret")))
+    keystore.write_text(keystore_of(account, "secret"))
     with pytest.raises(SignerError, match=r"is a keystore \(JSON\), not a hex key"):
         LocalSigner.from_key_file(keystore)
     with pytest.raises(SignerError, match=r"cannot read the key file .*: No such file"):
@@ -67,7 +73,7 @@ def test_key_files(tmp_path: Path) -> None:
 def test_keystores(tmp_path: Path) -> None:
     account = Account.create()
     keystore = tmp_path / "keystore.json"
-    keystore.write_text(json.dumps(Account.encrypt(account.key, "secret")))
+    keystore.write_text(keystore_of(account, "secret"))
     assert LocalSigner.from_keystore(keystore, "secret").address == account.address
     with pytest.raises(SignerError, match="wrong passphrase for the keystore"):
         LocalSigner.from_keystore(keystore, "guess")
@@ -86,7 +92,7 @@ def test_ape_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SignerError, match=r"no ape account 'maker' in .* \(accounts: none\)"):
         LocalSigner.from_ape_alias("maker")
     folder.mkdir(parents=True)
-    (folder / "maker.json").write_text(json.dumps(Account.encrypt(account.key, "secret")))
+    (folder / "maker.json").write_text(keystore_of(account, "secret"))
     with pytest.raises(SignerError, match=r"no ape account 'taker' .* \(accounts: maker\)"):
         LocalSigner.from_ape_alias("taker")
     with pytest.raises(SignerError, match="set APE_ACCOUNTS_maker_PASSPHRASE"):
