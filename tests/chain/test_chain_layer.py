@@ -27,7 +27,13 @@ from crossbook.chain import (
     send_transaction,
     wait_for_receipt,
 )
-from crossbook.chain.abi import SUITE_CONTRACTS, abi_file_text, canonical_type, contract_abi
+from crossbook.chain.abi import (
+    SUITE_CONTRACTS,
+    abi_file_text,
+    canonical_type,
+    contract_abi,
+    write_shipped_abis,
+)
 from crossbook.chain.revert import error_table
 from crossbook.client import LocalSigner
 from crossbook.errors import ToolchainError
@@ -182,6 +188,22 @@ def test_shipped_abis_are_the_compiled_ones():
         assert contract_abi(name) == load_artifact(name).abi, f"{name}: run `make build`"
         shipped = Path(crossbook.chain.abi.__file__).parent / "abis" / f"{name}.json"
         assert shipped.read_text() == abi_file_text(load_artifact(name).abi)
+
+
+def test_make_build_writes_only_the_abis_that_changed(tmp_path: Path):
+    """`write_shipped_abis` (run by `make build`) into an empty folder writes every suite ABI as
+    shipped; run again it writes nothing, and it rewrites a file that drifted."""
+    shipped = Path(crossbook.chain.abi.__file__).parent / "abis"
+    folder = tmp_path / "abis"
+    written = write_shipped_abis(folder)
+    assert sorted(p.name for p in written) == sorted(f"{n}.json" for n in SUITE_CONTRACTS)
+    for path in written:
+        assert path.read_text() == (shipped / path.name).read_text()
+    assert write_shipped_abis(folder) == []
+    drifted = folder / f"{SUITE_CONTRACTS[0]}.json"
+    drifted.write_text("[]\n")
+    assert write_shipped_abis(folder) == [drifted]
+    assert drifted.read_text() == (shipped / drifted.name).read_text()
 
 
 def test_an_abi_that_does_not_ship_is_a_clear_error():

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from crossbook.client import RelayerClient
+from crossbook.client.errors import RelayerError
 from crossbook.devnet.accounts import dev_accounts
 from tests.cli.conftest import crossbook
 from tests.stacks import Stack, mint
@@ -171,3 +173,34 @@ def test_usage_mistakes_exit_2(stack: Stack) -> None:
     assert message.startswith("Error: InvalidOrderUid")
     message = error_of(stack, "order", "status", "0x" + "ab" * 32)
     assert message.startswith("Error: OrderNotFound")
+
+
+def test_a_web_server_that_is_not_a_relayer(stack: Stack, tmp_path: Path) -> None:
+    """--relayer-url naming some other HTTP server (here: one serving a folder's files)."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # not into the CLI's stderr
+            pass
+
+    (tmp_path / "index.html").write_text("<html>not a relayer</html>")
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v1" / "markets").write_text("<html>a page, not JSON</html>")
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            message = error_of(
+                stack, "order", "list", "--relayer-url", url, key=stack.traders[0].key_hex
+            )
+            with RelayerClient(url) as sdk, pytest.raises(RelayerError) as raised:
+                sdk.markets()  # the SDK straight at a page that answers 200
+        finally:
+            server.shutdown()
+    assert message == f"Error: RelayerError: {url}/health is not JSON: is it a crossbook relayer?"
+    assert str(raised.value) == (
+        f"GET /v1/markets answered 200 with a body that is not JSON: is {url} a crossbook relayer?"
+    )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -80,19 +88,13 @@ def test_a_data_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None
         settings.database_for(1, "0x" + "00" * 32, "0x" + "00" * 20)
 
 
-def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: Path) -> None:
-    """A real relayer process started in an empty folder, with no database setting: its
-    SQLite database and lock go to the data directory, and the folder stays empty."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    workdir, data = tmp_path / "cwd", tmp_path / "data"
-    workdir.mkdir()
+@contextlib.contextmanager
+def relayer_process(
+    devnet_stack: Any, workdir: Path, data: Path, *args: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`crossbook relayer run ARGS` in `workdir` against the devnet stack's chain, with
+    `data` as its data directory; yields the process and its URL once /health answers 200,
+    and stops it with SIGTERM."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -105,29 +107,67 @@ def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: 
     )
     crossbook = Path(sys.executable).with_name("crossbook")
     proc = subprocess.Popen(
-        [str(crossbook), "relayer", "run"],
+        [str(crossbook), "relayer", "run", *args],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             assert time.monotonic() < deadline, "the relayer did not answer /health in 60 s"
             time.sleep(0.3)
+        yield proc, url
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def test_a_relayer_run_in_a_folder_leaves_nothing_there(devnet_stack, tmp_path: Path) -> None:
+    """A real relayer process started in an empty folder, with no database setting: its
+    SQLite database and lock go to the data directory, and the folder stays empty."""
+    workdir, data = tmp_path / "cwd", tmp_path / "data"
+    workdir.mkdir()
+    with relayer_process(devnet_stack, workdir, data):
+        pass
     assert list(workdir.iterdir()) == []
     genesis = bytes(devnet_stack.w3.eth.get_block(0)["hash"]).hex()[:12]
     settlement = devnet_stack.manifest.address("Settlement").lower()
     folder = data / f"{devnet_stack.chain_id}-{genesis}" / settlement
     assert (folder / "relayer.db").is_file()
     assert (folder / "relayer.db.submitter.lock").exists()
+
+
+def children(pid: int) -> set[int]:
+    return {
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    }
+
+
+def test_workers_serve_one_port_and_stop_together(devnet_stack, tmp_path: Path) -> None:
+    """`--workers 2`: two API processes behind one port, the schema migrated once before
+    they start; SIGTERM stops the parent and both workers."""
+    with relayer_process(devnet_stack, tmp_path, tmp_path / "data", "--workers", "2") as (
+        proc,
+        url,
+    ):
+        workers = children(proc.pid)
+        assert len(workers) >= 2
+        answers = [httpx.get(f"{url}/v1/markets", timeout=10).json() for _ in range(6)]
+        assert all(answer == answers[0] for answer in answers)  # whichever worker answered
+        assert "WETH-USDC" in {m["market"] for m in answers[0]}, answers[0]
+    assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+    deadline = time.monotonic() + 10  # an exited worker is gone once init has reaped it
+    while any(Path(f"/proc/{w}").exists() for w in workers):
+        assert time.monotonic() < deadline, f"workers still running: {workers}"
+        time.sleep(0.1)

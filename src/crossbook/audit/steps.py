@@ -31,6 +31,8 @@ BRANCH_GOAL_CONTRACTS = 0.90
 LINE_GOAL_PYTHON = 0.90
 MUTATION_GOAL = 0.80
 INVARIANT_RUNS_GOAL = 10_000
+#: the relayer's storage tests also run against this PostgreSQL server when it is set
+POSTGRES_DSN_ENV = "CROSSBOOK_TEST_POSTGRES_DSN"
 
 
 @dataclass(frozen=True)
@@ -214,9 +216,13 @@ def deep_fuzz(settings: Settings, summary: Summary) -> None:
 
 
 def python_coverage(settings: Settings, summary: Summary) -> None:
-    """pytest-cov over `src/crossbook` for the pytest paths (through ape, on Anvil)."""
+    """pytest-cov over `src/crossbook` for the pytest paths (through ape, on Anvil), the Python
+    processes the tests start included (`[tool.coverage.run]` in pyproject.toml). The source is
+    the directory, not the package: alembic loads the migrations under module names of its own."""
     result = settings.out / "coverage.json"
     result.unlink(missing_ok=True)
+    for stale in settings.out.glob(".coverage*"):  # a killed run's per-process data files
+        stale.unlink()
     command = [
         str(settings.root / ".venv" / "bin" / "ape"),
         "test",
@@ -224,7 +230,7 @@ def python_coverage(settings: Settings, summary: Summary) -> None:
         "-p",
         "no:cacheprovider",
         "-q",
-        "--cov=crossbook",
+        f"--cov={settings.root / 'src' / 'crossbook'}",
         f"--cov-report=json:{result}",
     ]
     env = {"COVERAGE_FILE": str(settings.out / ".coverage")}
@@ -232,7 +238,9 @@ def python_coverage(settings: Settings, summary: Summary) -> None:
     if not result.is_file():
         raise AuditOutputError(f"pytest-cov wrote no report: {_tail(output)}")
     coverage = report.parse_coverage_json(result.read_text())
-    scope = "running " + " ".join(settings.pytest_paths)
+    database = "with PostgreSQL" if os.environ.get(POSTGRES_DSN_ENV) else "without PostgreSQL"
+    paths = " ".join(settings.pytest_paths)
+    scope = f"running {paths} and the processes they start, {database}"
     summary.checks += report.coverage_checks(
         "pytest-cov src/crossbook", coverage, LINE_GOAL_PYTHON, None, scope
     )
