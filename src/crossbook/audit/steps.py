@@ -36,8 +36,8 @@ INVARIANT_RUNS_GOAL = 10_000
 @dataclass(frozen=True)
 class Settings:
     root: Path
-    mutants_per_contract: int = 6
-    mutation_minutes: float = 25.0  # no new mutant is started after this
+    mutants_per_contract: int = 2
+    mutation_minutes: float = 28.0  # no new mutant is started after this
     invariant_runs: int = 10_000
     invariant_depth: int = 64
     fuzz_runs: int | None = None  # None: the `deep` profile's
