@@ -260,7 +260,8 @@ def operator_mutants(path: str, contract: Any, content: bytes, name: str) -> lis
     """Each binary operator of the contract's Solidity swapped, found on slither's expression
     tree: the operator is the text between its two operands, so the patch replaces exactly it.
     (slither-mutate 0.11's own ROR splits the whole statement on the operator's text and
-    crashes on Settlement; its AOR skips every statement with the operator twice.)"""
+    crashes on Settlement, whose Yul `lt(a, b)` slither reads as a `<` the text does not hold;
+    its AOR skips every statement with the operator twice.)"""
     from slither.core.expressions import BinaryOperation
 
     swaps = OPERATORS[name]
