@@ -39,7 +39,7 @@ class Settings:
     mutants_per_contract: int = 2
     mutation_minutes: float = 28.0  # no new mutant is started after this
     invariant_runs: int = 10_000
-    invariant_depth: int = 64
+    invariant_depth: int = 8
     fuzz_runs: int | None = None  # None: the `deep` profile's
     pytest_paths: tuple[str, ...] = ("tests",)
     halmos: str = ".venv-halmos/bin/halmos"
