@@ -104,10 +104,22 @@ def static_analysis(settings: Settings, summary: Summary) -> None:
 
 
 def mutation(settings: Settings, summary: Summary) -> None:
-    from crossbook.audit.mutants import run_campaign
+    from crossbook.audit.mutants import Outcome, run_campaign
+
+    settings.out.mkdir(parents=True, exist_ok=True)
+    judged = settings.out / "mutants-judged.txt"
+    judged.write_text("")
+
+    def keep(outcome: Outcome) -> None:
+        # Each verdict as soon as it is known: an interrupted campaign keeps what it judged.
+        with judged.open("a") as listing:
+            listing.write(f"{outcome.status}: {outcome.mutant.describe()}\n")
 
     campaign = run_campaign(
-        settings.root, settings.mutants_per_contract, budget_s=60 * settings.mutation_minutes
+        settings.root,
+        settings.mutants_per_contract,
+        progress=keep,
+        budget_s=60 * settings.mutation_minutes,
     )
     killed, survived = campaign.count("killed"), campaign.count("survived")
     summary.add(
