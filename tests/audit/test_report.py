@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from crossbook.audit import report
-from crossbook.audit.mutants import DECLARATION, Mutant, forge_reported_failure, spread
+from crossbook.audit.mutants import (
+    DECLARATION,
+    Campaign,
+    Mutant,
+    Outcome,
+    forge_reported_failure,
+    sample,
+    spread,
+    yul_mutants,
+)
 from crossbook.audit.report import AuditOutputError, Check, Summary
 from crossbook.bench.page import AUDIT, BenchPage, read_rows
 
@@ -150,6 +159,52 @@ def test_mutants_are_spread_over_the_file() -> None:
     assert [m.line for m in spread(mutants, 3)] == [0, 3, 6]
     assert spread(mutants, 20) == mutants and spread(mutants, 0) == []
     assert mutants[0].describe() == "contracts/X.sol:0 [ROR] `<` -> `>`"
+
+
+def test_a_sample_takes_every_mutator_in_turn_and_spreads_each() -> None:
+    mutants = [
+        Mutant("contracts/X.sol", name, i, i, i + 1, "<", ">")
+        for i, name in enumerate(["ROR"] * 6 + ["AOR"] * 3 + ["RR"])
+    ]
+    chosen = sample(mutants, 5, ("ROR", "AOR", "YOR", "RR"))
+    assert [(m.mutator, m.line) for m in chosen] == [
+        ("ROR", 0),
+        ("ROR", 3),
+        ("AOR", 6),
+        ("AOR", 7),
+        ("RR", 9),
+    ]
+    assert sample(mutants, 5, ("ROR", "AOR", "YOR", "RR")) == chosen  # deterministic
+    assert len(sample(mutants, 50, ("ROR", "AOR", "RR"))) == len(mutants)
+
+
+def test_inline_assembly_is_mutated_inside_its_block_only() -> None:
+    source = (
+        b"function f(uint256 a) pure returns (uint256 r) {\n"
+        b"    r = add(a, 1);\n"
+        b'    assembly ("memory-safe") {\n'
+        b"        if lt(a, 2) { r := add(a, shl(1, a)) }\n"
+        b"    }\n"
+        b"}\n"
+    )
+    found = yul_mutants("contracts/X.sol", source)
+    assert [(m.line, m.old, m.new) for m in found] == [
+        (4, "lt", "gt"),
+        (4, "add", "sub"),
+        (4, "shl", "shr"),
+    ]
+    patched = source[: found[0].start] + found[0].new.encode() + source[found[0].end :]
+    assert b"if gt(a, 2)" in patched
+
+
+def test_mutants_that_do_not_compile_are_not_in_the_score() -> None:
+    def outcome(status: str) -> Outcome:
+        return Outcome(Mutant("contracts/X.sol", "AOR", 1, 0, 1, "+", "-"), status, 1.0)
+
+    statuses = ["killed", "killed", "killed", "survived", "no-compile", "no-compile", "not-run"]
+    campaign = Campaign(tuple(outcome(s) for s in statuses))
+    assert campaign.score == 0.75
+    assert len(campaign.survivors) == 1
 
 
 def test_a_failing_forge_run_is_seen_in_its_report() -> None:

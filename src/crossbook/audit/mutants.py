@@ -32,9 +32,11 @@ from crossbook.errors import CrossbookError
 
 log = logging.getLogger(__name__)
 
-#: the mutators that change what code does (not FHR/MVIV/MVIE/SBR/MWA/CR/LIR, which mostly
-#: produce mutants that do not compile or that only move gas)
-MUTATORS = ("RR", "ROR", "AOR", "LOR", "BOR", "UOR", "ASOR", "MIA")
+#: the mutators that change what code does, in the order a sample takes from them (not
+#: FHR/MVIV/MVIE/SBR/MWA/CR/LIR, which mostly produce mutants that do not compile or that only
+#: move gas). ROR, AOR, BOR and LOR are this module's (`operator_mutants`, on slither's
+#: expression tree), YOR mutates inline assembly (`yul_mutants`); the rest are slither-mutate's.
+MUTATORS = ("ROR", "AOR", "YOR", "MIA", "UOR", "ASOR", "LOR", "BOR", "RR")
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,24 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     Target("contracts/libraries/PoolMath.sol", "PoolMath", "tests/foundry/amm"),
     Target("contracts/amm/Pool.sol", "Pool", "tests/foundry/amm"),
-    Target("contracts/libraries/NonceLib.sol", "NonceLib", "tests/foundry/settlement"),
+    Target("contracts/amm/Router.sol", "Router", "tests/foundry/amm"),
     Target("contracts/Settlement.sol", "Settlement", "tests/foundry/settlement"),
-    Target("contracts/libraries/LevelQueue.sol", "LevelQueue", "tests/foundry/book"),
+    *(
+        Target(f"contracts/libraries/{name}.sol", name, "tests/foundry/settlement")
+        for name in (
+            "NonceLib",
+            "BatchAccounting",
+            "SettleFastPath",
+            "TradeLib",
+            "LiquidityLegs",
+            "SignatureLib",
+            "OrderLib",
+        )
+    ),
     Target("contracts/book/OrderBook.sol", "OrderBook", "tests/foundry/book"),
+    Target("contracts/libraries/LevelQueue.sol", "LevelQueue", "tests/foundry/book"),
+    Target("contracts/libraries/BookBitmap.sol", "BookBitmap", "tests/foundry/book"),
+    Target("contracts/router/HybridRouter.sol", "HybridRouter", "tests/foundry/router"),
 )
 
 
@@ -123,11 +139,32 @@ def spread(items: Sequence[Mutant], count: int) -> list[Mutant]:
     return [items[int(i * step)] for i in range(count)]
 
 
-def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> list[Mutant]:
+def sample(items: Sequence[Mutant], count: int, mutators: Sequence[str] = MUTATORS) -> list[Mutant]:
+    """`count` of one file's mutants, deterministically: the mutators take turns in the order
+    of `mutators` (one that has no mutant left is skipped), and each mutator's share is spread
+    evenly over its mutants (sorted by position), so a small sample still covers every kind of
+    change and the whole file."""
+    by_mutator = {
+        name: sorted((m for m in items if m.mutator == name), key=lambda m: m.start)
+        for name in mutators
+    }
+    shares = dict.fromkeys(mutators, 0)
+    left = min(count, len(items))
+    while left > 0:
+        for name in mutators:
+            if left > 0 and shares[name] < len(by_mutator[name]):
+                shares[name] += 1
+                left -= 1
+    chosen = [m for name in mutators for m in spread(by_mutator[name], shares[name])]
+    return sorted(chosen, key=lambda m: (m.start, m.mutator, m.new))
+
+
+def generate(
+    root: Path, targets: Sequence[Target], mutators: Sequence[str] = MUTATORS
+) -> list[Mutant]:
     """Every distinct patch the mutators make to the targets (slither compiles through forge
     under the `fast` profile)."""
     from slither import Slither
-    from slither.tools.mutator.mutators import all_mutators
 
     env = {"FOUNDRY_PROFILE": "fast", "FOUNDRY_OUT": ".forge/mutants/slither-out"}
     saved = {k: os.environ.get(k) for k in env}
@@ -140,47 +177,182 @@ def generate(root: Path, targets: Sequence[Target], mutators: Sequence[str]) -> 
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    mutants: list[Mutant] = []
+    mutants: set[Mutant] = set()
     for target in targets:
         contract = _find_contract(slither, root / target.path, target.contract)
-        unit = contract.compilation_unit
         content = (root / target.path).read_bytes()
-        seen: set[tuple[int, int, str]] = set()
         for name in mutators:
-            mutator_class: Any = getattr(all_mutators, name)
-            mutator = mutator_class(unit, 0, "", None, contract, None, False, root, [])
-            try:
-                patches = mutator._mutate().get("patches", {})
-            except (IndexError, KeyError, ValueError, AttributeError) as exc:
-                # As slither-mutate itself does: a mutator that cannot read a construct
-                # yields no mutant for that contract.
-                log.warning("%s gives no mutant of %s: %r", name, target.contract, exc)
-                continue
-            for patch in (p for file_patches in patches.values() for p in file_patches):
-                key = (patch["start"], patch["end"], patch["new_string"])
-                if patch["new_string"] == patch["old_string"] or key in seen:
-                    continue
-                if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
-                    continue  # slither's initialiser of constants: such a patch never compiles
-                if name == "RR" and DECLARATION.match(patch["old_string"]):
-                    continue  # a declaration replaced by `revert()`: its later uses never compile
-                text = content[patch["start"] : patch["end"]].decode(errors="replace")
-                if text != patch["old_string"]:
-                    log.info("skipped: %s's patch at %s does not match", name, patch["start"])
-                    continue
-                seen.add(key)
-                mutants.append(
-                    Mutant(
-                        target.path,
-                        name,
-                        int(patch["line_number"]),
-                        int(patch["start"]),
-                        int(patch["end"]),
-                        str(patch["old_string"]),
-                        str(patch["new_string"]),
-                    )
-                )
+            if name in OPERATORS:
+                found = operator_mutants(target.path, contract, content, name)
+            elif name == "YOR":
+                found = yul_mutants(target.path, content)
+            else:
+                found = _slither_mutants(target.path, contract, content, name, root)
+            mutants.update(found)
     return sorted(mutants, key=lambda m: (m.path, m.start, m.mutator, m.new))
+
+
+def _slither_mutants(
+    path: str, contract: Any, content: bytes, name: str, root: Path
+) -> list[Mutant]:
+    """The patches of one of slither-mutate's own mutators, those that apply to the file."""
+    from slither.tools.mutator.mutators import all_mutators
+
+    mutator_class: Any = getattr(all_mutators, name)
+    mutator = mutator_class(contract.compilation_unit, 0, "", None, contract, None, False, root, [])
+    try:
+        patches = mutator._mutate().get("patches", {})
+    except (IndexError, KeyError, ValueError, AttributeError) as exc:
+        # As slither-mutate itself does: a mutator that cannot read a construct yields no
+        # mutant for that contract.
+        log.warning("%s gives no mutant of %s: %r", name, contract.name, exc)
+        return []
+    found = []
+    for patch in (p for file_patches in patches.values() for p in file_patches):
+        if patch["new_string"] == patch["old_string"]:
+            continue
+        if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
+            continue  # slither's initialiser of constants: such a patch never compiles
+        if name == "RR" and DECLARATION.match(patch["old_string"]):
+            continue  # a declaration replaced by `revert()`: its later uses never compile
+        text = content[patch["start"] : patch["end"]].decode(errors="replace")
+        if text != patch["old_string"]:
+            log.info("skipped: %s's patch at %s does not match", name, patch["start"])
+            continue
+        found.append(
+            Mutant(
+                path,
+                name,
+                int(patch["line_number"]),
+                int(patch["start"]),
+                int(patch["end"]),
+                str(patch["old_string"]),
+                str(patch["new_string"]),
+            )
+        )
+    return found
+
+
+#: the operators each operator mutator swaps, and with what (always a mutant that compiles:
+#: an ordering for an ordering, an equality for an equality)
+OPERATORS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ROR": {
+        "<": ("<=", ">", ">="),
+        "<=": ("<", ">", ">="),
+        ">": (">=", "<", "<="),
+        ">=": (">", "<", "<="),
+        "==": ("!=",),
+        "!=": ("==",),
+    },
+    "AOR": {
+        "+": ("-", "*"),
+        "-": ("+", "*"),
+        "*": ("/", "+"),
+        "/": ("*", "%"),
+        "%": ("/", "*"),
+    },
+    "BOR": {"&": ("|", "^"), "|": ("&", "^"), "^": ("&", "|"), "<<": (">>",), ">>": ("<<",)},
+    "LOR": {"&&": ("||",), "||": ("&&",)},
+}
+
+
+def operator_mutants(path: str, contract: Any, content: bytes, name: str) -> list[Mutant]:
+    """Each binary operator of the contract's Solidity swapped, found on slither's expression
+    tree: the operator is the text between its two operands, so the patch replaces exactly it.
+    (slither-mutate 0.11's own ROR splits the whole statement on the operator's text and
+    crashes on Settlement, whose Yul `lt(a, b)` slither reads as a `<` the text does not hold;
+    its AOR skips every statement with the operator twice.)"""
+    from slither.core.expressions import BinaryOperation
+
+    swaps = OPERATORS[name]
+    found = []
+    for function in contract.functions_and_modifiers_declared:
+        for node in function.nodes:
+            if node.source_mapping.filename.absolute != str(
+                contract.source_mapping.filename.absolute
+            ):
+                continue
+            for expression in _subexpressions(node.expression):
+                if not isinstance(expression, BinaryOperation):
+                    continue
+                left = expression.expression_left.source_mapping
+                right = expression.expression_right.source_mapping
+                between = content[left.start + left.length : right.start].decode(errors="replace")
+                operator = between.strip(" \t\n()")
+                if operator not in swaps:
+                    continue  # another mutator's operator, or Yul (operands are arguments)
+                start = left.start + left.length + between.index(operator)
+                line = content[:start].count(b"\n") + 1
+                for new in swaps[operator]:
+                    found.append(
+                        Mutant(path, name, line, start, start + len(operator), operator, new)
+                    )
+    return found
+
+
+def _subexpressions(expression: Any) -> list[Any]:
+    """The expression and every expression inside it."""
+    found: list[Any] = []
+    pending = [expression]
+    while pending:
+        current = pending.pop()
+        if current is None:
+            continue
+        found.append(current)
+        for attribute in CHILDREN.get(type(current).__name__, ()):
+            child = getattr(current, attribute)
+            pending.extend(child if isinstance(child, (list, tuple)) else [child])
+    return found
+
+
+#: where slither's expressions keep their operands
+CHILDREN = {
+    "BinaryOperation": ("expression_left", "expression_right"),
+    "AssignmentOperation": ("expression_left", "expression_right"),
+    "IndexAccess": ("expression_left", "expression_right"),
+    "UnaryOperation": ("expression",),
+    "MemberAccess": ("expression",),
+    "TypeConversion": ("expression",),
+    "CallExpression": ("called", "arguments"),
+    "TupleExpression": ("expressions",),
+    "ConditionalExpression": ("if_expression", "then_expression", "else_expression"),
+}
+
+#: the Yul builtins the assembly mutator swaps, with what
+YUL_SWAPS = {
+    "lt": "gt",
+    "gt": "lt",
+    "slt": "sgt",
+    "sgt": "slt",
+    "add": "sub",
+    "sub": "add",
+    "mul": "div",
+    "div": "mul",
+    "and": "or",
+    "or": "and",
+    "shl": "shr",
+    "shr": "shl",
+}
+YUL_BLOCK = re.compile(rb"\bassembly\b[^{]*\{")
+YUL_CALL = re.compile(rb"\b(" + b"|".join(k.encode() for k in YUL_SWAPS) + rb")\(")
+
+
+def yul_mutants(path: str, content: bytes) -> list[Mutant]:
+    """Inline assembly, which slither's IR does not mutate: each comparison, arithmetic,
+    bitwise and shift builtin swapped for its counterpart (`lt` <-> `gt`, `add` <-> `sub`,
+    `mul` <-> `div`, `and` <-> `or`, `shl` <-> `shr`)."""
+    found = []
+    for block in YUL_BLOCK.finditer(content):
+        depth, end = 1, block.end()
+        while depth and end < len(content):
+            depth += {ord("{"): 1, ord("}"): -1}.get(content[end], 0)
+            end += 1
+        for call in YUL_CALL.finditer(content, block.end(), end):
+            old = call.group(1).decode()
+            start = call.start(1)
+            line = content[:start].count(b"\n") + 1
+            found.append(Mutant(path, "YOR", line, start, call.end(1), old, YUL_SWAPS[old]))
+    return found
 
 
 def _build_is_fresh(root: Path) -> bool:
@@ -310,7 +482,7 @@ def run_campaign(
     mutants = generate(root, targets, mutators)
     outcomes: list[Outcome] = []
     for target in targets:
-        chosen = spread([m for m in mutants if m.path == target.path], per_target)
+        chosen = sample([m for m in mutants if m.path == target.path], per_target, mutators)
         if deadline is not None and time.monotonic() > deadline:
             outcomes += [Outcome(m, "not-run", 0.0) for m in chosen]
             continue

@@ -38,10 +38,10 @@ POSTGRES_DSN_ENV = "CROSSBOOK_TEST_POSTGRES_DSN"
 @dataclass(frozen=True)
 class Settings:
     root: Path
-    mutants_per_contract: int = 6
-    mutation_minutes: float = 25.0  # no new mutant is started after this
+    mutants_per_contract: int = 2
+    mutation_minutes: float = 28.0  # no new mutant is started after this
     invariant_runs: int = 10_000
-    invariant_depth: int = 64
+    invariant_depth: int = 8
     fuzz_runs: int | None = None  # None: the `deep` profile's
     pytest_paths: tuple[str, ...] = ("tests",)
     halmos: str = ".venv-halmos/bin/halmos"
@@ -106,10 +106,22 @@ def static_analysis(settings: Settings, summary: Summary) -> None:
 
 
 def mutation(settings: Settings, summary: Summary) -> None:
-    from crossbook.audit.mutants import run_campaign
+    from crossbook.audit.mutants import Outcome, run_campaign
+
+    settings.out.mkdir(parents=True, exist_ok=True)
+    judged = settings.out / "mutants-judged.txt"
+    judged.write_text("")
+
+    def keep(outcome: Outcome) -> None:
+        # Each verdict as soon as it is known: an interrupted campaign keeps what it judged.
+        with judged.open("a") as listing:
+            listing.write(f"{outcome.status}: {outcome.mutant.describe()}\n")
 
     campaign = run_campaign(
-        settings.root, settings.mutants_per_contract, budget_s=60 * settings.mutation_minutes
+        settings.root,
+        settings.mutants_per_contract,
+        progress=keep,
+        budget_s=60 * settings.mutation_minutes,
     )
     killed, survived = campaign.count("killed"), campaign.count("survived")
     summary.add(
