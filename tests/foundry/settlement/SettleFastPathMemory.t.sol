@@ -15,6 +15,7 @@ import {
     TRADE_BUY_INDEX_SHIFT,
     TRADE_PACKED,
     TRADE_PAYEE_SHIFT,
+    TRADE_SELL_AMOUNT,
     TradeLib
 } from "../../../contracts/libraries/TradeLib.sol";
 import {SettlementBase} from "./SettlementBase.sol";
@@ -36,6 +37,15 @@ contract FastPathHarness {
 
     function setBalance(address owner, address token, uint256 amount) external {
         _balances[owner][token] = amount;
+    }
+
+    /// @notice `trades[i].sellAmount` read through `TradeLib.at`, the pointer this harness uses.
+    function sellAmountAt(ISettlement.TradeData[] calldata trades, uint256 i)
+        external
+        pure
+        returns (uint256)
+    {
+        return TradeLib.word(TradeLib.at(trades, i), TRADE_SELL_AMOUNT);
     }
 
     /// @notice Pass 1 of the fast path on trade `i`: `check`, then `spend` and `take` if the
@@ -215,6 +225,17 @@ contract SettleFastPathMemoryTest is SettlementBase {
         assembly ("memory-safe") {
             let p := add(d, shl(5, field))
             mstore(p, xor(mload(p), shl(bit, 1)))
+        }
+    }
+
+    /// @dev `TradeLib.at(trades, i)` points at `trades[i]` for every index, not only the first.
+    function test_at_pointsAtEachTrade() public view {
+        ISettlement.TradeData[] memory trades = new ISettlement.TradeData[](3);
+        for (uint256 k; k < 3; ++k) {
+            trades[k].sellAmount = 100 + k;
+        }
+        for (uint256 k; k < 3; ++k) {
+            assertEq(harness.sellAmountAt(trades, k), 100 + k);
         }
     }
 

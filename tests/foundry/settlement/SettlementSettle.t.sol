@@ -546,11 +546,24 @@ contract SettlementSettleTest is SettlementBase {
         (bool ok, bytes memory ret) = address(settlement).staticcall(uidCall);
         assertTrue(ok);
         assertEq(abi.decode(ret, (bytes32)), _uid(a));
-        // `validTo` with a bit above its 32.
+        // `validTo` with a bit above its 32; the owner alone, and the receiver alone, with a bit
+        // above their 160 (each narrow field is checked on its own, not only together).
         _dirtyWord(uidCall, a.validTo, 1 << 32);
         (ok, ret) = address(settlement).staticcall(uidCall);
         assertFalse(ok);
         assertEq(ret.length, 0);
+        bytes memory ownerDirty = abi.encodeCall(settlement.orderUid, (a));
+        _dirtyWord(ownerDirty, uint256(uint160(alice)), 1 << 200);
+        (ok, ret) = address(settlement).staticcall(ownerDirty);
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        a.receiver = bob;
+        bytes memory receiverDirty = abi.encodeCall(settlement.orderUid, (a));
+        _dirtyWord(receiverDirty, uint256(uint160(bob)), 1 << 200);
+        (ok, ret) = address(settlement).staticcall(receiverDirty);
+        assertFalse(ok);
+        assertEq(ret.length, 0);
+        a.receiver = address(0);
         _dirtyWord(cancelCall, uint256(uint160(alice)), 1 << 200);
         vm.prank(alice);
         (ok, ret) = address(settlement).call(cancelCall);
@@ -592,6 +605,27 @@ contract SettlementSettleTest is SettlementBase {
         vm.prank(relayer);
         vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 2));
         _settleAs(_tokensAB(), _prices(1, 1), _one(_trade(a, 2, 1, 100e18, SCHEME_ECDSA, "")));
+    }
+
+    /// A batch that names no token: a trade's token index is out of range, and the batch's
+    /// accounting (sized by the token count) must not overlap its header.
+    function test_settle_noTokensRefusesATrade() public {
+        ISettlement.Order memory a =
+            _order(alice, address(tokenA), address(tokenB), 100e18, 100e18, 0, 1, 0);
+        vm.prank(relayer);
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.TokenIndexOutOfRange.selector, 0));
+        _settleAs(new address[](0), new uint256[](0), _one(_signedTrade(a, alicePk, 100e18)));
+        assertEq(settlement.filledAmount(settlement.orderUid(a)), 0);
+    }
+
+    /// An empty batch (no token, no trade) settles nothing and moves nothing.
+    function test_settle_emptyBatchMovesNothing() public {
+        uint256 a = tokenA.balanceOf(address(settlement));
+        vm.recordLogs();
+        vm.prank(relayer);
+        _settleAs(new address[](0), new uint256[](0), new TradeSpec[](0));
+        assertEq(vm.getRecordedLogs().length, 1, "only the Settlement event");
+        assertEq(tokenA.balanceOf(address(settlement)), a);
     }
 
     function test_settle_insufficientInternalBalance() public {
