@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import time
 import tomllib
@@ -145,9 +146,12 @@ def mutation(settings: Settings, summary: Summary) -> None:
 
 
 def symbolic(settings: Settings, summary: Summary) -> None:
-    """halmos over `tests/halmos` (its own foundry profile: no via-IR)."""
+    """halmos over `tests/halmos` (its own foundry profile: no via-IR), built afresh: halmos
+    runs every artifact in its build folder, a deleted test's included."""
     result = settings.out / "halmos.json"
     result.unlink(missing_ok=True)
+    for build in (".forge/out-halmos", ".forge/cache-halmos"):
+        shutil.rmtree(settings.root / build, ignore_errors=True)
     command = [
         str(settings.root / settings.halmos),
         "--forge-build-out",
