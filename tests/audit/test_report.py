@@ -94,6 +94,20 @@ def test_forge_test_json_gives_runs_per_invariant_and_fuzz_test() -> None:
     assert report.fuzz_checks(runs, 20)[0].met is True
 
 
+def test_forge_test_json_followed_by_failure_events() -> None:
+    """forge prints an invariant's failure as an event line after the report (as the first
+    complete audit run met); the report is read, the events do not break it."""
+    event = (
+        '{"timestamp":1796594016,"event":"failure","invariant":"invariant_callSummary",'
+        '"target":"tests/foundry/settlement/SettlementInvariants.t.sol:SettlementInvariantsTest",'
+        '"reason":"no fill in the whole run: 0 <= 0"}'
+    )
+    text = fixture("forge-test.json").rstrip() + "\n" + event + "\n" + event + "\n"
+    assert report.parse_forge_test_json(text) == report.parse_forge_test_json(
+        fixture("forge-test.json")
+    )
+
+
 def test_forge_test_json_after_warnings_on_stdout() -> None:
     runs = report.parse_forge_test_json("Compiling 3 files\n" + fixture("forge-test.json"))
     assert len(runs.invariants) == 4

@@ -158,10 +158,12 @@ class FuzzRuns:
 
 def parse_forge_test_json(text: str) -> FuzzRuns:
     """``forge test --json``: per suite, per test, its status and kind (``Unit``, ``Fuzz``
-    with ``runs``, ``Invariant`` with ``runs``)."""
+    with ``runs``, ``Invariant`` with ``runs``). The report is the first JSON document; forge
+    may print event lines after it (an invariant's failure, one JSON object per line), which
+    the report's statuses already hold."""
     start = text.find("{")
     try:
-        suites = json.loads(text[start:]) if start >= 0 else None
+        suites = json.JSONDecoder().raw_decode(text[start:])[0] if start >= 0 else None
         if not isinstance(suites, dict):
             raise ValueError("no JSON object")
         invariants: dict[str, int] = {}
