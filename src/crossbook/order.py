@@ -90,7 +90,7 @@ KNOWN_FLAGS: Final = int(
 # ---------------------------------------------------------------- field checks
 
 
-#: input string -> checksummed address, for inputs `_address` already accepted
+#: input string -> checksummed address, for inputs `checked_address` already accepted
 _VALID_ADDRESSES: dict[str, str] = {}
 
 
@@ -105,7 +105,7 @@ def _checksum(lower_hex: str) -> str:
     )
 
 
-def _address(
+def checked_address(
     value: object, name: str, *, allow_zero: bool, error: type[ValueError] = InvalidOrder
 ) -> str:
     """`value` as a checksummed address; a mixed-case input must already be checksummed."""
@@ -169,7 +169,7 @@ class Domain:
         chain_id = _uint(self.chain_id, "chain_id", 256, error=InvalidDomain)
         if chain_id == 0:
             raise InvalidDomain("chain_id is 0: pass the chain's id (eth_chainId), e.g. 1")
-        contract = _address(
+        contract = checked_address(
             self.verifying_contract, "verifying_contract", allow_zero=False, error=InvalidDomain
         )
         if not isinstance(self.name, str) or not isinstance(self.version, str):
@@ -220,10 +220,10 @@ class Order:
 
     def __post_init__(self) -> None:
         values: dict[str, object] = {
-            "owner": _address(self.owner, "owner", allow_zero=False),
-            "receiver": _address(self.receiver, "receiver", allow_zero=True),
-            "sell_token": _address(self.sell_token, "sell_token", allow_zero=False),
-            "buy_token": _address(self.buy_token, "buy_token", allow_zero=False),
+            "owner": checked_address(self.owner, "owner", allow_zero=False),
+            "receiver": checked_address(self.receiver, "receiver", allow_zero=True),
+            "sell_token": checked_address(self.sell_token, "sell_token", allow_zero=False),
+            "buy_token": checked_address(self.buy_token, "buy_token", allow_zero=False),
             "sell_amount": _uint(self.sell_amount, "sell_amount", 256),
             "buy_amount": _uint(self.buy_amount, "buy_amount", 256),
             "fee_amount": _uint(self.fee_amount, "fee_amount", 256),

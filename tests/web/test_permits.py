@@ -129,8 +129,10 @@ def test_a_wallet_without_ether_approves_by_permit_and_trades(
                     bytes.fromhex(signed["signature"][2:]),
                 )
             )
-        # a permit the allowance already covers: accepted, nothing sent
+        # a permit the allowance already covers, its addresses all lower-case (an unchecked
+        # address is accepted, as for orders): accepted, nothing sent
         covered = _signed(devnet, bytes(seller.key), seller.address, weth, 10**16)
+        covered.update(owner=seller.address.lower(), token=weth.lower())
         reply = httpx.post(f"{relayer.url}/v1/permits", json=covered)
         assert reply.status_code == 200
         assert reply.json() == {"txHash": None, "allowance": str(10**17)}
@@ -161,6 +163,7 @@ def test_a_wallet_without_ether_approves_by_permit_and_trades(
         ({"token": "other"}, 400, "UnsupportedToken"),
         ({"owner": "holds none"}, 400, "InsufficientBalance"),
         ({"checksum": "bad"}, 400, "InvalidAddress"),
+        ({"owner": "zero"}, 400, "InvalidAddress"),
         ({"signature": "short"}, 400, "InvalidSignature"),
         ({"value": "0"}, 400, "MalformedRequest"),
     ],
@@ -186,6 +189,8 @@ def test_refused_permits_send_nothing(
         body["token"] = devnet.manifest.address("Settlement")
     if change.get("checksum") == "bad":
         body["owner"] = address[:2] + address[2:].swapcase()
+    if change.get("owner") == "zero":
+        body["owner"] = "0x" + "00" * 20
     if change.get("signature") == "short":
         body["signature"] = body["signature"][:-2]
     if "value" in change:

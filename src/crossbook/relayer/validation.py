@@ -11,7 +11,7 @@ from typing import Any, Final
 from eth_utils.address import to_checksum_address
 
 from crossbook.errors import BadSignature, CrossbookError, InvalidOrder
-from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order
+from crossbook.order import ORDER_EIP712_FIELDS, Domain, Order, checked_address
 from crossbook.relayer.chain import ChainReader, ChainReadError
 from crossbook.relayer.matching import Market
 from crossbook.signing import SigningScheme, recover_address
@@ -56,6 +56,15 @@ def _is_zero(value: object) -> bool:
     )
 
 
+def address_field(value: object, name: str) -> str:
+    """A request's address field, checksummed; InvalidAddress when it is not an address, is
+    the zero address or has a wrong EIP-55 checksum (crossbook.order.checked_address)."""
+    try:
+        return checked_address(value, name, allow_zero=False)
+    except InvalidOrder as exc:
+        raise ApiError("InvalidAddress", str(exc)) from None
+
+
 def _signature(value: object) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise ApiError("InvalidSignature", "signature must be a 0x-prefixed hex string")
@@ -83,6 +92,14 @@ class OrderValidator:
         self.tokens = {t for m in markets for t in (m.base, m.quote)}
 
     # ------------------------------------------------------------ stateless checks
+
+    def require_traded(self, token: str) -> None:
+        """UnsupportedToken unless a market trades `token` (a checksummed address)."""
+        if token not in self.tokens:
+            raise ApiError(
+                "UnsupportedToken",
+                f"this relayer trades {', '.join(sorted(self.tokens))}; see GET /v1/markets",
+            )
 
     def parse(self, body: Any, now: float | None = None) -> ValidOrder:
         """Shape, fields, limits and (ECDSA) signature: CPU only, no I/O."""
@@ -114,11 +131,8 @@ class OrderValidator:
             order = Order.from_json_dict({k: body[k] for k in ORDER_KEYS})
         except InvalidOrder as exc:
             raise ApiError("InvalidOrderField", str(exc)) from None
-        if order.sell_token not in self.tokens or order.buy_token not in self.tokens:
-            raise ApiError(
-                "UnsupportedToken",
-                f"this relayer trades {', '.join(sorted(self.tokens))}; see GET /v1/markets",
-            )
+        self.require_traded(order.sell_token)
+        self.require_traded(order.buy_token)
         market = self.markets.get(frozenset((order.sell_token, order.buy_token)))
         if market is None:
             raise ApiError("UnsupportedToken", "no market for this token pair")

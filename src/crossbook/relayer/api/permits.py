@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils.address import is_checksum_address
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -15,7 +14,7 @@ from crossbook.relayer.api.models import PermitIn, PermitOut
 from crossbook.relayer.api.openapi import LIMITED, E, error
 from crossbook.relayer.api.orders import MAX_BODY
 from crossbook.relayer.permits import PermitRequest
-from crossbook.relayer.validation import ApiError, _signature
+from crossbook.relayer.validation import ApiError, _signature, address_field
 
 router = APIRouter(prefix="/v1/permits", tags=["permits"], dependencies=[Depends(limit_ip)])
 
@@ -60,23 +59,12 @@ async def post_permit(permit: PermitIn, request: Request) -> JSONResponse:
             "this relayer does not submit permits: approve the settlement contract with a "
             "transaction",
         )
-    for name in ("owner", "token"):
-        value = getattr(permit, name)
-        digits = value[2:]
-        if digits not in (digits.lower(), digits.upper()) and not is_checksum_address(value):
-            raise ApiError(
-                "InvalidAddress",
-                f"{name} {value} has a wrong EIP-55 checksum: a mistyped address; copy it "
-                "again, or pass it all lower-case",
-            )
-    if permit.token.lower() not in {t.lower() for t in ctx.validator.tokens}:
-        raise ApiError(
-            "UnsupportedToken",
-            f"this relayer trades {', '.join(sorted(ctx.validator.tokens))}; see GET /v1/markets",
-        )
+    owner = address_field(permit.owner, "owner")
+    token = address_field(permit.token, "token")
+    ctx.validator.require_traded(token)
     request_ = PermitRequest(
-        owner=permit.owner,
-        token=permit.token,
+        owner=owner,
+        token=token,
         value=int(permit.value),
         nonce=int(permit.nonce),
         deadline=permit.deadline,
