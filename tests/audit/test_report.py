@@ -170,7 +170,8 @@ def test_mutants_are_spread_over_the_file() -> None:
     mutants = [
         Mutant("contracts/X.sol", "ROR", line, line, line + 1, "<", ">") for line in range(10)
     ]
-    assert [m.line for m in spread(mutants, 3)] == [0, 3, 6]
+    assert [m.line for m in spread(mutants, 3)] == [1, 5, 8]
+    assert [m.line for m in spread(mutants, 1)] == [5]  # the middle one, not the first
     assert spread(mutants, 20) == mutants and spread(mutants, 0) == []
     assert mutants[0].describe() == "contracts/X.sol:0 [ROR] `<` -> `>`"
 
@@ -182,13 +183,16 @@ def test_a_sample_takes_every_mutator_in_turn_and_spreads_each() -> None:
     ]
     chosen = sample(mutants, 5, ("ROR", "AOR", "YOR", "RR"))
     assert [(m.mutator, m.line) for m in chosen] == [
-        ("ROR", 0),
-        ("ROR", 3),
+        ("ROR", 1),
+        ("ROR", 4),
         ("AOR", 6),
-        ("AOR", 7),
+        ("AOR", 8),
         ("RR", 9),
     ]
     assert sample(mutants, 5, ("ROR", "AOR", "YOR", "RR")) == chosen  # deterministic
+    # The next file starts where this one's turn ended: AOR, (no YOR), RR.
+    later = sample(mutants, 2, ("ROR", "AOR", "YOR", "RR"), turn=1)
+    assert [(m.mutator, m.line) for m in later] == [("AOR", 7), ("RR", 9)]
     assert len(sample(mutants, 50, ("ROR", "AOR", "RR"))) == len(mutants)
 
 

@@ -1,18 +1,20 @@
-"""The mutation campaign: slither-mutate's mutators on the core contracts, forge's tests.
+"""The mutation campaign: operator mutators and slither-mutate's on the core contracts,
+judged by forge's tests.
 
-slither-mutate (slither-analyzer) generates the mutants: each mutator (`MUTATORS`) turns the
-target contract's Solidity into patches (a relational operator swapped, a statement reverted,
-an `if` forced, ...). Its own driver writes every mutant into the checkout and compiles it
-through plain solc, which this project does not have, so the campaign here runs the patches
-itself, each in a scratch copy of the contracts and forge tests (`.forge/mutants/work`): the
-mutant is written there, the target's forge tests run under the `fast` profile (no via-IR,
-incremental compile), and the mutant is killed if they fail, survives if they pass, and does
-not count if it does not compile. The checkout is never written.
+Each mutator (`MUTATORS`) turns a target contract's Solidity into patches: ROR, AOR, BOR and
+LOR swap operators found on slither's expression tree (`operator_mutants`), YOR swaps inline
+assembly builtins (`yul_mutants`), and MIA, UOR, ASOR and RR are slither-mutate's own (an `if`
+forced, a unary or assignment operator swapped, a statement replaced by `revert()`).
+slither-mutate's driver writes every mutant into the checkout and compiles it through plain
+solc, which this project does not have, so the campaign runs the patches itself, each in a
+scratch copy of the contracts and forge tests (`.forge/mutants/work`): the mutant is written
+there, the target's forge tests run under the `fast` profile (no via-IR, incremental compile),
+and the mutant is killed if they fail, survives if they pass, and does not count if it does
+not compile. The checkout is never written.
 
-Inline assembly is not mutated (slither's IR does not cover it); the assembly that settles a
-batch is checked by the differential and invariant tests and by halmos (`tests/halmos`).
-The set is bounded: `per_target` mutants per contract, spread evenly over its lines, so the
-whole campaign fits in a `make audit` run.
+The set is bounded: `per_target` mutants per contract, the mutators taking turns across the
+contracts and each one's picks spread evenly over the file, so the whole campaign fits in a
+`make audit` run.
 """
 
 from __future__ import annotations
@@ -130,20 +132,26 @@ class Campaign:
 
 
 def spread(items: Sequence[Mutant], count: int) -> list[Mutant]:
-    """`count` of `items` (sorted by position) spread evenly from first to last."""
+    """`count` of `items` (sorted by position) spread evenly over them: the middle one of each
+    of `count` equal stretches (a single pick is the middle mutant, not the file's first)."""
     if count >= len(items):
         return list(items)
     if count <= 0:
         return []
     step = len(items) / count
-    return [items[int(i * step)] for i in range(count)]
+    return [items[int((i + 0.5) * step)] for i in range(count)]
 
 
-def sample(items: Sequence[Mutant], count: int, mutators: Sequence[str] = MUTATORS) -> list[Mutant]:
+def sample(
+    items: Sequence[Mutant], count: int, mutators: Sequence[str] = MUTATORS, turn: int = 0
+) -> list[Mutant]:
     """`count` of one file's mutants, deterministically: the mutators take turns in the order
-    of `mutators` (one that has no mutant left is skipped), and each mutator's share is spread
-    evenly over its mutants (sorted by position), so a small sample still covers every kind of
-    change and the whole file."""
+    of `mutators`, starting at the `turn`-th (one that has no mutant left is skipped), and each
+    mutator's share is spread evenly over its mutants (sorted by position), so a small sample
+    still covers every kind of change and the whole file. A campaign passes on the turn, so
+    with few mutants per file every mutator still gets its share over the files."""
+    start = turn % len(mutators) if mutators else 0
+    mutators = tuple(mutators[start:]) + tuple(mutators[:start])
     by_mutator = {
         name: sorted((m for m in items if m.mutator == name), key=lambda m: m.start)
         for name in mutators
@@ -481,19 +489,24 @@ def run_campaign(
     workspace.prepare()
     mutants = generate(root, targets, mutators)
     outcomes: list[Outcome] = []
+    timeouts: dict[str, float] = {}  # per test folder: its unmutated run is timed once
+    turn = 0
     for target in targets:
-        chosen = sample([m for m in mutants if m.path == target.path], per_target, mutators)
+        chosen = sample([m for m in mutants if m.path == target.path], per_target, mutators, turn)
+        turn += len(chosen)
         if deadline is not None and time.monotonic() > deadline:
             outcomes += [Outcome(m, "not-run", 0.0) for m in chosen]
             continue
-        started = time.monotonic()
-        code, output = workspace.forge_test(target.tests, timeout=3600)
-        if code != 0 or forge_reported_failure(output):
-            raise MutationError(
-                f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
-            )
-        # Twice the unmutated run (its compile included), at least two minutes.
-        timeout = max(120.0, 2 * (time.monotonic() - started))
+        if target.tests not in timeouts:
+            started = time.monotonic()
+            code, output = workspace.forge_test(target.tests, timeout=3600)
+            if code != 0 or forge_reported_failure(output):
+                raise MutationError(
+                    f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
+                )
+            # Twice the unmutated run (its compile included), at least two minutes.
+            timeouts[target.tests] = max(120.0, 2 * (time.monotonic() - started))
+        timeout = timeouts[target.tests]
         for mutant in chosen:
             if deadline is not None and time.monotonic() > deadline:
                 outcomes.append(Outcome(mutant, "not-run", 0.0))
