@@ -171,3 +171,23 @@ def test_workers_serve_one_port_and_stop_together(devnet_stack, tmp_path: Path) 
     while any(Path(f"/proc/{w}").exists() for w in workers):
         assert time.monotonic() < deadline, f"workers still running: {workers}"
         time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--workers", "0"], {}, "--workers=0: Input should be greater than or equal to 1"),
+        (
+            [],
+            {"CROSSBOOK_BATCH_INTERVAL_S": "abc"},
+            "CROSSBOOK_BATCH_INTERVAL_S='abc': Input should be a valid number",
+        ),
+    ],
+)
+def test_a_setting_that_does_not_parse_is_named_in_one_line(
+    captured: list[Any], args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = CliRunner(mix_stderr=False).invoke(main, ["relayer", "run", *args], env=env)
+    assert result.exit_code == 1 and captured == []
+    assert result.stderr.startswith("Error: RelayerConfigError: " + message), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1

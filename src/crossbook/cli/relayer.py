@@ -67,14 +67,14 @@ def run_cmd(
     overrides = {name: value for name, value in given.items() if value is not None}
     if rpc_url is None and "CROSSBOOK_RPC_URL" not in os.environ:
         overrides["rpc_url"] = default_rpc_url()
-    run(RelayerSettings(**overrides))  # type: ignore[arg-type]
+    run(RelayerSettings.load(**overrides))
 
 
 @relayer.command("bench")
-@click.option("--orders", type=int, default=20_000, show_default=True)
+@click.option("--orders", type=click.IntRange(min=1), default=20_000, show_default=True)
 @click.option(
     "--rate-orders",
-    type=int,
+    type=click.IntRange(min=1),
     default=5_000,
     show_default=True,
     help="Orders sent at 1,000/s for the latency figure.",
@@ -82,14 +82,14 @@ def run_cmd(
 @click.option("--database-url", default=None, help="Default: a temporary SQLite file.")
 @click.option(
     "--workers",
-    type=int,
+    type=click.IntRange(min=1),
     default=1,
     show_default=True,
     help="API processes of the relayer under test.",
 )
 @click.option(
     "--rounds",
-    type=int,
+    type=click.IntRange(min=1),
     default=1,
     show_default=True,
     help="Repeat the ingest figures with fresh orders to see the spread.",
@@ -97,10 +97,12 @@ def run_cmd(
 @click.option(
     "--e2e", is_flag=True, help="Instead: fills settled per second on Anvil with 1-second blocks."
 )
-@click.option("--seconds", type=int, default=20, show_default=True, help="--e2e window.")
+@click.option(
+    "--seconds", type=click.IntRange(min=1), default=20, show_default=True, help="--e2e window."
+)
 @click.option(
     "--fills-per-batch",
-    type=int,
+    type=click.IntRange(min=1),
     default=None,
     help="--e2e batch size (default: the relayer's own sizing to 95% of a block's gas).",
 )

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Final
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossbook.errors import CrossbookError
@@ -143,6 +143,22 @@ class RelayerSettings(BaseSettings):
     #: on shutdown, seconds the batches on their way may take to finish before the worker
     #: stops
     drain_timeout_s: float = 30.0
+
+    @classmethod
+    def load(cls, **overrides: object) -> RelayerSettings:
+        """The settings from the environment with `overrides` (command-line options) on top;
+        a value that does not parse is a RelayerConfigError naming its variable, not
+        pydantic's report."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                field = ".".join(str(part) for part in error["loc"])
+                name = f"--{field.replace('_', '-')}" if field in overrides else None
+                name = name or f"CROSSBOOK_{field.upper()}"
+                problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+            raise RelayerConfigError("; ".join(problems)) from None
 
     def devnet(self, chain_id: int) -> bool:
         return chain_id in DEVNET_CHAIN_IDS
