@@ -177,6 +177,7 @@ def test_workers_serve_one_port_and_stop_together(devnet_stack, tmp_path: Path) 
     ("args", "env", "message"),
     [
         (["--workers", "0"], {}, "--workers=0: Input should be greater than or equal to 1"),
+        (["--port", "99999"], {}, "--port=99999: Input should be less than or equal to 65535"),
         (
             [],
             {"CROSSBOOK_BATCH_INTERVAL_S": "abc"},

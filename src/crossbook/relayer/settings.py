@@ -73,7 +73,7 @@ class RelayerSettings(BaseSettings):
 
     # -- API
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(default=8080, ge=1, le=65_535)
     #: the RPC URL the web page offers a wallet (wallet_addEthereumChain) for this chain; unset:
     #: the page only asks the wallet to switch to a chain it already knows
     public_rpc_url: str | None = None
