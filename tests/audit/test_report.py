@@ -13,6 +13,7 @@ from crossbook.audit.mutants import (
     Campaign,
     Mutant,
     Outcome,
+    assembly_blocks,
     forge_reported_failure,
     sample,
     spread,
@@ -213,6 +214,23 @@ def test_inline_assembly_is_mutated_inside_its_block_only() -> None:
     ]
     patched = source[: found[0].start] + found[0].new.encode() + source[found[0].end :]
     assert b"if gt(a, 2)" in patched
+
+
+def test_comments_and_strings_are_not_mutated_nor_open_an_assembly_block() -> None:
+    source = (
+        b"/// The inline assembly below {reads} `add(a, b)`.\n"
+        b"function add(uint256 a) pure returns (uint256 r) {\n"
+        b'    /* assembly { */ r = bytes("assembly {").length;\n'
+        b'    assembly { // sub(a, 1) would underflow: "}"\n'
+        b"        r := mul(a, 2) /* or(a, 1) */\n"
+        b"    }\n"
+        b"}\n"
+    )
+    found = yul_mutants("contracts/X.sol", source)
+    assert [(m.line, m.old, m.new) for m in found] == [(5, "mul", "div")]
+    block = source.index(b"    assembly { //") + 4
+    closing = source.rindex(b"}\n}")
+    assert assembly_blocks(source) == [(block, block + len(b"assembly {"), closing + 1)]
 
 
 def test_mutants_that_do_not_compile_are_not_in_the_score() -> None:

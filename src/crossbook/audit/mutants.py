@@ -12,6 +12,10 @@ there, the target's forge tests run under the `fast` profile (no via-IR, increme
 and the mutant is killed if they fail, survives if they pass, and does not count if it does
 not compile. The checkout is never written.
 
+Inside inline assembly only YOR's patches apply: slither-mutate's are Solidity (`revert()`,
+`!(...)`), which never compiles in Yul; an assembly statement as a whole can be replaced by
+`revert();`.
+
 The set is bounded: `per_target` mutants per contract, the mutators taking turns across the
 contracts and each one's picks spread evenly over the file, so the whole campaign fits in a
 `make audit` run.
@@ -72,8 +76,7 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-#: slither's build of the contracts (the `fast` profile, tests skipped): the static analysis
-#: step writes it, the mutant generation reads it when it is newer than every contract
+#: where the static analysis step builds the contracts for slither (the `fast` profile)
 SLITHER_ENV = {
     "FOUNDRY_PROFILE": "fast",
     "FOUNDRY_OUT": ".forge/audit/slither-out",
@@ -215,10 +218,16 @@ def _slither_mutants(
         # mutant for that contract.
         log.warning("%s gives no mutant of %s: %r", name, contract.name, exc)
         return []
+    blocks = assembly_blocks(content)
     found = []
     for patch in (p for file_patches in patches.values() for p in file_patches):
         if patch["new_string"] == patch["old_string"]:
             continue
+        start, new = int(patch["start"]), str(patch["new_string"])
+        if any(body <= start < end for _, body, end in blocks):
+            continue  # inside inline assembly: a Solidity patch (`revert()`) never compiles in Yul
+        if any(start == keyword for keyword, _, _ in blocks):
+            new += ";"  # a whole assembly statement replaced: it has no `;` of its own
         if re.search(r"\b(constant|immutable)\b", patch["old_string"]):
             continue  # slither's initialiser of constants: such a patch never compiles
         if name == "RR" and DECLARATION.match(patch["old_string"]):
@@ -232,10 +241,10 @@ def _slither_mutants(
                 path,
                 name,
                 int(patch["line_number"]),
-                int(patch["start"]),
+                start,
                 int(patch["end"]),
                 str(patch["old_string"]),
-                str(patch["new_string"]),
+                new,
             )
         )
     return found
@@ -342,34 +351,43 @@ YUL_SWAPS = {
     "shr": "shl",
 }
 YUL_BLOCK = re.compile(rb"\bassembly\b[^{]*\{")
+#: comments and string literals, which neither open a block nor hold code to mutate
+NOT_CODE = re.compile(rb'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"', re.DOTALL)
 YUL_CALL = re.compile(rb"\b(" + b"|".join(k.encode() for k in YUL_SWAPS) + rb")\(")
+
+
+def assembly_blocks(content: bytes) -> list[tuple[int, int, int]]:
+    """Each inline assembly block's byte offsets: the `assembly` keyword, the first byte of its
+    body, and the byte after its closing brace."""
+    code = _code_only(content)
+    blocks = []
+    for block in YUL_BLOCK.finditer(code):
+        depth, end = 1, block.end()
+        while depth and end < len(code):
+            depth += {ord("{"): 1, ord("}"): -1}.get(code[end], 0)
+            end += 1
+        blocks.append((block.start(), block.end(), end))
+    return blocks
+
+
+def _code_only(content: bytes) -> bytes:
+    """`content` with its comments and string literals blanked (same offsets)."""
+    return NOT_CODE.sub(lambda m: re.sub(rb"[^\n]", b" ", m.group()), content)
 
 
 def yul_mutants(path: str, content: bytes) -> list[Mutant]:
     """Inline assembly, which slither's IR does not mutate: each comparison, arithmetic,
     bitwise and shift builtin swapped for its counterpart (`lt` <-> `gt`, `add` <-> `sub`,
     `mul` <-> `div`, `and` <-> `or`, `shl` <-> `shr`)."""
+    code = _code_only(content)
     found = []
-    for block in YUL_BLOCK.finditer(content):
-        depth, end = 1, block.end()
-        while depth and end < len(content):
-            depth += {ord("{"): 1, ord("}"): -1}.get(content[end], 0)
-            end += 1
-        for call in YUL_CALL.finditer(content, block.end(), end):
+    for _, body, end in assembly_blocks(content):
+        for call in YUL_CALL.finditer(code, body, end):
             old = call.group(1).decode()
             start = call.start(1)
             line = content[:start].count(b"\n") + 1
             found.append(Mutant(path, "YOR", line, start, call.end(1), old, YUL_SWAPS[old]))
     return found
-
-
-def _build_is_fresh(root: Path) -> bool:
-    """Whether slither's build info is newer than every contract source."""
-    info = sorted((root / SLITHER_ENV["FOUNDRY_OUT"] / "build-info").glob("*.json"))
-    if not info:
-        return False
-    built = min(p.stat().st_mtime for p in info)
-    return all(p.stat().st_mtime < built for p in (root / "contracts").rglob("*.sol"))
 
 
 def _find_contract(slither: Any, path: Path, name: str) -> Any:
