@@ -9,7 +9,7 @@ import pytest
 
 from crossbook.amm import math
 from crossbook.amm.client import AmmClient
-from crossbook.amm.errors import PoolExists, PoolNotFound
+from crossbook.amm.errors import InvalidPath, PoolExists, PoolNotFound
 from crossbook.chain import TransactionFailed
 from crossbook.manifest import DeployedContract, TokenInfo, new_manifest
 
@@ -36,6 +36,7 @@ def test_sdk_create_add_swap_remove(client, taker, weth, dai):
         client.create_pool(b, a, 100, taker.address)
     added = client.add_liquidity(a, b, 100, a.to_units("10"), b.to_units("20000"), taker.address)
     assert added["liquidity"] == isqrt(10 * 10**18 * 20_000 * 10**18) - 1000
+    assert added["liquidity"] == math.liquidity_for_amounts(10 * 10**18, 20_000 * 10**18, 0, 0, 0)
     state = client.pool(a, b, 100)
     assert state.address == address
 
@@ -80,6 +81,15 @@ def test_multi_hop_exact_in_and_out(router, weth_usdc, usdc_dai, weth, usdc, dai
 
     want = 500 * 10**18
     needed = list(router.getAmountsIn(want, path))
+    hops = []
+    for pool, token_in in ((weth_usdc, weth), (usdc_dai, usdc)):
+        r0, r1, _ = pool.getReserves()
+        hops.append(
+            math.Hop(r0, r1, pool.fee())
+            if pool.token0() == token_in.address
+            else math.Hop(r1, r0, pool.fee())
+        )
+    assert needed == math.get_amounts_in(want, hops)
     before_weth, before_dai = weth.balanceOf(taker), dai.balanceOf(taker)
     router.swapExactOut((path, want, needed[0], taker.address, DEADLINE), sender=taker)
     assert before_weth - weth.balanceOf(taker) == needed[0]
@@ -117,3 +127,48 @@ def test_slippage_and_deadline_reverts(router, weth_usdc, weth, usdc, taker, cha
 
 def test_first_mint_locks_minimum_liquidity(weth_usdc):
     assert weth_usdc.balanceOf("0x0000000000000000000000000000000000000000") == 1000
+
+
+def test_bad_paths_are_refused_before_any_call(weth, usdc) -> None:
+    with pytest.raises(InvalidPath, match="n >= 2 tokens and n - 1 fees, got 2/2"):
+        math.encode_path([weth.address, usdc.address], [FEE, FEE])
+    with pytest.raises(InvalidPath, match="is not a 20-byte address"):
+        math.encode_path([weth.address, "0x1234"], [FEE])
+    with pytest.raises(InvalidPath, match="fee 65536 does not fit uint16"):
+        math.encode_path([weth.address, usdc.address], [2**16])
+
+
+def test_protocol_fee_and_deposit_shares_match_the_pool(
+    factory, router, weth_usdc, weth, usdc, deployer, taker
+):
+    """With the protocol fee on, a swap grows k; the next deposit mints the fee's shares to
+    `feeTo` and the depositor's shares, each as the Python model says, to the wei."""
+    snapshot = ape.chain.snapshot()
+    try:
+        factory.setFeeTo(deployer, sender=deployer)
+        factory.setProtocolFee(weth_usdc, True, sender=deployer)
+        k_last = weth_usdc.kLast()
+        params = (weth.address, usdc.address, FEE, 5 * 10**18, 0, taker.address, DEADLINE)
+        router.swapExactInSingle(params, sender=taker)
+        r0, r1, _ = weth_usdc.getReserves()
+        supply = weth_usdc.totalSupply()
+        fee_shares = math.protocol_fee_liquidity(r0 * r1, k_last, supply)
+        assert fee_shares > 0
+        assert math.protocol_fee_liquidity(k_last, k_last, supply) == 0
+
+        weth_is_0 = weth_usdc.token0() == weth.address
+        r_weth, r_usdc = (r0, r1) if weth_is_0 else (r1, r0)
+        # 1,000 USDC is worth less than 1 WETH here: all of it, and the WETH that matches it
+        usdc_in = 1_000 * 10**6
+        deposit = math.optimal_deposit(10**18, usdc_in, r_weth, r_usdc)
+        assert deposit.amount_b == usdc_in and deposit.amount_a < 10**18
+        before = weth_usdc.balanceOf(taker)
+        params = (weth.address, usdc.address, FEE, 10**18, usdc_in, 0, 0, taker.address, DEADLINE)
+        router.addLiquidity(params, sender=taker)
+        amounts = (deposit.amount_a, deposit.amount_b)
+        amount0, amount1 = amounts if weth_is_0 else amounts[::-1]
+        expected = math.liquidity_for_amounts(amount0, amount1, r0, r1, supply + fee_shares)
+        assert weth_usdc.balanceOf(taker) - before == expected > 0
+        assert weth_usdc.balanceOf(deployer) == fee_shares
+    finally:
+        ape.chain.restore(snapshot)
