@@ -10,6 +10,7 @@ import pytest
 from eth_abi.abi import encode
 from eth_account import Account
 from web3 import Web3
+from web3.exceptions import ContractCustomError
 
 import crossbook.chain.abi
 from crossbook.artifacts import load_artifact
@@ -88,6 +89,31 @@ def test_decode_revert_decodes_arguments_from_raw_data():
     assert str(error) == "Panic(17)"
     assert decode_revert(b"\xde\xad\xbe\xef") is None  # not one of ours
     assert decode_revert(selector + b"\x01") is None  # truncated arguments
+
+
+def test_revert_data_is_read_from_each_shape_a_web3_error_takes():
+    uid = bytes(range(32))
+    data = keccak(b"CancelledOrder(bytes32)")[:4] + encode(["bytes32"], [uid])
+    shapes = (
+        ContractCustomError("0x" + data.hex(), data="0x" + data.hex()),  # web3's own
+        ValueError({"code": 3, "message": "execution reverted", "data": "0x" + data.hex()}),
+        ValueError(data),
+        ValueError("0xnot-hex", "0X" + data.hex()),  # the first hex-looking argument is not
+    )
+    for exc in shapes:
+        error = decode_revert(exc)
+        assert error is not None, exc
+        assert (error.name, error.arg("orderUid")) == ("CancelledOrder", uid)
+        assert str(error) == f"CancelledOrder(0x{uid.hex()})"
+    assert decode_revert(ValueError("execution reverted")) is None  # no data at all
+    assert decode_revert(b"\x01\x02") is None
+
+
+def test_whole_words_that_do_not_fit_the_error_types_are_not_decoded():
+    # InvalidFlags(bytes32,uint8) with a flags word above 255: not what Solidity encodes
+    selector = keccak(b"InvalidFlags(bytes32,uint8)")[:4]
+    assert decode_revert(selector + encode(["bytes32", "uint256"], [b"\x00" * 32, 7])) is not None
+    assert decode_revert(selector + encode(["bytes32", "uint256"], [b"\x00" * 32, 256])) is None
 
 
 # -- transaction path ---------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import pytest
 from web3 import Web3
 
 from crossbook.devnet import AnvilConfig, AnvilNode, Devnet, MiningMode
-from crossbook.errors import DevnetError, ManifestError
-from crossbook.manifest import read_manifest
+from crossbook.errors import DevnetError, ManifestError, ToolchainError
+from crossbook.manifest import DeployedContract, new_manifest, read_manifest, write_manifest
+from crossbook.paths import project_root, tool_path
 
 pytestmark = pytest.mark.devnet
 
@@ -119,6 +120,62 @@ def test_interval_mining_rejects_nonpositive_block_time():
 def test_missing_manifest_is_a_typed_error(tmp_path):
     with pytest.raises(ManifestError, match="no deployment manifest for chain 5"):
         read_manifest(5, tmp_path)
+
+
+def test_a_broken_or_misnamed_manifest_and_an_undeployed_contract_are_typed_errors(tmp_path):
+    (tmp_path / "7.json").write_text("{not json")
+    with pytest.raises(ManifestError, match=r"7\.json is malformed"):
+        read_manifest(7, tmp_path)
+    manifest = new_manifest(8)
+    manifest.contracts["Settlement"] = DeployedContract(address="0x" + "44" * 20, block=1)
+    write_manifest(manifest, tmp_path).replace(tmp_path / "9.json")
+    with pytest.raises(ManifestError, match="says chain 8, expected 9"):
+        read_manifest(9, tmp_path)
+    with pytest.raises(
+        ManifestError, match=r"'Router' is not deployed on chain 8 \(deployed: Settlement\)"
+    ):
+        manifest.address("Router")
+
+
+def test_a_node_refuses_misuse_and_reports_what_anvil_said():
+    with pytest.raises(DevnetError, match="chain id must be positive, got 0"):
+        AnvilConfig(chain_id=0)
+    node = AnvilNode(AnvilConfig(extra_args=("--no-such-flag",)))
+    with pytest.raises(DevnetError, match="not running; call start"):
+        node.rpc_url  # noqa: B018
+    # Anvil exits at once on a flag it does not know: its own message, not a timeout (the npm
+    # package's launcher does not pass anvil's exit code on).
+    with pytest.raises(DevnetError, match=r"exited with code \d+: error: unexpected argument"):
+        node.start(timeout=20)
+    assert node.process is None
+
+    with AnvilNode() as node:
+        with pytest.raises(DevnetError, match="already started"):
+            node.start()
+        with pytest.raises(DevnetError, match="no_such_method failed"):
+            node.rpc("no_such_method")
+        with pytest.raises(DevnetError, match="evm_revert to 0x7 failed"):
+            node.revert("0x7")
+        w3 = Web3(Web3.HTTPProvider(node.rpc_url))
+        start = w3.eth.block_number
+        node.set_mining(MiningMode.INTERVAL, block_time=1)
+        deadline = time.monotonic() + 10
+        while w3.eth.block_number == start and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert w3.eth.block_number > start  # a block with no transaction: interval mining
+
+
+def test_tools_come_from_the_checkout_then_from_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("CROSSBOOK_ROOT", str(tmp_path))  # a checkout without node_modules
+    assert project_root() == tmp_path.resolve()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(ToolchainError, match=r"`anvil` not found in node_modules/\.bin or on PATH"):
+        tool_path("anvil")
+    (tmp_path / "bin").mkdir()
+    anvil = tmp_path / "bin" / "anvil"
+    anvil.write_text("#!/bin/sh\n")
+    anvil.chmod(0o755)
+    assert tool_path("anvil") == anvil
 
 
 def test_cli_devnet_up_detach_and_down(tmp_path):
