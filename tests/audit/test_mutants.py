@@ -24,19 +24,11 @@ from crossbook.audit.mutants import (
     run_campaign,
     sample,
 )
-from crossbook.paths import project_root, tool_path
+from crossbook.paths import tool_path
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mutation"
-CLAMP = Target("contracts/Clamp.sol", "Clamp", "tests/foundry/clamp")
+from .projects import CLAMP, copy_project
+
 OUR_OPERATORS = ("ROR", "AOR", "BOR", "LOR", "YOR")
-
-
-def copy_project(folder: Path) -> Path:
-    """The fixture project in `folder`, with the checkout's npm tools and solc stand-in."""
-    shutil.copytree(FIXTURE, folder)
-    for name in ("node_modules", "tools"):
-        (folder / name).symlink_to(project_root() / name)
-    return folder
 
 
 def patched(source: bytes, mutant: Mutant) -> bytes:
