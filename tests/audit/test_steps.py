@@ -26,7 +26,9 @@ def test_slither_and_forge_coverage_steps_on_a_tiny_project(
     shutil.rmtree(root / "tests" / "foundry" / "failing")  # forge coverage runs every test
     monkeypatch.setenv("CROSSBOOK_ROOT", str(root))
     page = tmp_path / "benchmarks.md"
-    result = CliRunner(mix_stderr=False).invoke(main, [*COMMAND.split()[1:], "--write-page", str(page)])
+    result = CliRunner(mix_stderr=False).invoke(
+        main, [*COMMAND.split()[1:], "--write-page", str(page)]
+    )
 
     # The fixture's tests never run `return x` nor `both`: 7 of 10 lines, under the 95% goal.
     assert result.exit_code == 1, result.stdout + result.stderr
