@@ -172,6 +172,27 @@ def test_a_campaign_judges_each_sampled_mutant(generated: list[Mutant], tmp_path
     assert (root / ".forge/mutants/work" / CLAMP.path).read_bytes() == before
 
 
+def test_two_workspaces_judge_side_by_side_and_keep_the_samples_order(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    judged: list[Outcome] = []
+    campaign = run_campaign(root, 3, [CLAMP], ("ROR", "AOR"), progress=judged.append, jobs=2)
+    expected = [
+        ("ROR", "<", "<=", "survived"),
+        ("ROR", "<", ">=", "killed"),
+        ("AOR", "+", "*", "no-compile"),
+    ]
+    assert [
+        (o.mutant.mutator, o.mutant.old, o.mutant.new, o.status) for o in campaign.outcomes
+    ] == (expected)
+    assert sorted(judged, key=campaign.outcomes.index) == list(campaign.outcomes)
+    # both scratch copies were used (each ran the unmutated tests) and are restored
+    for work in ("work", "work-2"):
+        assert (root / ".forge/mutants" / work / CLAMP.path).read_bytes() == (
+            root / CLAMP.path
+        ).read_bytes()
+        assert (root / ".forge/mutants" / work / ".forge/cache-clamp").is_dir(), work
+
+
 def test_mutants_past_the_budget_are_not_run(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     campaign = run_campaign(root, 2, [CLAMP], ("ROR",), budget_s=0)

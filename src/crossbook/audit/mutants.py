@@ -28,8 +28,10 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -499,39 +501,68 @@ def run_campaign(
     mutators: Sequence[str] = MUTATORS,
     progress: Callable[[Outcome], None] | None = None,
     budget_s: float | None = None,
+    jobs: int = 1,
 ) -> Campaign:
     """Generate, pick `per_target` mutants per contract, and judge each against its tests;
-    after `budget_s` seconds the remaining mutants are "not-run"."""
+    after `budget_s` seconds the remaining mutants are "not-run". `jobs` workspaces judge
+    mutants side by side (a mutant's compile keeps one core busy); the outcomes keep the
+    sample's order whatever finishes first."""
     deadline = None if budget_s is None else time.monotonic() + budget_s
-    workspace = Workspace(root, root / ".forge" / "mutants" / "work")
-    workspace.prepare()
+    folder = root / ".forge" / "mutants"
+    workspaces = [
+        Workspace(root, folder / ("work" if i == 0 else f"work-{i + 1}"))
+        for i in range(max(1, jobs))
+    ]
+    for workspace in workspaces:
+        workspace.prepare()
     mutants = generate(root, targets, mutators)
-    outcomes: list[Outcome] = []
-    timeouts: dict[str, float] = {}  # per test folder: its unmutated run is timed once
+    plan: list[tuple[Mutant, str]] = []
     turn = 0
     for target in targets:
         chosen = sample([m for m in mutants if m.path == target.path], per_target, mutators, turn)
         turn += len(chosen)
-        if deadline is not None and time.monotonic() > deadline:
-            outcomes += [Outcome(m, "not-run", 0.0) for m in chosen]
-            continue
-        if target.tests not in timeouts:
-            started = time.monotonic()
-            code, output = workspace.forge_test(target.tests, timeout=3600)
-            if code != 0 or forge_reported_failure(output):
-                raise MutationError(
-                    f"the unmutated tests {target.tests} fail; fix them first:\n{output[-2000:]}"
-                )
-            # Twice the unmutated run (its compile included), at least two minutes.
-            timeouts[target.tests] = max(120.0, 2 * (time.monotonic() - started))
-        timeout = timeouts[target.tests]
-        for mutant in chosen:
-            if deadline is not None and time.monotonic() > deadline:
-                outcomes.append(Outcome(mutant, "not-run", 0.0))
-                continue
-            outcome = workspace.run(mutant, target.tests, timeout)
-            log.info("%s: %s", outcome.status, mutant.describe())
-            if progress is not None:
-                progress(outcome)
-            outcomes.append(outcome)
-    return Campaign(tuple(outcomes))
+        plan += [(mutant, target.tests) for mutant in chosen]
+    outcomes: list[Outcome | None] = [None] * len(plan)
+    pending = iter(range(len(plan)))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def judge(workspace: Workspace) -> None:
+        timeouts: dict[str, float] = {}  # per test folder: its unmutated run in this workspace
+        try:
+            while not stop.is_set():
+                with lock:
+                    index = next(pending, None)
+                if index is None:
+                    return
+                mutant, tests = plan[index]
+                if deadline is not None and time.monotonic() > deadline:
+                    outcomes[index] = Outcome(mutant, "not-run", 0.0)
+                    continue
+                if tests not in timeouts:
+                    timeouts[tests] = _unmutated_timeout(workspace, tests)
+                outcome = workspace.run(mutant, tests, timeouts[tests])
+                log.info("%s: %s", outcome.status, mutant.describe())
+                with lock:
+                    outcomes[index] = outcome
+                    if progress is not None:
+                        progress(outcome)
+        except BaseException:
+            stop.set()  # the other workspaces take no new mutant
+            raise
+
+    with ThreadPoolExecutor(len(workspaces)) as pool:
+        running = [pool.submit(judge, workspace) for workspace in workspaces]
+    for done in running:
+        done.result()  # a workspace's MutationError, raised here
+    return Campaign(tuple(o for o in outcomes if o is not None))
+
+
+def _unmutated_timeout(workspace: Workspace, tests: str) -> float:
+    """Runs the unmutated tests in `tests` (which also warms the workspace's compile cache)
+    and gives a mutant of them twice that time, its compile included, at least two minutes."""
+    started = time.monotonic()
+    code, output = workspace.forge_test(tests, timeout=3600)
+    if code != 0 or forge_reported_failure(output):
+        raise MutationError(f"the unmutated tests {tests} fail; fix them first:\n{output[-2000:]}")
+    return max(120.0, 2 * (time.monotonic() - started))

@@ -41,6 +41,7 @@ class Settings:
     root: Path
     mutants_per_contract: int = 2
     mutation_minutes: float = 28.0  # no new mutant is started after this
+    mutation_jobs: int = 2  # mutants judged side by side, each in its own workspace
     invariant_runs: int = 10_000
     invariant_depth: int = 8
     fuzz_runs: int | None = None  # None: the `deep` profile's
@@ -123,6 +124,7 @@ def mutation(settings: Settings, summary: Summary) -> None:
         settings.mutants_per_contract,
         progress=keep,
         budget_s=60 * settings.mutation_minutes,
+        jobs=settings.mutation_jobs,
     )
     killed, survived = campaign.count("killed"), campaign.count("survived")
     summary.add(
@@ -130,7 +132,8 @@ def mutation(settings: Settings, summary: Summary) -> None:
             "mutation: core contracts",
             f"score {report.percent(campaign.score)} ({killed} killed, {survived} survived, "
             f"{campaign.count('no-compile')} did not compile, "
-            f"{campaign.count('not-run')} not run within {settings.mutation_minutes:g} min)",
+            f"{campaign.count('not-run')} not run within {settings.mutation_minutes:g} min, "
+            f"{settings.mutation_jobs} at a time)",
             f">= {MUTATION_GOAL:.0%}",
             campaign.score >= MUTATION_GOAL,
         )

@@ -101,6 +101,13 @@ def bench_page(loads: int, fills: int, write_page: BenchPage | None) -> None:
     show_default=True,
     help="No new mutant is started after this (the rest count as not run).",
 )
+@click.option(
+    "--mutation-jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Mutants judged side by side, each in its own scratch copy (a compile keeps a core busy).",
+)
 @click.option("--invariant-runs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option(
     "--invariant-depth",
@@ -127,6 +134,7 @@ def bench_audit(
     steps: tuple[str, ...],
     mutants: int,
     mutation_minutes: float,
+    mutation_jobs: int,
     invariant_runs: int,
     invariant_depth: int,
     fuzz_runs: int | None,
@@ -143,6 +151,7 @@ def bench_audit(
         root=project_root(),
         mutants_per_contract=mutants,
         mutation_minutes=mutation_minutes,
+        mutation_jobs=mutation_jobs,
         invariant_runs=invariant_runs,
         invariant_depth=invariant_depth,
         fuzz_runs=fuzz_runs,
