@@ -178,7 +178,6 @@ class SettleTransactions:
         stuck = time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s
         if self._watched_at.get(batch_id) == head and not stuck:
             return False  # no new block since the last look: no new receipt either
-        self._watched_at[batch_id] = head
         # read before the receipts: a tx of ours mined after this read is found below, so a
         # used nonce with no receipt of ours really was an unrecorded tx (read after them, a
         # block landing in between would make a settled batch look lost)
@@ -205,6 +204,9 @@ class SettleTransactions:
                 gas_used=int(receipt["gasUsed"]),
             )
             return True
+        # this head was looked at only once every read succeeded: a failed read is tried
+        # again at the next step, not at the next block
+        self._watched_at[batch_id] = head
         if nonce_used:
             # Anvil can report the new nonce a moment before the receipt of the tx that used
             # it: only a nonce used with no receipt of ours for a while was an unrecorded tx
