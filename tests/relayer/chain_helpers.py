@@ -247,3 +247,9 @@ class RpcFaults:
         self._server.shutdown()
         self._server.server_close()
         self._session.close()
+
+    def __enter__(self) -> RpcFaults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,5 +1,5 @@
-"""What the submitter does when the chain refuses a batch or the node misbehaves, on one Anvil
-devnet (each test starts from its snapshot) with the worker stepped by the test, so every
+"""What the submitter does when the chain refuses a batch or the node misbehaves, on the shared
+Anvil devnet (`shared_devnet`: each test starts from its snapshot) with the worker stepped by the test, so every
 fault lands at a known point: a paused settlement contract, blocks too small for any batch,
 an order whose internal balance was withdrawn, our nonce taken by a transaction we did not
 record, a gas bump over the price cap, and a node that lacks `eth_createAccessList` or
@@ -32,7 +32,6 @@ from crossbook.relayer.submitter import BatchWorker
 from crossbook.signing import sign_order
 from tests.relayer.chain_helpers import (
     RpcFaults,
-    approved_devnet,
     ask_body,
     bid_body,
     domain_of,
@@ -46,19 +45,9 @@ pytestmark = pytest.mark.devnet
 RELAYER_KEY = dev_accounts()[-1].private_key  # the devnet's allow-listed relayer
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
-    with approved_devnet(tmp_path_factory.mktemp("manifests")) as dn:
-        yield dn
-
-
 @pytest.fixture
-def dn(chain: Devnet) -> Iterator[Devnet]:
-    """The module's devnet; what a test did to it is undone afterwards."""
-    snapshot = chain.node.snapshot()
-    yield chain
-    chain.node.set_mining(MiningMode.AUTO)
-    chain.node.revert(snapshot)
+def dn(shared_devnet: Devnet) -> Devnet:
+    return shared_devnet
 
 
 @dataclass
@@ -291,22 +280,13 @@ def test_a_gas_bump_over_the_price_cap_is_not_sent_and_the_batch_lands_as_it_was
 # ---------------------------------------------------------------- a node that misbehaves
 
 
-@contextmanager
-def faulty_node(dn: Devnet) -> Iterator[RpcFaults]:
-    faults = RpcFaults(dn.node.rpc_url)
-    try:
-        yield faults
-    finally:
-        faults.close()
-
-
 def test_a_node_without_eth_create_access_list_settles_with_estimate_gas(
     dn: Devnet, tmp_path: Path
 ) -> None:
     """The node answers "method not found" for `eth_createAccessList` (not every node or
     provider serves it): the relayer estimates with `eth_estimateGas` instead, from then on
     without asking again, and the transaction carries no access list."""
-    with faulty_node(dn) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
         node.fail("eth_createAccessList", code=-32601, message="the method does not exist")
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         h.settle(uids)
@@ -326,7 +306,7 @@ def test_a_node_error_in_simulation_leaves_the_batch_planned_until_the_node_answ
     simulates the same batch again and settles it."""
     from crossbook.relayer.chain import ChainReadError
 
-    with faulty_node(dn) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         node.fail("eth_createAccessList", code=-32000, message="header not found")
         with pytest.raises(ChainReadError, match="header not found"):
@@ -343,7 +323,7 @@ def test_a_broadcast_the_node_refuses_is_kept_and_sent_again(dn: Devnet, tmp_pat
     """The node refuses the signed settle transaction ("txpool is full"): it was stored
     before the broadcast, so the next step finds the node does not know it and sends the
     same bytes again; it settles once."""
-    with faulty_node(dn) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         node.fail("eth_sendRawTransaction", code=-32000, message="txpool is full")
         h.steps(1)
@@ -363,7 +343,7 @@ def test_a_receipt_the_node_fails_to_read_is_read_again(dn: Devnet, tmp_path: Pa
     traffic has none to come)."""
     from crossbook.relayer.chain import ChainReadError
 
-    with faulty_node(dn) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         h.steps(1)
         node.fail("eth_getTransactionReceipt", code=-32603, message="internal error")
