@@ -277,6 +277,36 @@ def test_a_gas_bump_over_the_price_cap_is_not_sent_and_the_batch_lands_as_it_was
         assert h.batch(1)["mined_tx"] == json.loads(batch["tx_hashes"])[0]
 
 
+def test_a_lost_transaction_that_would_now_revert_fails_the_batch_and_the_rest_settle(
+    dn: Devnet, tmp_path: Path
+) -> None:
+    """The node loses the batch's transaction (a restart emptied its mempool), and before it
+    is sent again one seller revokes the allowance. The replacement's simulation now
+    reverts, and no transaction of ours is left at that nonce: the batch fails without
+    blaming its orders, the next simulation drops the seller's, and the others settle
+    (they used to wait in a batch that could never land)."""
+    weth, settlement = token_contract(dn, "WETH"), dn.manifest.address("Settlement")
+    seller = dn.accounts[1].address
+    with harness(dn, tmp_path / "r.db", stuck_after_s=0.0, check_balances=False) as h:
+        doomed = h.post(ask_body(dn, 1))  # the earliest ask: first in line for the bid
+        spare, buyer = h.post(ask_body(dn, 3)), h.post(bid_body(dn, 2))
+        dn.node.set_mining(MiningMode.MANUAL)
+        h.steps(1)
+        lost = h.batch(1)
+        assert lost["status"] == BatchStatus.SUBMITTED
+        dn.node.rpc("anvil_dropTransaction", [json.loads(lost["tx_hashes"])[0]])
+        weth.functions.approve(settlement, 0).transact({"from": seller})
+        dn.node.mine(1)  # the revoke alone: our transaction is gone
+        h.steps(5)
+        failed = h.batch(1)
+        assert failed["status"] == BatchStatus.FAILED
+        assert [h.order(u)["failures"] for u in (doomed, spare, buyer)] == [0, 0, 0]
+        dn.node.set_mining(MiningMode.AUTO)
+        h.settle([spare, buyer])
+        dropped = h.order(doomed)
+    assert dropped["status"] == OrderStatus.INVALID and "allowance 0" in str(dropped["reason"])
+
+
 # ---------------------------------------------------------------- a node that misbehaves
 
 
