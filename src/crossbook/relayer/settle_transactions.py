@@ -222,11 +222,17 @@ class SettleTransactions:
         if stuck:
             self.bump(batch, hashes)
             return False
-        try:
-            self.w3.eth.get_transaction(HexBytes(hashes[-1]))
-        except TransactionNotFound:
+        if not self._known(hashes[-1]):
             self._broadcast(bytes(_recorded(batch["raw_tx"])))  # the node lost it (restart, reorg)
         return False
+
+    def _known(self, tx_hash: str) -> bool:
+        """Whether the node has the transaction (pending or mined)."""
+        try:
+            self.w3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
 
     def bump(self, batch: BatchRecord, hashes: list[str]) -> None:
         """Replace the stuck tx at the same nonce; fees up by gas_bump_percent (>= 12.5%)."""
@@ -246,7 +252,16 @@ class SettleTransactions:
         try:
             gas, access_list = self.simulator.simulate(call, block="latest")
         except (ContractLogicError, SimulationOutOfGas) as exc:  # the orders changed on chain
-            log.warning("batch %d: not bumping, simulation fails: %s", batch["id"], exc)
+            if self._known(hashes[-1]):  # it lands as it is (and fails on chain if it reverts)
+                log.warning("batch %d: not bumping, simulation fails: %s", batch["id"], exc)
+                return
+            # the node lost it, and it would now revert: nothing of ours is on its way at this
+            # nonce, so the batch fails and its orders are matched afresh (the next simulation
+            # drops the one that changed)
+            log.warning("batch %d: lost, and it no longer settles: %s", batch["id"], exc)
+            self.ctx.store.batches.fail_batch(
+                int(batch["id"]), f"lost, and it no longer settles: {exc}"[:500], penalise=False
+            )
             return
         new_tx = self._transaction(
             call, int(_recorded(batch["tx_nonce"])), gas, max_fee, priority, access_list
