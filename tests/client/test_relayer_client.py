@@ -85,6 +85,16 @@ def test_waiting_for_an_order_that_stays_open_times_out_naming_its_status(
         assert time.monotonic() - started >= 0.6
 
 
+def test_following_an_order_that_does_not_change_times_out(app_ctx: Any, domain: Any) -> None:
+    with relayer(app_ctx) as (client, _ctx):
+        uid, _ = client.post_order(ask(domain))
+        seen = []
+        with pytest.raises(errors.Timeout, match=f"order {uid} is still open after"):
+            for status in client.follow(uid, timeout=1.0):
+                seen.append(status["status"])
+        assert seen == ["open"]
+
+
 def test_a_quiet_stream_ends_at_its_timeout_and_a_refused_one_is_typed(
     app_ctx: Any, domain: Any
 ) -> None:

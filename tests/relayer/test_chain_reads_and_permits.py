@@ -182,6 +182,23 @@ def test_a_token_without_permit_and_a_sponsor_without_ether_are_refused(
     assert done.tx_hash is not None and allowance(dn, owner.address) == 10**17
 
 
+def test_a_sponsor_whose_node_is_away_answers_chain_unavailable(shared_devnet: Devnet) -> None:
+    dn = shared_devnet
+    owner = holder(dn)
+    request = signed_permit(dn, owner, 10**17)
+    with cut_node(dn) as proxy:
+        sponsor = sponsor_for(dn, funded_key(dn), proxy.url)
+        proxy.cut()
+        error = refused(sponsor, request)
+    assert (error.code, error.status, error.headers) == (
+        "ChainUnavailable",
+        503,
+        {"Retry-After": "1"},
+    )
+    assert "retry shortly" in error.description
+    assert allowance(dn, owner.address) == 0
+
+
 def test_a_permit_whose_receipt_does_not_come_is_chain_unavailable_and_lands_later(
     shared_devnet: Devnet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
