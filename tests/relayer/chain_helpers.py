@@ -183,10 +183,10 @@ Fault = Callable[[dict[str, Any]], dict[str, Any] | None]
 class RpcFaults:
     """A JSON-RPC endpoint in front of a node that forwards every call, except those of a
     method given a fault: `fail("eth_createAccessList", code=-32601, message=..., times=1)`
-    answers that error instead (a node that lacks a method, or refuses a call), and
-    `before("eth_sendRawTransaction", hook)` runs `hook(request)` first (so something can
-    happen on the chain between a client's read and its send). Used where the node itself
-    cannot be made to fail that one way."""
+    answers that error instead (a node that lacks a method, or refuses a call),
+    `answer(method, result)` answers `result`, and `before("eth_sendRawTransaction", hook)`
+    runs `hook(request)` first (so something can happen on the chain between a client's read
+    and its send). Used where the node itself cannot be made to fail that one way."""
 
     def __init__(self, target_url: str) -> None:
         import http.server
@@ -224,6 +224,11 @@ class RpcFaults:
         error = {"code": code, "message": message}
         self._faults.setdefault(method, []).extend([lambda _request: error] * times)
 
+    def answer(self, method: str, result: Any) -> None:
+        """Answer the next call of `method` with `result` (a node behind a load balancer that
+        lags behind the one that answered the previous call answers null for a block)."""
+        self._faults.setdefault(method, []).append(lambda _request: {"result": result})
+
     def before(self, method: str, hook: Callable[[dict[str, Any]], None]) -> None:
         def run(request: dict[str, Any]) -> None:
             hook(request)
@@ -238,9 +243,10 @@ class RpcFaults:
         self.calls.append(method)
         pending = self._faults.get(method)
         if pending:
-            error = pending.pop(0)(request)
-            if error is not None:
-                return {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
+            fault = pending.pop(0)(request)
+            if fault is not None:
+                reply = fault if "result" in fault else {"error": fault}
+                return {"jsonrpc": "2.0", "id": request.get("id"), **reply}
         return self._session.post(self.target_url, json=request, timeout=30).json()
 
     def close(self) -> None:
