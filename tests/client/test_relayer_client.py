@@ -1,8 +1,8 @@
 """The SDK's relayer client against a real relayer served over HTTP (its API on a fake chain,
-SQLite; no Anvil): several orders in one post, the account and trade filters, an order that
-never reaches the awaited status, the event stream when it goes quiet, is refused by the
-rate limit or is cut (following an order then falls back to polling), and no relayer at all.
-"""
+SQLite, from the relayer tests' fixtures; no Anvil): several orders in one post, the account
+and trade filters, an order that never reaches the awaited status, the event stream when it
+goes quiet, is refused by the rate limit or is cut (following an order then falls back to
+polling), and no relayer at all."""
 
 from __future__ import annotations
 
@@ -19,16 +19,7 @@ from crossbook.client import RelayerClient, errors
 from crossbook.relayer.cancellation import sign_cancellation
 from crossbook.relayer.context import RelayerContext
 from tests.relayer.chain_helpers import TcpProxy
-from tests.relayer.conftest import (  # noqa: F401 (fixtures this module uses)
-    USDC,
-    WETH,
-    Wallet,
-    app_ctx,
-    db_url,
-    domain,
-    fake_chain,
-    make_ctx,
-)
+from tests.relayer.conftest import USDC, WETH, Wallet
 from tests.relayer.helpers import free_port, order_body, serve
 
 ALICE = Wallet("client-alice")
@@ -62,9 +53,7 @@ def test_several_orders_in_one_post_and_the_account_and_trade_filters(
         assert refused["errorType"] == "ZeroAmount"
         cancelled = client.post_order(ask(domain))[0]
         cancel(client, domain, cancelled)
-        assert [o["uid"] for o in client.orders_of(ALICE.address, status="open")] == [
-            stored["uid"]
-        ]
+        assert [o["uid"] for o in client.orders_of(ALICE.address, status="open")] == [stored["uid"]]
         assert [o["uid"] for o in client.orders_of(ALICE.address, status="cancelled")] == [
             cancelled
         ]
@@ -145,9 +134,11 @@ def test_following_an_order_falls_back_to_polling_when_the_stream_is_cut(
 
 def test_a_stream_with_no_relayer_is_relayer_unreachable() -> None:
     port = free_port()
-    with RelayerClient(f"http://127.0.0.1:{port}", timeout=2) as client:
-        with pytest.raises(errors.RelayerUnreachable, match="the event stream of"):
-            list(client.stream(timeout=1))
+    with (
+        RelayerClient(f"http://127.0.0.1:{port}", timeout=2) as client,
+        pytest.raises(errors.RelayerUnreachable, match="the event stream of"),
+    ):
+        list(client.stream(timeout=1))
 
 
 def test_a_non_json_event_is_passed_on_raw() -> None:

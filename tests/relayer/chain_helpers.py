@@ -200,7 +200,7 @@ class RpcFaults:
         faults = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 reply = faults._answer(json.loads(body))
                 data = json.dumps(reply).encode()

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from sqlalchemy import text
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from crossbook.client.errors import RELAYER_ERRORS
 from crossbook.relayer.api.openapi import ErrorType

@@ -1,10 +1,12 @@
 """What the submitter does when the chain refuses a batch or the node misbehaves, on the shared
-Anvil devnet (`shared_devnet`: each test starts from its snapshot) with the worker stepped by the test, so every
-fault lands at a known point: a paused settlement contract, blocks too small for any batch,
-an order whose internal balance was withdrawn, our nonce taken by a transaction we did not
-record, a gas bump over the price cap, and a node that lacks `eth_createAccessList` or
-refuses a call (`RpcFaults`). Each test checks that no order is lost or blamed for a fault
-that is not its own, and that each settles once when the fault clears."""
+Anvil devnet (`shared_devnet`: each test starts from its snapshot) with the worker stepped by
+the test, so every fault lands at a known point: a paused settlement contract, blocks too
+small for any batch, an order whose internal balance was withdrawn, our nonce taken by a
+transaction we did not record, a gas bump over the price cap, a lost transaction that would
+now revert, and a node that lacks
+`eth_createAccessList` or refuses a call (`RpcFaults`). Each test checks that no order is
+lost or blamed for a fault that is not its own, and that each settles once when the fault
+clears."""
 
 from __future__ import annotations
 
@@ -316,7 +318,10 @@ def test_a_node_without_eth_create_access_list_settles_with_estimate_gas(
     """The node answers "method not found" for `eth_createAccessList` (not every node or
     provider serves it): the relayer estimates with `eth_estimateGas` instead, from then on
     without asking again, and the transaction carries no access list."""
-    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with (
+        RpcFaults(dn.node.rpc_url) as node,
+        harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h,
+    ):
         node.fail("eth_createAccessList", code=-32601, message="the method does not exist")
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         h.settle(uids)
@@ -336,7 +341,10 @@ def test_a_node_error_in_simulation_leaves_the_batch_planned_until_the_node_answ
     simulates the same batch again and settles it."""
     from crossbook.relayer.chain import ChainReadError
 
-    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with (
+        RpcFaults(dn.node.rpc_url) as node,
+        harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h,
+    ):
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         node.fail("eth_createAccessList", code=-32000, message="header not found")
         with pytest.raises(ChainReadError, match="header not found"):
@@ -353,7 +361,10 @@ def test_a_broadcast_the_node_refuses_is_kept_and_sent_again(dn: Devnet, tmp_pat
     """The node refuses the signed settle transaction ("txpool is full"): it was stored
     before the broadcast, so the next step finds the node does not know it and sends the
     same bytes again; it settles once."""
-    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with (
+        RpcFaults(dn.node.rpc_url) as node,
+        harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h,
+    ):
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         node.fail("eth_sendRawTransaction", code=-32000, message="txpool is full")
         h.steps(1)
@@ -373,7 +384,10 @@ def test_a_receipt_the_node_fails_to_read_is_read_again(dn: Devnet, tmp_path: Pa
     traffic has none to come)."""
     from crossbook.relayer.chain import ChainReadError
 
-    with RpcFaults(dn.node.rpc_url) as node, harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h:
+    with (
+        RpcFaults(dn.node.rpc_url) as node,
+        harness(dn, tmp_path / "r.db", worker_rpc=node.url) as h,
+    ):
         uids = [h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))]
         h.steps(1)
         node.fail("eth_getTransactionReceipt", code=-32603, message="internal error")
