@@ -16,13 +16,15 @@ import httpx
 import pytest
 
 from crossbook.client import RelayerClient, errors
+from crossbook.relayer.batch_planning import tokens_prices
 from crossbook.relayer.cancellation import sign_cancellation
 from crossbook.relayer.context import RelayerContext
+from crossbook.relayer.matching import match_all
 from tests.relayer.chain_helpers import TcpProxy
 from tests.relayer.conftest import USDC, WETH, Wallet
 from tests.relayer.helpers import free_port, order_body, serve
 
-ALICE = Wallet("client-alice")
+ALICE, BOB = Wallet("client-alice"), Wallet("client-bob")
 
 
 @contextmanager
@@ -36,8 +38,8 @@ def ask(domain: Any, **kw: Any) -> dict[str, Any]:
     return order_body(domain, ALICE.key, ALICE.address, WETH, USDC, 10**18, 2000 * 10**6, **kw)
 
 
-def cancel(client: RelayerClient, domain: Any, uid: str) -> None:
-    client.cancel(uid, sign_cancellation(domain, bytes.fromhex(uid[2:]), ALICE.key))
+def cancel(client: RelayerClient, domain: Any, uid: str) -> dict[str, Any]:
+    return client.cancel(uid, sign_cancellation(domain, bytes.fromhex(uid[2:]), ALICE.key))
 
 
 def test_several_orders_in_one_post_and_the_account_and_trade_filters(
@@ -61,6 +63,30 @@ def test_several_orders_in_one_post_and_the_account_and_trade_filters(
         assert client.trades(order_uid=stored["uid"]) == []
         with pytest.raises(errors.BatchNotFound):
             client.batch(1)
+
+
+def test_cancel_twice_with_a_bad_signature_and_on_its_way_on_chain(
+    app_ctx: Any, domain: Any
+) -> None:
+    """Cancelling again answers the cancelled order (a wallet retrying after a lost reply);
+    a signature that recovers to no key is `InvalidSignature`; an order in a batch on its
+    way on chain is `OrderNotCancellable` (409) and stays pending."""
+    with relayer(app_ctx) as (client, ctx):
+        uid, _ = client.post_order(ask(domain))
+        assert cancel(client, domain, uid)["status"] == "cancelled"
+        assert cancel(client, domain, uid)["status"] == "cancelled"  # the same answer again
+        other, _ = client.post_order(ask(domain))
+        with pytest.raises(errors.InvalidSignature):
+            client.cancel(other, bytes(64) + b"\x1b")
+        client.post_order(
+            order_body(domain, BOB.key, BOB.address, USDC, WETH, 2000 * 10**6, 10**18)
+        )
+        (plan,) = match_all(ctx.markets, ctx.store.orders.open_book_orders({}), 10)
+        assert ctx.store.batches.create_batch(plan, *tokens_prices(plan)) is not None
+        with pytest.raises(errors.OrderNotCancellable) as raised:
+            cancel(client, domain, other)
+        assert raised.value.status == 409
+        assert client.status(other)["status"] == "pending"
 
 
 def test_waiting_for_an_order_that_stays_open_times_out_naming_its_status(
