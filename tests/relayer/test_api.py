@@ -319,19 +319,25 @@ def test_a_client_that_goes_away_mid_body_stores_nothing(app_ctx: Any, domain: A
 def test_a_store_that_refuses_writes_answers_500_and_keeps_nothing(
     app_ctx: Any, domain: Any, db_url: str
 ) -> None:
-    """The database refuses the insert (here a trigger standing in for a full or failing
-    disk): the post is a typed 500 `InternalError`, logged and counted, each order of a
-    group commit gets it, nothing is stored, and the same orders post once the store
-    writes again."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the failing write is an SQLite trigger")
+    """The database refuses the insert (a trigger standing in for a full or failing disk):
+    the post is a typed 500 `InternalError`, logged and counted, each order of a group
+    commit gets it, nothing is stored, and the same orders post once the store writes
+    again. SQLite and PostgreSQL."""
     app, ctx = app_ctx()
-    refuse = text(
-        "CREATE TRIGGER refuse BEFORE INSERT ON orders BEGIN SELECT RAISE(ABORT, 'disk I/O "
-        "error'); END"
-    )
+    if db_url.startswith("sqlite"):
+        refuse = [
+            "CREATE TRIGGER refuse BEFORE INSERT ON orders "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        ]
+    else:
+        refuse = [
+            "CREATE FUNCTION refuse() RETURNS trigger AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
     with ctx.store.engine.begin() as conn:
-        conn.execute(refuse)
+        for statement in refuse:
+            conn.execute(text(statement))
     bodies = [sell_weth(domain), sell_weth(domain, wallet=BOB)]
     with serve(app) as url, httpx.Client(base_url=url) as client:
         one, both = post(client, bodies[0]), post(client, bodies)
@@ -340,7 +346,7 @@ def test_a_store_that_refuses_writes_answers_500_and_keeps_nothing(
         assert ctx.store.orders.status_counts() == {}
         assert "crossbook_relayer_internal_errors_total 2" in ctx.metrics.render()
         with ctx.store.engine.begin() as conn:
-            conn.execute(text("DROP TRIGGER refuse"))
+            conn.execute(text("DROP TRIGGER refuse" + ("" if "sqlite" in db_url else " ON orders")))
         assert post(client, bodies).status_code == 200
     assert ctx.store.orders.status_counts() == {"open": 2}
 
