@@ -40,7 +40,7 @@ from tests.relayer.chain_helpers import (
     relayer_settings,
     trades_on_chain,
 )
-from tests.relayer.helpers import VALID_TO, serve
+from tests.relayer.helpers import VALID_TO, order_body, serve
 
 pytestmark = pytest.mark.devnet
 
@@ -217,6 +217,44 @@ def test_an_order_whose_internal_balance_was_withdrawn_is_dropped_and_the_rest_s
         dropped = h.order(doomed)
     assert dropped["status"] == OrderStatus.INVALID
     assert str(dropped["reason"]).startswith("InsufficientInternalBalance")
+
+
+def test_a_token_that_reverts_every_call_drops_its_sellers_and_the_worker_carries_on(
+    dn: Devnet, tmp_path: Path
+) -> None:
+    """WETH's code is replaced by code that reverts every call (a token bricked by an
+    upgrade) after a WETH and a USDC/DAI pair were taken: the WETH batch's simulation
+    reverts with no data, and even the balance reads that look for the culprit revert. The
+    WETH seller is dropped with that reason, the USDC buyer stays open, not blamed, and the
+    USDC/DAI pair settles: one broken token does not stop the worker."""
+    usdc, dai = dn.manifest.tokens["USDC"].address, dn.manifest.tokens["DAI"].address
+    settlement = dn.manifest.address("Settlement")
+    dai_seller, usdc_seller = dn.accounts[4], dn.accounts[5]
+    transact(
+        dn,
+        token_contract(dn, "DAI").functions.approve(settlement, 2**256 - 1),
+        dai_seller.address,
+        "approve DAI",
+    )
+    domain = domain_of(dn)
+    with harness(dn, tmp_path / "r.db") as h:
+        weth_ask, weth_bid = h.post(ask_body(dn, 1)), h.post(bid_body(dn, 2))
+        dai_ask = h.post(
+            order_body(
+                domain, dai_seller.private_key, dai_seller.address, dai, usdc, 10**20, 99 * 10**6
+            )
+        )
+        dai_bid = h.post(
+            order_body(
+                domain, usdc_seller.private_key, usdc_seller.address, usdc, dai, 10**8, 99 * 10**18
+            )
+        )
+        dn.node.rpc("anvil_setCode", [dn.manifest.tokens["WETH"].address, "0x60006000fd"])
+        h.settle([dai_ask, dai_bid])
+        dropped, kept = h.order(weth_ask), h.order(weth_bid)
+    assert dropped["status"] == OrderStatus.INVALID
+    assert "reverts" in str(dropped["reason"])
+    assert kept["status"] == OrderStatus.OPEN and kept["failures"] == 0
 
 
 # ---------------------------------------------------------------- our transaction's fate
