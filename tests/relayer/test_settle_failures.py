@@ -1,12 +1,11 @@
 """What the submitter does when the chain refuses a batch or the node misbehaves, on the shared
 Anvil devnet (`shared_devnet`: each test starts from its snapshot) with the worker stepped by
 the test, so every fault lands at a known point: a paused settlement contract, blocks too
-small for any batch, an order whose internal balance was withdrawn, our nonce taken by a
-transaction we did not record, a gas bump over the price cap, a lost transaction that would
-now revert, and a node that lacks
-`eth_createAccessList` or refuses a call (`RpcFaults`). Each test checks that no order is
-lost or blamed for a fault that is not its own, and that each settles once when the fault
-clears."""
+small for any batch, an order whose internal balance was withdrawn, a token that reverts
+every call, our nonce taken by a transaction we did not record, a gas bump over the price
+cap, a lost transaction that would now revert, and a node that lacks `eth_createAccessList`
+or refuses a call (`RpcFaults`). Each test checks that no order is lost or blamed for a fault
+that is not its own, and that each settles once when the fault clears."""
 
 from __future__ import annotations
 

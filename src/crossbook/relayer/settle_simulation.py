@@ -363,8 +363,14 @@ class SettleSimulator:
                     blamed[uid] = f"{why}: internal balance {have} < {need}"
                 continue
             token = contract_at(self.w3, "MockERC20", o.sell_token)
-            balance = int(token.functions.balanceOf(o.owner).call())
-            allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
+            try:
+                balance = int(token.functions.balanceOf(o.owner).call())
+                allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
+            except ContractLogicError:
+                # even its reads revert (code bricked or gone): nothing that sells it settles,
+                # and the worker goes on with the other batches
+                blamed[uid] = f"{why}: token {o.sell_token} reverts balanceOf/allowance"
+                continue
             if balance < need or allowance < need:
                 blamed[uid] = f"{why}: balance {balance}, allowance {allowance} < {need}"
         return blamed
