@@ -1,9 +1,11 @@
 """Helpers of the relayer tests that drive a real chain: an approved devnet, the relayer in a
-thread, the chain's Trade events, a TCP proxy that can cut the RPC connection, polling."""
+thread, the chain's Trade events, a TCP proxy that can cut the RPC connection, a JSON-RPC
+proxy that answers chosen calls with node errors, polling."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -172,3 +174,88 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+#: what `RpcFaults` does to one call: None forwards it; a dict is the JSON-RPC error to answer
+Fault = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class RpcFaults:
+    """A JSON-RPC endpoint in front of a node that forwards every call, except those of a
+    method given a fault: `fail("eth_createAccessList", code=-32601, message=..., times=1)`
+    answers that error instead (a node that lacks a method, or refuses a call),
+    `answer(method, result)` answers `result`, and `before("eth_sendRawTransaction", hook)`
+    runs `hook(request)` first (so something can happen on the chain between a client's read
+    and its send). Used where the node itself cannot be made to fail that one way."""
+
+    def __init__(self, target_url: str) -> None:
+        import http.server
+
+        import requests
+
+        self.target_url = target_url
+        self.calls: list[str] = []
+        self._faults: dict[str, list[Fault]] = {}
+        self._session = requests.Session()
+        faults = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                reply = faults._answer(json.loads(body))
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def fail(self, method: str, *, code: int, message: str, times: int = 1) -> None:
+        error = {"code": code, "message": message}
+        self._faults.setdefault(method, []).extend([lambda _request: error] * times)
+
+    def answer(self, method: str, result: Any) -> None:
+        """Answer the next call of `method` with `result` (a node behind a load balancer that
+        lags behind the one that answered the previous call answers null for a block)."""
+        self._faults.setdefault(method, []).append(lambda _request: {"result": result})
+
+    def before(self, method: str, hook: Callable[[dict[str, Any]], None]) -> None:
+        def run(request: dict[str, Any]) -> None:
+            hook(request)
+            return None
+
+        self._faults.setdefault(method, []).append(run)
+
+    def _answer(self, request: Any) -> Any:
+        if isinstance(request, list):
+            return [self._answer(r) for r in request]
+        method = str(request.get("method"))
+        self.calls.append(method)
+        pending = self._faults.get(method)
+        if pending:
+            fault = pending.pop(0)(request)
+            if fault is not None:
+                reply = fault if "result" in fault else {"error": fault}
+                return {"jsonrpc": "2.0", "id": request.get("id"), **reply}
+        return self._session.post(self.target_url, json=request, timeout=30).json()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._session.close()
+
+    def __enter__(self) -> RpcFaults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,5 +1,6 @@
 """Relayer fixtures: databases (SQLite always, PostgreSQL from CROSSBOOK_TEST_POSTGRES_DSN),
-an API context with a fake chain (no Anvil) and keyed wallets."""
+an API context with a fake chain (no Anvil), keyed wallets, and one approved devnet shared
+by the tests that undo what they do to it (`shared_devnet`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from eth_hash.auto import keccak
 from sqlalchemy import text
 
+from crossbook.devnet import Devnet, MiningMode
 from crossbook.order import Domain
 from crossbook.relayer.api import create_app
 from crossbook.relayer.chain import ChainReadError
@@ -23,6 +25,7 @@ from crossbook.relayer.settings import RelayerSettings
 from crossbook.relayer.store import Store
 from crossbook.relayer.validation import OrderValidator
 from crossbook.signing import address_of
+from tests.relayer.chain_helpers import approved_devnet
 
 PG_DSN = os.environ.get("CROSSBOOK_TEST_POSTGRES_DSN")
 WETH = "0x" + "11" * 20
@@ -153,3 +156,19 @@ def app_ctx(make_ctx: Any) -> Any:
         return create_app(ctx), ctx
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _approved_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    with approved_devnet(tmp_path_factory.mktemp("shared-manifests")) as dn:
+        yield dn
+
+
+@pytest.fixture
+def shared_devnet(_approved_chain: Devnet) -> Iterator[Devnet]:
+    """One approved devnet for the session (a launch and deploy costs seconds); what a test
+    did to it (blocks, balances, mining mode) is undone afterwards (`evm_revert`)."""
+    snapshot = _approved_chain.node.snapshot()
+    yield _approved_chain
+    _approved_chain.node.set_mining(MiningMode.AUTO)
+    _approved_chain.node.revert(snapshot)

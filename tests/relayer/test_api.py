@@ -15,6 +15,7 @@ import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from crossbook.client.errors import RELAYER_ERRORS
 from crossbook.relayer.api.openapi import ErrorType
@@ -279,8 +280,12 @@ def test_a_declared_oversized_body_is_refused_before_it_is_sent(app_ctx: Any, pa
     assert 'crossbook_relayer_api_errors_total{code="PayloadTooLarge"} 1' in ctx.metrics.render()
 
 
-def test_a_streamed_oversized_cancellation_is_refused(app_ctx: Any) -> None:
-    app, _ = app_ctx()
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v1/orders"), ("DELETE", "/v1/orders/0x" + "00" * 32)]
+)
+def test_a_streamed_oversized_body_is_refused(app_ctx: Any, method: str, path: str) -> None:
+    """A chunked body (no Content-Length to refuse it by) is cut off once over the limit."""
+    app, ctx = app_ctx()
 
     def chunks() -> Iterator[bytes]:
         yield b'{"signature": "0x'
@@ -288,8 +293,62 @@ def test_a_streamed_oversized_cancellation_is_refused(app_ctx: Any) -> None:
             yield b"00" * 512 * 1024
 
     with serve(app) as url, httpx.Client(base_url=url) as client:
-        reply = client.request("DELETE", "/v1/orders/0x" + "00" * 32, content=chunks())
+        reply = client.request(method, path, content=chunks())
     assert reply.status_code == 413 and reply.json()["errorType"] == "PayloadTooLarge"
+    assert ctx.store.orders.status_counts() == {}
+
+
+def test_a_client_that_goes_away_mid_body_stores_nothing(app_ctx: Any, domain: Any) -> None:
+    app, ctx = app_ctx()
+    body = json.dumps(sell_weth(domain)).encode()
+    with serve(app) as url, httpx.Client(base_url=url) as client:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(
+                f"POST /v1/orders HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+                f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+        time.sleep(0.3)  # the relayer sees the disconnect
+        assert client.get("/health").json()["status"] == "ok"
+        assert post(client, sell_weth(domain)).status_code == 201  # the next one is taken
+    assert ctx.store.orders.status_counts() == {"open": 1}
+    assert "crossbook_relayer_internal_errors_total" not in ctx.metrics.render()
+
+
+def test_a_store_that_refuses_writes_answers_500_and_keeps_nothing(
+    app_ctx: Any, domain: Any, db_url: str
+) -> None:
+    """The database refuses the insert (a trigger standing in for a full or failing disk):
+    the post is a typed 500 `InternalError`, logged and counted, each order of a group
+    commit gets it, nothing is stored, and the same orders post once the store writes
+    again. SQLite and PostgreSQL."""
+    app, ctx = app_ctx()
+    if db_url.startswith("sqlite"):
+        refuse = [
+            "CREATE TRIGGER refuse BEFORE INSERT ON orders "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        ]
+    else:
+        refuse = [
+            "CREATE FUNCTION refuse() RETURNS trigger AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    with ctx.store.engine.begin() as conn:
+        for statement in refuse:
+            conn.execute(text(statement))
+    bodies = [sell_weth(domain), sell_weth(domain, wallet=BOB)]
+    with serve(app) as url, httpx.Client(base_url=url) as client:
+        one, both = post(client, bodies[0]), post(client, bodies)
+        assert (one.status_code, both.status_code) == (500, 500)
+        assert one.json()["errorType"] == both.json()["errorType"] == "InternalError"
+        assert ctx.store.orders.status_counts() == {}
+        assert "crossbook_relayer_internal_errors_total 2" in ctx.metrics.render()
+        with ctx.store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse" + ("" if "sqlite" in db_url else " ON orders")))
+        assert post(client, bodies).status_code == 200
+    assert ctx.store.orders.status_counts() == {"open": 2}
 
 
 def test_replies_with_data_match_the_document(app_ctx: Any, domain: Any) -> None:

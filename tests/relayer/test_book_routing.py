@@ -19,8 +19,10 @@ from crossbook.relayer.matching import (
     Market,
     MatchingError,
     PlannedBookLeg,
+    PlannedFill,
     PlannedLeg,
     check_plan,
+    match_market,
 )
 from crossbook.relayer.routing import PoolQuote, route_residual, route_to_pool
 
@@ -190,6 +192,57 @@ def test_check_plan_refuses_a_book_leg_that_does_not_add_up() -> None:
         )
         with pytest.raises(MatchingError):
             check_plan(broken)
+
+
+def test_check_plan_refuses_a_selling_book_leg_that_does_not_add_up() -> None:
+    """An ask sold into resting bids: a leg that sells other than its lots plus the base fee,
+    or expects less quote than its limit tick gives, is refused before it is sent."""
+    q = book(bids=[(19_800, 40), (19_700, 40)])
+    plan = route_residual(MARKET, [ask(1, 10**17, 190 * 10**6, partial=True)], 100, book=q)
+    assert plan is not None
+    (leg,) = plan.book_legs
+    for change, reason in [
+        ({"amount_in": leg.amount_in - 1}, "sells 80 lots but plans"),
+        ({"min_amount_out": leg.lots * TICK * leg.limit_tick - 1}, "receives less than its"),
+    ]:
+        values = {f: getattr(leg, f) for f in PlannedBookLeg.__dataclass_fields__} | change
+        broken = BatchPlan(
+            MARKET, plan.price_num, plan.price_den, plan.fills, (PlannedBookLeg(**values),)
+        )
+        with pytest.raises(MatchingError, match=reason):
+            check_plan(broken)
+
+
+def test_check_plan_refuses_fills_a_matcher_bug_would_send() -> None:
+    """The last check before a plan is stored: a fill twice, a bought amount the contract
+    would compute otherwise, more than the order has left, part of a fill-or-kill order,
+    less than the limit price, an empty leg, a leg outside the market."""
+    plan = match_market(MARKET, [ask(1, 10**17, 190 * 10**6), bid(1, 200 * 10**6, 9 * 10**16)], 10)
+    assert plan is not None and len(plan.fills) == 2
+    check_plan(plan)
+    sell, buy = plan.fills
+    o, prices = sell.order, plan.clearing_prices
+
+    def fill(order: BookOrder, executed: int) -> PlannedFill:  # bought as the contract rounds
+        return PlannedFill(order, executed, executed * prices[BASE] // prices[QUOTE])
+
+    greedy = BookOrder(o.uid, BASE, QUOTE, o.sell_amount, 10**30, o.remaining, False, o.seq)
+    broken_fills = {
+        "fills twice": (sell, sell, buy),
+        "!= on-chain": (PlannedFill(o, sell.executed_sell, sell.bought + 1), buy),
+        "executes": (fill(o, o.remaining + 1), buy),
+        "executes part of its amount": (fill(o, o.remaining // 2), buy),
+        "less than its limit price": (fill(greedy, sell.executed_sell), buy),
+    }
+    for reason, fills in broken_fills.items():
+        with pytest.raises(MatchingError, match=reason):
+            check_plan(BatchPlan(MARKET, plan.price_num, plan.price_den, fills))
+    for leg, reason in [
+        (PlannedLeg(QUOTE, BASE, 30, 0, 1), "empty leg"),
+        (PlannedLeg(QUOTE, "0x" + "33" * 20, 30, 1, 1), "outside market"),
+    ]:
+        with pytest.raises(MatchingError, match=reason):
+            check_plan(BatchPlan(MARKET, plan.price_num, plan.price_den, plan.fills, (leg,)))
 
 
 def test_check_plan_refuses_a_leg_below_the_clearing_prices() -> None:

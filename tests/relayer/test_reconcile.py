@@ -19,7 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from crossbook.artifacts import load_artifact
-from crossbook.chain import wait_for_receipt
+from crossbook.chain import wait_for_receipt, web3_for
 from crossbook.devnet import Devnet
 from crossbook.order import Order
 from crossbook.relayer.db.models import OrderStatus
@@ -31,6 +31,7 @@ from crossbook.relayer.submitter import BatchWorker
 from crossbook.settlement import Fill, build_batch
 from crossbook.signing import SigningScheme
 from tests.relayer.chain_helpers import (
+    RpcFaults,
     approved_devnet,
     ask_body,
     bid_body,
@@ -423,6 +424,39 @@ def test_a_node_error_leaves_the_cursor_and_the_range_is_read_later(harness: Har
     away.follow(dn.w3.eth.block_number)  # logged, not raised
     assert h.cursor() == cursor and h.order(uids[0])["status"] == "open"
     h.follow()
+    assert [h.order(u)["status"] for u in uids] == ["filled", "filled"]
+
+
+@pytest.mark.parametrize("fault", ["range-too-wide", "lagging-node", "odd-logs-reply"])
+def test_a_provider_that_refuses_a_range_or_lags_leaves_the_cursor_for_the_next_step(
+    harness: Harness, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A provider refuses the log range ("more than 10000 results"), a load-balanced one
+    answers null for a block its other node just reported, or one answers logs that are not
+    a list: the follower logs it, keeps its cursor, and applies the fills at the next step."""
+    h, dn = harness, harness.dn
+    h.follow()
+    cursor = h.cursor()
+    ask, bid = ask_body(dn, 1), bid_body(dn, 2)
+    uids = [h.store(ask), h.store(bid)]
+    settle_elsewhere(dn, [ask, bid], [10**17, 200 * 10**6])
+    with RpcFaults(dn.node.rpc_url) as node:
+        if fault == "range-too-wide":
+            node.fail("eth_getLogs", code=-32005, message="query returned more than 10000 results")
+            reason = "more than 10000 results"
+        elif fault == "lagging-node":
+            node.answer("eth_getBlockByNumber", None)
+            reason = "the node has no block"
+        else:
+            node.answer("eth_getLogs", {"logs": []})
+            reason = "eth_getLogs returned dict, not a list"
+        settlement = dn.manifest.address("Settlement")
+        follower = EventFollower(h.relayer.ctx, web3_for(node.url), settlement)
+        head = dn.w3.eth.block_number
+        follower.follow(head)  # logged, not raised
+        assert h.cursor() == cursor and h.order(uids[0])["status"] == "open"
+        assert any(reason in r.getMessage() for r in caplog.records)
+        follower.follow(head)
     assert [h.order(u)["status"] for u in uids] == ["filled", "filled"]
 
 

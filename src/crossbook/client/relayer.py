@@ -51,7 +51,7 @@ class RelayerClient:
     # -- plumbing ------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            reply = self._http.request(method, path, **kwargs)
+            reply = self._send(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise RelayerUnreachable(
                 f"no relayer answers at {self.url} ({type(exc).__name__}): start one "
@@ -67,6 +67,16 @@ class RelayerClient:
                 f"is {self.url} a crossbook relayer?",
                 status=reply.status_code,
             ) from None
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if method != "GET":
+                raise  # a write may have reached the relayer: not repeated behind the caller
+            # a kept-alive connection the relayer (or a proxy before it) closed meanwhile,
+            # e.g. by the restart that also broke an event stream: once more, on a new one
+            return self._http.request(method, path, **kwargs)
 
     def _error(self, reply: httpx.Response) -> RelayerError:
         retry = reply.headers.get("Retry-After")

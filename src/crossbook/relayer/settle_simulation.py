@@ -45,10 +45,10 @@ _LEARN_MIN_FILLS = 20
 #: a batch is trimmed before its simulation at most this often on the model's word alone
 _PREDICTED_TRIMS = 2
 
-#: 4-byte selector -> (error name, input types, input names)
-
-
-#: the two ERC-20 reads `_unfunded` makes
+#: reverts that refuse every batch, whatever its orders: the settlement contract is paused, or
+#: the relayer's account is not (or no longer) allow-listed. A batch that meets one fails
+#: without counting against its orders, which stay open until the operator clears it.
+REFUSES_EVERY_BATCH = frozenset({"SettlementPaused", "NotRelayer"})
 
 
 class SimulationOutOfGas(Exception):
@@ -161,6 +161,18 @@ class SettleSimulator:
                     return None
                 continue
             except ContractLogicError as exc:
+                error = decode_revert(revert_data(exc))
+                if error is not None and error.name in REFUSES_EVERY_BATCH:
+                    log.warning(
+                        "batch %d: the settlement contract refuses every batch (%s); "
+                        "its orders stay open",
+                        batch_id,
+                        error.name,
+                    )
+                    batches.fail_batch(
+                        batch_id, f"settlement refused the batch: {error.name}", penalise=False
+                    )
+                    return None
                 dropped = self._culprits(revert_data(exc), fills)
                 if legs:  # culprits out, the rest routed afresh at the next cut
                     why = "order dropped by simulation" if dropped else "a leg no longer holds"
@@ -351,8 +363,14 @@ class SettleSimulator:
                     blamed[uid] = f"{why}: internal balance {have} < {need}"
                 continue
             token = contract_at(self.w3, "MockERC20", o.sell_token)
-            balance = int(token.functions.balanceOf(o.owner).call())
-            allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
+            try:
+                balance = int(token.functions.balanceOf(o.owner).call())
+                allowance = int(token.functions.allowance(o.owner, self.settlement.address).call())
+            except ContractLogicError:
+                # even its reads revert (code bricked or gone): nothing that sells it settles,
+                # and the worker goes on with the other batches
+                blamed[uid] = f"{why}: token {o.sell_token} reverts balanceOf/allowance"
+                continue
             if balance < need or allowance < need:
                 blamed[uid] = f"{why}: balance {balance}, allowance {allowance} < {need}"
         return blamed

@@ -178,7 +178,6 @@ class SettleTransactions:
         stuck = time.time() - float(batch["submitted_at"] or 0) > self.ctx.settings.stuck_after_s
         if self._watched_at.get(batch_id) == head and not stuck:
             return False  # no new block since the last look: no new receipt either
-        self._watched_at[batch_id] = head
         # read before the receipts: a tx of ours mined after this read is found below, so a
         # used nonce with no receipt of ours really was an unrecorded tx (read after them, a
         # block landing in between would make a settled batch look lost)
@@ -205,6 +204,9 @@ class SettleTransactions:
                 gas_used=int(receipt["gasUsed"]),
             )
             return True
+        # this head was looked at only once every read succeeded: a failed read is tried
+        # again at the next step, not at the next block
+        self._watched_at[batch_id] = head
         if nonce_used:
             # Anvil can report the new nonce a moment before the receipt of the tx that used
             # it: only a nonce used with no receipt of ours for a while was an unrecorded tx
@@ -220,11 +222,17 @@ class SettleTransactions:
         if stuck:
             self.bump(batch, hashes)
             return False
-        try:
-            self.w3.eth.get_transaction(HexBytes(hashes[-1]))
-        except TransactionNotFound:
+        if not self._known(hashes[-1]):
             self._broadcast(bytes(_recorded(batch["raw_tx"])))  # the node lost it (restart, reorg)
         return False
+
+    def _known(self, tx_hash: str) -> bool:
+        """Whether the node has the transaction (pending or mined)."""
+        try:
+            self.w3.eth.get_transaction(HexBytes(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
 
     def bump(self, batch: BatchRecord, hashes: list[str]) -> None:
         """Replace the stuck tx at the same nonce; fees up by gas_bump_percent (>= 12.5%)."""
@@ -244,7 +252,16 @@ class SettleTransactions:
         try:
             gas, access_list = self.simulator.simulate(call, block="latest")
         except (ContractLogicError, SimulationOutOfGas) as exc:  # the orders changed on chain
-            log.warning("batch %d: not bumping, simulation fails: %s", batch["id"], exc)
+            if self._known(hashes[-1]):  # it lands as it is (and fails on chain if it reverts)
+                log.warning("batch %d: not bumping, simulation fails: %s", batch["id"], exc)
+                return
+            # the node lost it, and it would now revert: nothing of ours is on its way at this
+            # nonce, so the batch fails and its orders are matched afresh (the next simulation
+            # drops the one that changed)
+            log.warning("batch %d: lost, and it no longer settles: %s", batch["id"], exc)
+            self.ctx.store.batches.fail_batch(
+                int(batch["id"]), f"lost, and it no longer settles: {exc}"[:500], penalise=False
+            )
             return
         new_tx = self._transaction(
             call, int(_recorded(batch["tx_nonce"])), gas, max_fee, priority, access_list
