@@ -131,8 +131,9 @@ def test_following_an_order_falls_back_to_polling_when_the_stream_is_cut(
     app_ctx: Any, domain: Any
 ) -> None:
     """A wallet follows its order through a proxy that drops every connection once (a
-    load balancer restarting): the stream breaks, the client polls instead, and still
-    reports the order's final status when it is cancelled."""
+    load balancer restarting its workers): the stream breaks, the client polls instead (on a
+    new connection: the kept-alive one broke too), and still reports the order's final status
+    when it is cancelled."""
     app, _ctx = app_ctx()
     with serve(app) as url:
         proxy = TcpProxy(int(url.rsplit(":", 1)[1]))
@@ -143,8 +144,7 @@ def test_following_an_order_falls_back_to_polling_when_the_stream_is_cut(
 
                 def break_then_cancel() -> None:
                     time.sleep(0.5)
-                    proxy.cut()
-                    proxy.restore()
+                    proxy.drop()
                     time.sleep(0.5)
                     with RelayerClient(url) as direct:
                         cancel(direct, domain, uid)

@@ -139,10 +139,15 @@ class TcpProxy:
             doomed = [*self._sockets, *([self._listener] if self._listener else [])]
             self._sockets.clear()
             self._listener = None
-        for sock in doomed:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
+        _close(doomed)
+
+    def drop(self) -> None:
+        """Close every forwarded connection but keep listening (a proxy restarting its
+        workers: streams and kept-alive connections break, a new connection is served)."""
+        with self._lock:
+            doomed = list(self._sockets)
+            self._sockets.clear()
+        _close(doomed)
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -174,6 +179,13 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def _close(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 #: what `RpcFaults` does to one call: None forwards it; a dict is the JSON-RPC error to answer
