@@ -412,13 +412,20 @@ def test_reorg_under_the_cursor_rewinds_and_the_new_chain_is_applied(harness: Ha
     assert {t["block_number"] for t in trades} == {mined_in} and second_tx != first_tx
 
 
-def test_a_node_error_leaves_the_cursor_and_the_range_is_read_later(harness: Harness) -> None:
-    h, dn = harness, harness.dn
+def _pair_settled_unseen(h: Harness) -> tuple[Cursor, list[str]]:
+    """A stored crossing pair settled by another relayer after the follower's last step: the
+    cursor before it, and the pair's uids (both still open here)."""
     h.follow()
     cursor = h.cursor()
-    ask, bid = ask_body(dn, 1), bid_body(dn, 2)
+    ask, bid = ask_body(h.dn, 1), bid_body(h.dn, 2)
     uids = [h.store(ask), h.store(bid)]
-    settle_elsewhere(dn, [ask, bid], [10**17, 200 * 10**6])
+    settle_elsewhere(h.dn, [ask, bid], [10**17, 200 * 10**6])
+    return cursor, uids
+
+
+def test_a_node_error_leaves_the_cursor_and_the_range_is_read_later(harness: Harness) -> None:
+    h, dn = harness, harness.dn
+    cursor, uids = _pair_settled_unseen(h)
     dead = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{free_port()}"))
     away = EventFollower(h.relayer.ctx, dead, dn.manifest.address("Settlement"))
     away.follow(dn.w3.eth.block_number)  # logged, not raised
@@ -435,11 +442,7 @@ def test_a_provider_that_refuses_a_range_or_lags_leaves_the_cursor_for_the_next_
     answers null for a block its other node just reported, or one answers logs that are not
     a list: the follower logs it, keeps its cursor, and applies the fills at the next step."""
     h, dn = harness, harness.dn
-    h.follow()
-    cursor = h.cursor()
-    ask, bid = ask_body(dn, 1), bid_body(dn, 2)
-    uids = [h.store(ask), h.store(bid)]
-    settle_elsewhere(dn, [ask, bid], [10**17, 200 * 10**6])
+    cursor, uids = _pair_settled_unseen(h)
     with RpcFaults(dn.node.rpc_url) as node:
         if fault == "range-too-wide":
             node.fail("eth_getLogs", code=-32005, message="query returned more than 10000 results")
